@@ -1,0 +1,76 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/secretfd"
+)
+
+// Exit statuses of secretcat itself. When it runs a command, the command
+// replaces secretcat and its status is the command's own.
+const (
+	ExitFailure     = 1   // any other failure
+	ExitUsage       = 2   // invalid command line
+	ExitInput       = 3   // an input or identity file cannot be read or is malformed
+	ExitDecrypt     = 4   // decryption failed: no matching identity, wrong passphrase, tampered or truncated data
+	ExitUnavailable = 5   // secret memory is not available on this system
+	ExitMemlock     = 6   // secret memory exceeds RLIMIT_MEMLOCK
+	ExitCannotExec  = 126 // COMMAND was found but could not be executed
+	ExitNotFound    = 127 // COMMAND was not found
+)
+
+// exitStatusHelp documents the exit statuses in --help.
+const exitStatusHelp = `Exit status:
+  When COMMAND runs, secretcat is replaced by it and its status is COMMAND's.
+  Otherwise:
+    0    success (commands other than run)
+    1    any other failure
+    2    invalid command line
+    3    an input or identity file cannot be read or is malformed
+    4    decryption failed: no matching identity, wrong passphrase,
+         truncated, corrupted or tampered data
+    5    secret memory (memfd_secret) is not available on this system
+    6    the secret files exceed the locked-memory limit (RLIMIT_MEMLOCK)
+    126  COMMAND was found but could not be executed
+    127  COMMAND was not found`
+
+// exitError is an error with the exit status it calls for.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// exitCode chooses the exit status for err.
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	var se *secretfd.Error
+	if errors.As(err, &se) {
+		if se.Kind == secretfd.OverLimit {
+			return ExitMemlock
+		}
+		return ExitUnavailable
+	}
+	var le *secretfd.LimitError
+	if errors.As(err, &le) {
+		return ExitMemlock
+	}
+	switch crypt.KindOf(err) {
+	case crypt.Malformed:
+		return ExitInput
+	case crypt.Undecryptable:
+		return ExitDecrypt
+	}
+	return ExitFailure
+}

@@ -1,0 +1,58 @@
+package cmd
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"filippo.io/age/plugin"
+
+	"github.com/secretcat/secretcat/crypt"
+)
+
+// EnvIdentity names the identity files used when no -i is given, separated
+// by colons, for unattended use.
+const EnvIdentity = "SECRETCAT_IDENTITY"
+
+// loadIdentities reads the -i identity files, or those of SECRETCAT_IDENTITY.
+func (o *runOptions) loadIdentities(files []*secretFile) (crypt.Identities, error) {
+	paths := o.identities
+	if len(paths) == 0 {
+		if env := os.Getenv(EnvIdentity); env != "" {
+			paths = filepath.SplitList(env)
+		}
+	}
+	stdinUses := 0
+	for _, p := range paths {
+		if p == "-" {
+			stdinUses++
+		}
+	}
+	for _, f := range files {
+		if f.path == "-" {
+			stdinUses++
+		}
+	}
+	if stdinUses > 1 {
+		return crypt.Identities{}, usageError("standard input (-) is named more than once among FILEs and -i")
+	}
+	parser := &crypt.IdentityParser{
+		Prompt:   o.passphrase.read,
+		PluginUI: plugin.NewTerminalUI(warnf, warnf),
+	}
+	var ids crypt.Identities
+	for _, p := range paths {
+		parsed, err := parser.ParseFile(p, o.stdin)
+		if err != nil {
+			crypt.WipeIdentities(ids.Age)
+			return crypt.Identities{}, err
+		}
+		ids.Age = append(ids.Age, parsed...)
+	}
+	return ids, nil
+}
+
+// warnf writes a message for the user on standard error.
+func warnf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "secretcat: "+format+"\n", args...)
+}

@@ -1,0 +1,81 @@
+// Package cmd is the secretcat command line: cobra wiring over the crypt and
+// secretfd packages.
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
+
+const rootLong = `secretcat decrypts age-encrypted files straight into Linux secret memory
+(memfd_secret(2)) and runs COMMAND with each plaintext in a file descriptor:
+the plaintext never touches a disk, a pipe, the page cache or the kernel's
+direct map, and no other process, root included, can read it through
+/proc/PID/mem or ptrace.
+
+Each FILE becomes its own secret descriptor, numbered from 3 (or --fd N).
+COMMAND replaces secretcat (same PID, like env(1)) and learns its descriptors
+from SECRETCAT_FD (the first), SECRETCAT_FDS (comma-separated) and
+SECRETCAT_FDNAMES (colon-separated names: FILE's base name without .age, or
+--name), and from {fd} and {fd:NAME} in its arguments. It reads a descriptor
+by fstat(2) for the size and mmap(2) with MAP_SHARED: read(2) is refused.
+
+FILE is age, binary or armored, or - for standard input. Identities come from
+-i FILE or SECRETCAT_IDENTITY; passphrases from the terminal, --passphrase-file
+or --passphrase-fd. If anything fails, COMMAND is not started and every secret
+descriptor is closed.
+
+A FILE named like a subcommand (run, help, completion) needs the explicit
+"secretcat run FILE -- ...".`
+
+const rootExample = `  secretcat -i key.txt server.key.age -- ./server --key-fd {fd}
+  secretcat -i key.txt tls.key.age ca.key.age -- ./signer --tls {fd:tls.key} --ca {fd:ca.key}
+  secretcat --listen-fds -i key.txt key.age -- ./daemon`
+
+// NewCommand returns the secretcat command tree reading stdin from stdin.
+func NewCommand(stdin io.Reader) *cobra.Command {
+	rootOpts := &runOptions{stdin: stdin}
+	root := &cobra.Command{
+		Use:           "secretcat " + runUsage,
+		Short:         "Decrypt files into secret memory and run a command with the descriptors",
+		Long:          rootLong + "\n\n" + exitStatusHelp,
+		Example:       rootExample,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          rootOpts.run,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	addRunFlags(root, rootOpts)
+
+	runOpts := &runOptions{stdin: stdin}
+	run := &cobra.Command{
+		Use:     "run [flags] FILE... -- COMMAND [ARG...]",
+		Short:   "Decrypt FILEs into secret descriptors and replace secretcat with COMMAND",
+		Long:    rootLong + "\n\n" + exitStatusHelp,
+		Example: rootExample,
+		Args:    cobra.ArbitraryArgs,
+		RunE:    runOpts.run,
+	}
+	addRunFlags(run, runOpts)
+	root.AddCommand(run)
+
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v (see '%s --help')", err, c.CommandPath())
+	})
+	return root
+}
+
+// Main runs secretcat with os.Args and returns its exit status.
+func Main() int {
+	root := NewCommand(os.Stdin)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(os.Stderr, "secretcat: %v\n", err)
+		return exitCode(err)
+	}
+	return 0
+}

@@ -1,0 +1,196 @@
+package crypt
+
+import (
+	"bytes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"filippo.io/age"
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// The age payload is STREAM: 64 KiB chunks, each sealed with
+// ChaCha20-Poly1305 under a nonce made of an 11-byte big-endian chunk counter
+// and a final byte that is 1 on the last chunk only.
+const (
+	chunkSize    = 64 << 10
+	encChunkSize = chunkSize + chacha20poly1305.Overhead
+	nonceSize    = 16 // the payload nonce that salts the stream key
+)
+
+// agePlan is an age file whose header has been authenticated and whose
+// payload size has been checked.
+type agePlan struct {
+	src     io.ReaderAt
+	offset  int64 // where the first chunk starts
+	encSize int64 // bytes of chunks
+	size    int64 // plaintext bytes
+	chunks  int64
+	aead    cipher.AEAD
+}
+
+func prepareAge(src io.ReaderAt, size int64, ids Identities) (Plan, error) {
+	header, err := age.ExtractHeader(io.NewSectionReader(src, 0, size))
+	if err != nil {
+		return nil, malformed("invalid age header: %v", err)
+	}
+	// The payload starts right after the header. age's parser only accepts
+	// headers that it re-encodes byte for byte; make sure of it, since the
+	// payload offset depends on it.
+	raw := make([]byte, len(header)+nonceSize)
+	n, _ := src.ReadAt(raw, 0)
+	if n < len(header) || !bytes.Equal(raw[:len(header)], header) {
+		return nil, malformed("invalid age header: not in canonical encoding")
+	}
+	if n < len(raw) {
+		return nil, undecryptable("file is truncated: the payload nonce is missing")
+	}
+	offset := int64(len(header) + nonceSize)
+	encSize := size - offset
+	chunks, plainSize, err := payloadLayout(encSize)
+	if err != nil {
+		return nil, err
+	}
+
+	fileKey, err := ids.unwrapFileKey(header)
+	if err != nil {
+		return nil, err
+	}
+	streamKey, err := hkdf.Key(sha256.New, fileKey, raw[len(header):], "payload", chacha20poly1305.KeySize)
+	clear(fileKey)
+	if err != nil {
+		return nil, fmt.Errorf("deriving the payload key: %v", err)
+	}
+	aead, err := chacha20poly1305.New(streamKey)
+	clear(streamKey)
+	if err != nil {
+		return nil, err
+	}
+	return &agePlan{src: src, offset: offset, encSize: encSize, size: plainSize, chunks: chunks, aead: aead}, nil
+}
+
+// payloadLayout returns the number of chunks and the plaintext size of a
+// payload of encSize bytes. Every chunk but the last is full; the last may be
+// short, and is empty only when it is the only one.
+func payloadLayout(encSize int64) (chunks, plainSize int64, err error) {
+	if encSize <= 0 {
+		return 0, 0, undecryptable("file is truncated: the payload is missing")
+	}
+	chunks = (encSize + encChunkSize - 1) / encChunkSize
+	plainSize = encSize - chunks*chacha20poly1305.Overhead
+	want := (plainSize + chunkSize - 1) / chunkSize
+	if plainSize == 0 {
+		want = 1
+	}
+	if plainSize < 0 || want != chunks {
+		return 0, 0, undecryptable("file is truncated or corrupted: a payload of %d bytes cannot be a sequence of age chunks", encSize)
+	}
+	return chunks, plainSize, nil
+}
+
+// headerError classifies an error from age.DecryptHeader.
+func headerError(err error) error {
+	var noMatch *age.NoIdentityMatchError
+	if errors.As(err, &noMatch) {
+		return undecryptable("%s", noMatchMessage(noMatch))
+	}
+	return undecryptable("%v", err)
+}
+
+// noMatchMessage lists the recipient types of the file, as age does, so that
+// the user can tell which kind of identity is needed.
+func noMatchMessage(e *age.NoIdentityMatchError) string {
+	var types []string
+	for _, t := range e.StanzaTypes {
+		if !strings.HasPrefix(t, "X-") && !contains(types, t) { // skip grease
+			types = append(types, t)
+		}
+	}
+	msg := "no identity matched any of the recipients"
+	if len(types) > 0 {
+		msg += fmt.Sprintf(" (the file is encrypted to: %s)", strings.Join(types, ", "))
+	}
+	if len(e.Errors) == 1 {
+		msg += ": " + e.Errors[0].Error()
+	}
+	return msg + "; pass the matching identity file with -i"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *agePlan) Size() int64 { return p.size }
+
+func (p *agePlan) Discard() { wipeAEAD(p.aead) }
+
+// Decrypt opens every chunk straight into dst. Chunks are independent once
+// the payload size is known, so they are split between workers, one per
+// CPU: filling fresh secret memory is bound by page faults (each page leaves
+// the direct map), and faulting on every core overlaps with decryption.
+func (p *agePlan) Decrypt(dst []byte) error {
+	defer p.Discard()
+	if int64(len(dst)) != p.size {
+		return ErrSize
+	}
+	workers := int64(runtime.GOMAXPROCS(0))
+	if perWorker := int64(16); p.chunks < workers*perWorker {
+		workers = max(1, p.chunks/perWorker)
+	}
+	var (
+		wg      sync.WaitGroup
+		failed  atomic.Bool
+		errOnce sync.Once
+		first   error
+	)
+	for w := int64(0); w < workers; w++ {
+		lo, hi := p.chunks*w/workers, p.chunks*(w+1)/workers
+		wg.Go(func() {
+			if err := p.decryptRange(dst, lo, hi, &failed); err != nil {
+				errOnce.Do(func() { first = err })
+				failed.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		clear(dst)
+		return first
+	}
+	return nil
+}
+
+func (p *agePlan) decryptRange(dst []byte, lo, hi int64, failed *atomic.Bool) error {
+	buf := make([]byte, encChunkSize)
+	var nonce [chacha20poly1305.NonceSize]byte
+	for i := lo; i < hi && !failed.Load(); i++ {
+		in := buf[:min(encChunkSize, p.encSize-i*encChunkSize)]
+		if _, err := p.src.ReadAt(in, p.offset+i*encChunkSize); err != nil {
+			return undecryptable("reading payload chunk %d: %v", i, err)
+		}
+		binary.BigEndian.PutUint64(nonce[3:11], uint64(i))
+		if i == p.chunks-1 {
+			nonce[11] = 1
+		}
+		start := i * chunkSize
+		out := dst[start : start : start+int64(len(in)-chacha20poly1305.Overhead)]
+		if _, err := p.aead.Open(out, nonce[:], in, nil); err != nil {
+			return undecryptable("payload chunk %d of %d failed authentication: the file is corrupted, truncated or tampered with", i+1, p.chunks)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+// Package crypt recognises encrypted files by their content and decrypts them
+// into memory provided by the caller, once the exact plaintext size is known.
+//
+// The caller's memory is meant to be a secret-memory mapping: decryption
+// writes the plaintext there directly, chunk by chunk, and never into a
+// buffer of its own.
+package crypt
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+)
+
+// Destination returns writable memory of exactly size bytes for the
+// plaintext. It is called once, after the ciphertext has been checked as far
+// as possible and before any plaintext exists.
+type Destination func(size int64) ([]byte, error)
+
+// Format is an encrypted file format recognised by Detect.
+type Format int
+
+const (
+	// Unknown is any content that Detect does not recognise.
+	Unknown Format = iota
+	// Age is the binary age format (age-encryption.org/v1).
+	Age
+	// AgeArmor is the ASCII-armored age format.
+	AgeArmor
+)
+
+func (f Format) String() string {
+	switch f {
+	case Age:
+		return "age"
+	case AgeArmor:
+		return "armored age"
+	}
+	return "unknown"
+}
+
+const (
+	ageIntro  = "age-encryption.org/"
+	armorHead = "-----BEGIN AGE ENCRYPTED FILE-----"
+)
+
+// Detect recognises the format of an encrypted file from its first bytes
+// (DetectLen bytes are enough). File names are never considered.
+func Detect(head []byte) Format {
+	switch {
+	case bytes.HasPrefix(head, []byte(ageIntro)):
+		return Age
+	case bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte(armorHead)):
+		return AgeArmor
+	}
+	return Unknown
+}
+
+// DetectLen is how many leading bytes Detect needs.
+const DetectLen = 512
+
+// Kind classifies a decryption failure for the caller's exit status.
+type Kind int
+
+const (
+	// Malformed means the input is not a well-formed file of a supported
+	// format: unreadable, unrecognised, bad armor or a malformed header.
+	Malformed Kind = iota + 1
+	// Undecryptable means the file is well formed but could not be decrypted:
+	// no identity matched, wrong passphrase, a bad header MAC, or a payload
+	// that is truncated, tampered with or corrupted.
+	Undecryptable
+)
+
+// Error is a decryption failure of a known Kind.
+type Error struct {
+	Kind Kind
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func malformed(format string, args ...any) error {
+	return &Error{Kind: Malformed, Err: fmt.Errorf(format, args...)}
+}
+
+func undecryptable(format string, args ...any) error {
+	return &Error{Kind: Undecryptable, Err: fmt.Errorf(format, args...)}
+}
+
+// KindOf returns the Kind of err, or 0 when err is not a decryption failure.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return 0
+}

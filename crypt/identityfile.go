@@ -1,0 +1,240 @@
+package crypt
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"filippo.io/age"
+	"filippo.io/age/agessh"
+	"filippo.io/age/armor"
+	"filippo.io/age/plugin"
+	"golang.org/x/crypto/ssh"
+)
+
+// IdentityParser reads identity files as age -d -i does: age identity files
+// (X25519, post-quantum hybrid and plugin identities, with comments),
+// passphrase-encrypted age identity files, and SSH private keys (ed25519 and
+// RSA, encrypted or not).
+type IdentityParser struct {
+	// Prompt asks for a passphrase; it is called only when an encrypted
+	// identity file or SSH key is actually needed for a file. The returned
+	// slice is wiped after use.
+	Prompt func(prompt string) ([]byte, error)
+	// PluginUI talks to the user on behalf of age plugins.
+	PluginUI *plugin.ClientUI
+}
+
+// maxIdentityFile bounds identity files, as age does.
+const maxIdentityFile = 1 << 24
+
+// ParseFile reads and parses the identity file at path, or stdin for "-".
+func (p *IdentityParser) ParseFile(path string, stdin io.Reader) ([]age.Identity, error) {
+	name := path
+	var data []byte
+	var err error
+	if path == "-" {
+		name = "standard input"
+		data, err = io.ReadAll(io.LimitReader(stdin, maxIdentityFile+1))
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		clear(data)
+		return nil, malformed("identity file %s: %v", name, unwrapPath(err))
+	}
+	return p.Parse(name, data)
+}
+
+// Parse parses the contents of the identity file called name. It owns data
+// and wipes it once the keys are parsed; encrypted identity files and keys
+// are kept for when a file needs them.
+func (p *IdentityParser) Parse(name string, data []byte) ([]age.Identity, error) {
+	if len(data) > maxIdentityFile {
+		clear(data)
+		return nil, malformed("identity file %s is too long", name)
+	}
+	switch Detect(data) {
+	case Age, AgeArmor:
+		return []age.Identity{&encryptedIdentity{name: name, contents: data, parser: p}}, nil
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("-----BEGIN")) {
+		return p.parseSSH(name, data)
+	}
+	defer clear(data)
+	return p.parseLines(name, data)
+}
+
+// parseLines parses an unencrypted age identity file: one identity a line,
+// with empty lines and # comments.
+func (p *IdentityParser) parseLines(name string, data []byte) ([]age.Identity, error) {
+	var ids []age.Identity
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, maxIdentityFile)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !utf8.ValidString(line) {
+			return nil, malformed("identity file %s is not valid UTF-8", name)
+		}
+		id, err := p.parseIdentity(line)
+		if err != nil {
+			// The line may be a private key: never quote it.
+			if strings.HasPrefix(line, "age1") {
+				return nil, malformed("identity file %s, line %d: this is a recipient (public key), not an identity", name, n)
+			}
+			return nil, malformed("identity file %s, line %d: %v", name, n, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, malformed("identity file %s: %v", name, err)
+	}
+	if len(ids) == 0 {
+		return nil, malformed("identity file %s holds no identities", name)
+	}
+	return ids, nil
+}
+
+func (p *IdentityParser) parseIdentity(s string) (age.Identity, error) {
+	switch {
+	case strings.HasPrefix(s, "AGE-SECRET-KEY-1"):
+		return age.ParseX25519Identity(s)
+	case strings.HasPrefix(s, "AGE-SECRET-KEY-PQ-1"):
+		return age.ParseHybridIdentity(s)
+	case strings.HasPrefix(s, "AGE-PLUGIN-"):
+		return plugin.NewIdentity(s, p.PluginUI)
+	}
+	return nil, errors.New("unknown identity type")
+}
+
+// parseSSH parses an SSH private key. An encrypted key asks for its
+// passphrase only if a file has a recipient stanza for its public key.
+func (p *IdentityParser) parseSSH(name string, data []byte) ([]age.Identity, error) {
+	id, err := agessh.ParseIdentity(data)
+	var missing *ssh.PassphraseMissingError
+	if errors.As(err, &missing) {
+		pub := missing.PublicKey
+		if pub == nil {
+			if pub, err = readPublicKey(name); err != nil {
+				return nil, err
+			}
+		}
+		prompt := func() ([]byte, error) {
+			return p.Prompt(fmt.Sprintf("Enter passphrase for SSH key %s: ", name))
+		}
+		// The key stays encrypted in memory until it is needed.
+		eid, err := agessh.NewEncryptedSSHIdentity(pub, data, prompt)
+		if err != nil {
+			return nil, malformed("SSH key %s: %v", name, err)
+		}
+		return []age.Identity{eid}, nil
+	}
+	clear(data)
+	if err != nil {
+		return nil, malformed("SSH key %s: %v", name, err)
+	}
+	return []age.Identity{id}, nil
+}
+
+// readPublicKey reads NAME.pub, needed for encrypted SSH keys in formats that
+// do not store the public key in clear (PEM-encrypted PKCS#1).
+func readPublicKey(name string) (ssh.PublicKey, error) {
+	hint := fmt.Sprintf("the encrypted SSH key %s does not say its public key: put it in %s.pub, or convert the key with 'ssh-keygen -p -f %s'", name, name, name)
+	data, err := os.ReadFile(name + ".pub")
+	if err != nil {
+		return nil, malformed("%s (%v)", hint, unwrapPath(err))
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(data)
+	if err != nil {
+		return nil, malformed("%s.pub: %v", name, err)
+	}
+	return pub, nil
+}
+
+// encryptedIdentity is a passphrase-encrypted age identity file. It is
+// decrypted, asking for the passphrase, the first time a file needs it.
+type encryptedIdentity struct {
+	name     string
+	contents []byte
+	parser   *IdentityParser
+	ids      []age.Identity
+}
+
+func (e *encryptedIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	if e.ids == nil {
+		if err := e.decrypt(); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range e.ids {
+		key, err := id.Unwrap(stanzas)
+		if errors.Is(err, age.ErrIncorrectIdentity) {
+			continue
+		}
+		return key, err
+	}
+	return nil, fmt.Errorf("%w: encrypted identity file %s did not match", age.ErrIncorrectIdentity, e.name)
+}
+
+func (e *encryptedIdentity) decrypt() error {
+	var src io.Reader = bytes.NewReader(e.contents)
+	if Detect(e.contents) == AgeArmor {
+		src = armor.NewReader(src)
+	}
+	pass, err := e.parser.Prompt(fmt.Sprintf("Enter passphrase for identity file %s: ", e.name))
+	if err != nil {
+		return err
+	}
+	scrypt, err := newScrypt(pass)
+	if err != nil {
+		return err
+	}
+	defer WipeIdentities([]age.Identity{scrypt})
+	r, err := age.Decrypt(src, scrypt)
+	var noMatch *age.NoIdentityMatchError
+	if errors.As(err, &noMatch) {
+		return fmt.Errorf("identity file %s: incorrect passphrase", e.name)
+	} else if err != nil {
+		return fmt.Errorf("identity file %s: %v", e.name, err)
+	}
+	// The decrypted identity file is key material on the heap: keep it
+	// for as short as it takes to parse, then wipe it.
+	plain, err := io.ReadAll(io.LimitReader(r, maxIdentityFile+1))
+	defer clear(plain)
+	if err != nil {
+		return fmt.Errorf("identity file %s: %v", e.name, err)
+	}
+	ids, err := e.parser.parseLines(e.name, plain)
+	if err != nil {
+		return err
+	}
+	e.ids = ids
+	return nil
+}
+
+// WipeIdentities erases the secret keys and passphrases held by identities,
+// as far as their types allow: X25519 and SSH ed25519 keys, passphrases, and
+// the identities of encrypted identity files. Post-quantum, RSA, plugin and
+// decrypted SSH identities keep their keys until the process exits: their
+// types give no way to reach them.
+func WipeIdentities(ids []age.Identity) {
+	for _, id := range ids {
+		switch id := id.(type) {
+		case *age.X25519Identity, *agessh.Ed25519Identity:
+			wipeField(id, "secretKey")
+		case *age.ScryptIdentity:
+			wipeField(id, "password")
+		case *encryptedIdentity:
+			WipeIdentities(id.ids)
+			id.ids = nil
+		}
+	}
+}

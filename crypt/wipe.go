@@ -1,0 +1,38 @@
+package crypt
+
+import (
+	"crypto/cipher"
+	"reflect"
+	"unsafe"
+)
+
+// wipeField zeroes the byte array or byte slice field named name of the
+// struct that ptr points to, even when the field is unexported. Libraries keep
+// keys in such fields without a way to erase them; this reaches them. It does
+// nothing when ptr is not a pointer to a struct with such a field, so that a
+// library's change of layout costs the wipe, never correctness. It reports
+// whether it wiped.
+func wipeField(ptr any, name string) bool {
+	v := reflect.ValueOf(ptr)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	f := v.Elem().FieldByName(name)
+	if !f.IsValid() || f.Type().Elem().Kind() != reflect.Uint8 {
+		return false
+	}
+	switch f.Kind() {
+	case reflect.Array:
+		clear(unsafe.Slice((*byte)(unsafe.Pointer(f.UnsafeAddr())), f.Len()))
+	case reflect.Slice:
+		if f.Len() > 0 {
+			clear(unsafe.Slice((*byte)(f.UnsafePointer()), f.Len()))
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// wipeAEAD erases the key held by a ChaCha20-Poly1305 AEAD.
+func wipeAEAD(a cipher.AEAD) { wipeField(a, "key") }

@@ -1,0 +1,24 @@
+module github.com/secretcat/secretcat
+
+go 1.26.8
+
+require (
+	c2sp.org/CCTV/age v0.0.0-20260829155415-4448f2097b2d // indirect
+	filippo.io/age v1.3.2 // indirect
+	filippo.io/edwards25519 v1.2.0 // indirect
+	filippo.io/hpke v0.4.0 // indirect
+	filippo.io/nistec v0.0.4 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
+	github.com/spf13/cobra v1.10.2 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+	golang.org/x/crypto v0.55.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/term v0.47.0 // indirect
+)
+
+// The runtime must not hold descriptors of its own from start-up: secretcat
+// places secret files at the numbers a child expects, starting at 3, and the
+// cgroup-aware GOMAXPROCS keeps two cgroup files open there for the life of the
+// process. See secretfd.Reserve.
+godebug containermaxprocs=0

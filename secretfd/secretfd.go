@@ -1,0 +1,187 @@
+// Package secretfd creates, fills, places and consumes secret-memory files:
+// file descriptors from memfd_secret(2) whose pages are removed from the
+// kernel's direct map and are never swapped, dumped or readable through
+// /proc/PID/mem.
+//
+// A secret file is sized once, before it is mapped (a mapped secret file cannot
+// be resized), filled through a shared mapping, then handed to another program
+// by fd inheritance or SCM_RIGHTS: it cannot be reopened through /proc.
+package secretfd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// File is a secret-memory file owned by this process.
+type File struct {
+	fd   int
+	size int64
+	mem  []byte // shared read-write mapping while the file is being filled
+}
+
+// Create makes a secret-memory file of exactly size bytes and maps it
+// read-write, ready to be filled through Bytes. The descriptor is close-on-exec
+// until Place moves it. Errors are of type *Error.
+func Create(size int64) (*File, error) {
+	if size < 0 || size > maxSize {
+		return nil, fmt.Errorf("secret file size %d out of range", size)
+	}
+	fd, err := unix.MemfdSecret(unix.O_CLOEXEC)
+	if err != nil {
+		return nil, newError("memfd_secret", size, err)
+	}
+	f := &File{fd: fd, size: size}
+	if err := unix.Ftruncate(fd, size); err != nil {
+		f.Close()
+		return nil, newError("ftruncate", size, err)
+	}
+	if size > 0 {
+		mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		if err != nil {
+			f.Close()
+			return nil, newError("mmap", size, err)
+		}
+		f.mem = mem
+	}
+	return f, nil
+}
+
+// maxSize bounds a single secret file; it is far beyond any memlock limit.
+const maxSize = 1 << 40
+
+// Bytes returns the writable mapping of the file, nil once Seal was called or
+// when the file is empty.
+func (f *File) Bytes() []byte { return f.mem }
+
+// Size returns the size of the file in bytes.
+func (f *File) Size() int64 { return f.size }
+
+// Fd returns the file descriptor.
+func (f *File) Fd() int { return f.fd }
+
+// Seal unmaps the file once it is filled, so that this process no longer holds
+// the plaintext in its address space. The contents stay in the file.
+func (f *File) Seal() error {
+	if f.mem == nil {
+		return nil
+	}
+	err := unix.Munmap(f.mem)
+	f.mem = nil
+	return err
+}
+
+// Close wipes the mapping if it is still present, unmaps it and closes the
+// descriptor. The kernel frees the pages once no other descriptor or mapping
+// refers to them. Close is safe to call more than once.
+func (f *File) Close() error {
+	if f.mem != nil {
+		clear(f.mem)
+		unix.Munmap(f.mem)
+		f.mem = nil
+	}
+	if f.fd < 0 {
+		return nil
+	}
+	err := unix.Close(f.fd)
+	f.fd = -1
+	return err
+}
+
+// Kind classifies why secret memory could not be used, so that callers can
+// explain the cause and choose an exit status.
+type Kind int
+
+const (
+	// Failed is any other failure.
+	Failed Kind = iota
+	// Unsupported means the kernel has no memfd_secret: older than 5.14, built
+	// without CONFIG_SECRETMEM, or 5.14 to 6.4 booted without
+	// secretmem.enable=1.
+	Unsupported
+	// Refused means a security policy (typically a container's seccomp
+	// profile) denied the system call.
+	Refused
+	// OverLimit means the mapping does not fit in RLIMIT_MEMLOCK.
+	OverLimit
+)
+
+// Error describes a failure to create or map secret memory.
+type Error struct {
+	Op   string // the system call that failed
+	Size int64  // bytes requested
+	Kind Kind
+	Err  error
+}
+
+func newError(op string, size int64, err error) *Error {
+	e := &Error{Op: op, Size: size, Err: err, Kind: Failed}
+	switch {
+	case op == "memfd_secret" && errors.Is(err, unix.ENOSYS):
+		e.Kind = Unsupported
+	case op == "memfd_secret" && errors.Is(err, unix.EPERM):
+		e.Kind = Refused
+	case op == "mmap" && (errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM) || errors.Is(err, unix.EPERM)):
+		e.Kind = OverLimit
+	}
+	return e
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func (e *Error) Error() string {
+	switch e.Kind {
+	case Unsupported:
+		return fmt.Sprintf("secret memory is not available: memfd_secret: %v; %s", e.Err, UnsupportedHint())
+	case Refused:
+		return fmt.Sprintf("secret memory was refused: memfd_secret: %v; a seccomp profile (container runtime, systemd SystemCallFilter=) blocks the system call: allow memfd_secret (syscall 447 on x86_64)", e.Err)
+	case OverLimit:
+		lim := CurrentMemlock()
+		return fmt.Sprintf("secret memory over the locked-memory limit: mapping %s needs RLIMIT_MEMLOCK of at least %s, the limit is %s; %s",
+			FormatBytes(e.Size), FormatBytes(pageRound(e.Size)), FormatLimit(lim), MemlockHint)
+	}
+	return fmt.Sprintf("secret memory: %s of %d bytes: %v", e.Op, e.Size, e.Err)
+}
+
+// UnsupportedHint explains, for this kernel, why memfd_secret is missing and
+// what to do about it.
+func UnsupportedHint() string {
+	release := KernelRelease()
+	major, minor := parseRelease(release)
+	switch {
+	case major == 0:
+		return "the kernel lacks memfd_secret(2) (needs Linux 5.14 or later with CONFIG_SECRETMEM=y)"
+	case major < 5 || (major == 5 && minor < 14):
+		return fmt.Sprintf("kernel %s is older than 5.14, which introduced memfd_secret(2): upgrade the kernel", release)
+	case major < 6 || (major == 6 && minor < 5):
+		return fmt.Sprintf("kernel %s disables secret memory unless booted with secretmem.enable=1: add it to the kernel command line (and check CONFIG_SECRETMEM=y)", release)
+	}
+	return fmt.Sprintf("kernel %s was built without CONFIG_SECRETMEM=y: use a kernel built with it", release)
+}
+
+// KernelRelease returns the running kernel's release string, as uname -r.
+func KernelRelease() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "unknown"
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func parseRelease(r string) (major, minor int) {
+	fmt.Sscanf(r, "%d.%d", &major, &minor)
+	return major, minor
+}
+
+// IsSecret reports whether fd refers to a secret-memory file.
+func IsSecret(fd int) bool {
+	var st unix.Statfs_t
+	return unix.Fstatfs(fd, &st) == nil && st.Type == unix.SECRETMEM_MAGIC
+}
+
+var pageSize = int64(os.Getpagesize())
+
+func pageRound(n int64) int64 { return (n + pageSize - 1) / pageSize * pageSize }
