@@ -179,7 +179,11 @@ func (o *runOptions) decrypt(files []*secretFile) error {
 		sizes[i] = f.plan.Size()
 	}
 	if err := secretfd.EnsureMemlock(sizes...); err != nil {
-		return err
+		paths := make([]string, len(files))
+		for i, f := range files {
+			paths[i] = displayPath(f.path)
+		}
+		return &exitError{code: ExitMemlock, err: fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)}
 	}
 	for _, f := range files {
 		if f.file, err = secretfd.Create(f.plan.Size()); err != nil {
@@ -199,10 +203,15 @@ func (o *runOptions) decrypt(files []*secretFile) error {
 
 // fileError prefixes err with the file it concerns.
 func fileError(path string, err error) error {
+	return &exitError{code: exitCode(err), err: fmt.Errorf("%s: %w", displayPath(path), err)}
+}
+
+// displayPath is how messages name a FILE argument.
+func displayPath(path string) string {
 	if path == "-" {
-		path = "standard input"
+		return "standard input"
 	}
-	return &exitError{code: exitCode(err), err: fmt.Errorf("%s: %w", path, err)}
+	return path
 }
 
 // closeAll wipes and closes whatever secret files and keys exist.

@@ -1,0 +1,41 @@
+# secretcat: decrypt age files into Linux secret memory.
+
+GO     ?= go
+BIN    ?= bin
+PREFIX ?= /usr/local
+
+.PHONY: all build test vet fmt-check demo bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/secretcat .
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# The whole suite: unit tests, the age test vectors and the testscript
+# end-to-end scripts (some run as an unprivileged user when run as root).
+test: fmt-check vet
+	$(GO) test ./...
+
+# A throw-away identity, an encrypted sample, and secretcat handing it to the
+# example consumer, which maps it and shows that read(2) is refused.
+demo: build
+	$(GO) build -o $(BIN)/age filippo.io/age/cmd/age
+	$(GO) build -o $(BIN)/age-keygen filippo.io/age/cmd/age-keygen
+	$(GO) build -o $(BIN)/consumer ./examples/consumer
+	rm -rf demo && mkdir -p demo
+	$(BIN)/age-keygen -o demo/identity.txt 2>/dev/null
+	$(BIN)/age -e -i demo/identity.txt -o demo/sample.age examples/sample.txt
+	$(BIN)/secretcat -i demo/identity.txt demo/sample.age -- $(BIN)/consumer
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN) demo

@@ -1,0 +1,31 @@
+// Command consumer shows how a program reads a secret that secretcat hands
+// it: map the descriptor, use the bytes, unmap. It prints what it holds,
+// which a real program would never do, and shows that read(2) is refused.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/secretfd"
+)
+
+func main() {
+	fd, err := secretfd.Lookup("") // SECRETCAT_FD
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "consumer:", err)
+		os.Exit(1)
+	}
+	_, readErr := unix.Read(fd, make([]byte, 16))
+	fmt.Printf("read(2) on fd %d: %v (secret memory can only be mapped)\n", fd, readErr)
+
+	m, err := secretfd.Map(fd)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "consumer:", err)
+		os.Exit(1)
+	}
+	defer m.Close()
+	fmt.Printf("mmap(2) of fd %d, %d bytes: %s", fd, len(m.Bytes()), m.Bytes())
+}
