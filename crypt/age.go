@@ -101,16 +101,20 @@ func payloadLayout(encSize int64) (chunks, plainSize int64, err error) {
 func headerError(err error) error {
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
-		return undecryptable("%s", noMatchMessage(noMatch))
+		reason := ""
+		if len(noMatch.Errors) == 1 {
+			reason = noMatch.Errors[0].Error()
+		}
+		return undecryptable("%s", noMatchMessage(noMatch.StanzaTypes, reason))
 	}
 	return undecryptable("%v", err)
 }
 
 // noMatchMessage lists the recipient types of the file, as age does, so that
 // the user can tell which kind of identity is needed.
-func noMatchMessage(e *age.NoIdentityMatchError) string {
+func noMatchMessage(stanzaTypes []string, reason string) string {
 	var types []string
-	for _, t := range e.StanzaTypes {
+	for _, t := range stanzaTypes {
 		if !strings.HasPrefix(t, "X-") && !contains(types, t) { // skip grease
 			types = append(types, t)
 		}
@@ -119,10 +123,22 @@ func noMatchMessage(e *age.NoIdentityMatchError) string {
 	if len(types) > 0 {
 		msg += fmt.Sprintf(" (the file is encrypted to: %s)", strings.Join(types, ", "))
 	}
-	if len(e.Errors) == 1 {
-		msg += ": " + e.Errors[0].Error()
+	if reason != "" {
+		msg += ": " + reason
 	}
-	return msg + "; pass the matching identity file with -i"
+	return msg + "; pass the matching identity file with -i (or set SECRETCAT_IDENTITY)"
+}
+
+// stanzaTypes lists the recipient stanza types of a well-formed header.
+func stanzaTypes(header []byte) []string {
+	var types []string
+	for _, line := range strings.Split(string(header), "\n") {
+		if rest, ok := strings.CutPrefix(line, "-> "); ok {
+			t, _, _ := strings.Cut(rest, " ")
+			types = append(types, t)
+		}
+	}
+	return types
 }
 
 func contains(list []string, s string) bool {

@@ -27,7 +27,7 @@ var scryptStanza = []byte("\n-> scrypt ")
 func (ids Identities) unwrapFileKey(header []byte) ([]byte, error) {
 	if !bytes.Contains(header, scryptStanza) {
 		if len(ids.Age) == 0 {
-			return nil, undecryptable("the file is encrypted to recipients and no identity was given: pass an identity file with -i (or set SECRETCAT_IDENTITY)")
+			return nil, undecryptable("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
 		}
 		key, err := age.DecryptHeader(header, ids.Age...)
 		if err != nil {

@@ -1,0 +1,176 @@
+package crypt_test
+
+import (
+	"bytes"
+	"compress/zlib"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	agetest "c2sp.org/CCTV/age"
+	"filippo.io/age"
+
+	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/secretfd"
+)
+
+// vector is one file of the age test kit (c2sp.org/CCTV/age).
+type vector struct {
+	expect      string
+	payloadHash []byte
+	ids         crypt.Identities
+	file        []byte
+}
+
+func parseVector(t *testing.T, data []byte) *vector {
+	v := &vector{}
+	compressed := false
+	for {
+		line, rest, ok := bytes.Cut(data, []byte("\n"))
+		if !ok {
+			t.Fatal("vector has no payload")
+		}
+		data = rest
+		if len(line) == 0 {
+			break
+		}
+		key, value, _ := strings.Cut(string(line), ": ")
+		switch key {
+		case "expect":
+			v.expect = value
+		case "payload":
+			h, err := hex.DecodeString(value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v.payloadHash = h
+		case "identity":
+			id, err := age.ParseX25519Identity(value)
+			if err != nil {
+				var herr error
+				if id2, herr2 := age.ParseHybridIdentity(value); herr2 == nil {
+					v.ids.Age = append(v.ids.Age, id2)
+					continue
+				} else {
+					herr = herr2
+				}
+				t.Fatal(err, herr)
+			}
+			v.ids.Age = append(v.ids.Age, id)
+		case "passphrase":
+			pass := value
+			v.ids.Passphrase = func() ([]byte, error) { return []byte(pass), nil }
+		case "compressed":
+			compressed = value == "zlib"
+		case "armored", "file key", "comment":
+		default:
+			t.Fatalf("unknown vector header %q", key)
+		}
+	}
+	if compressed {
+		r, err := zlib.NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data, err = io.ReadAll(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.file = data
+	return v
+}
+
+// TestVectors runs every age test-kit vector through secretcat's decryption
+// path, from input detection to real secret memory: each success yields the
+// expected payload in the secret mapping, each failure fails and leaves
+// nothing behind.
+func TestVectors(t *testing.T) {
+	names, err := fs.Glob(agetest.Vectors, "*")
+	if err != nil || len(names) < 100 {
+		t.Fatalf("test kit: %d vectors, %v", len(names), err)
+	}
+	counts := map[string]int{}
+	for _, name := range names {
+		data, err := fs.ReadFile(agetest.Vectors, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := parseVector(t, data)
+		counts[v.expect]++
+		t.Run(name, func(t *testing.T) {
+			t.Run("stdin", func(t *testing.T) { checkVector(t, v, "-") })
+			path := filepath.Join(t.TempDir(), "file")
+			if err := os.WriteFile(path, v.file, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Run("file", func(t *testing.T) { checkVector(t, v, path) })
+		})
+	}
+	t.Logf("vectors by expectation: %v", counts)
+}
+
+func checkVector(t *testing.T, v *vector, path string) {
+	var file *secretfd.File
+	defer func() {
+		if file != nil {
+			file.Close()
+		}
+	}()
+	var mem []byte
+	err := decrypt(path, v.file, v.ids, func(size int64) ([]byte, error) {
+		f, err := secretfd.Create(size)
+		if err != nil {
+			return nil, err
+		}
+		file, mem = f, f.Bytes()
+		return mem, nil
+	})
+	if v.expect == "success" {
+		if err != nil {
+			t.Fatalf("expected success, got %v", err)
+		}
+		if got := sha256.Sum256(mem); !bytes.Equal(got[:], v.payloadHash) {
+			t.Fatalf("payload hash %x, want %x", got, v.payloadHash)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("expected %s, got success", v.expect)
+	}
+	t.Logf("%s: %v", v.expect, err)
+	if crypt.KindOf(err) == 0 {
+		t.Errorf("error %v has no kind", err)
+	}
+	if mem != nil && !bytes.Equal(mem, make([]byte, len(mem))) {
+		t.Errorf("failed decryption left plaintext in the secret mapping")
+	}
+	switch v.expect {
+	case "armor failure":
+		if crypt.KindOf(err) != crypt.Malformed {
+			t.Errorf("armor failure reported as %v", err)
+		}
+	case "no match", "HMAC failure", "payload failure":
+		if crypt.KindOf(err) != crypt.Undecryptable {
+			t.Errorf("%s reported as kind %d: %v", v.expect, crypt.KindOf(err), err)
+		}
+	}
+	if v.expect == "no match" && !strings.Contains(err.Error(), "no identity matched") && !strings.Contains(err.Error(), "incorrect passphrase") {
+		t.Errorf("no match reported as %v", err)
+	}
+}
+
+// decrypt runs a FILE argument through crypt as secretcat does; stdin
+// holds data.
+func decrypt(path string, data []byte, ids crypt.Identities, dst crypt.Destination) error {
+	in, err := crypt.Open(path, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return in.DecryptTo(ids, dst)
+}
