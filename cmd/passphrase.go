@@ -27,7 +27,14 @@ const maxPassphrase = 64 << 10
 func (p *passphraseOptions) addFlags(c *cobra.Command) {
 	c.Flags().StringVar(&p.file, "passphrase-file", "", "read the passphrase from the first line of `PATH`, for passphrase-encrypted files, identity files and SSH keys")
 	c.Flags().IntVar(&p.fd, "passphrase-fd", -1, "read the passphrase from the first line of descriptor `N` (read once, then closed)")
-	c.MarkFlagsMutuallyExclusive("passphrase-file", "passphrase-fd")
+}
+
+// check rejects contradictory passphrase flags.
+func (p *passphraseOptions) check() error {
+	if p.file != "" && p.fd >= 0 {
+		return usageError("--passphrase-file and --passphrase-fd are mutually exclusive")
+	}
+	return nil
 }
 
 // read returns a passphrase that the caller must wipe. It prompts on the
@@ -127,6 +134,15 @@ func promptTerminal(prompt string) ([]byte, error) {
 		case <-done:
 		}
 	}()
+	// Echo goes off before the prompt shows, so that nothing typed ahead of
+	// it is echoed either.
+	defer term.Restore(fd, state)
+	if t, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
+		t.Lflag &^= unix.ECHO
+		t.Lflag |= unix.ICANON | unix.ISIG
+		t.Iflag |= unix.ICRNL
+		unix.IoctlSetTermios(fd, unix.TCSETS, t)
+	}
 	if _, err := tty.WriteString(prompt); err != nil {
 		return nil, errNoTerminal
 	}

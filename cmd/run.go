@@ -65,6 +65,9 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := o.passphrase.check(); err != nil {
+		return err
+	}
 	if o.listenFds && o.fd != 3 {
 		return usageError("--listen-fds needs the descriptors to start at 3, not %d", o.fd)
 	}

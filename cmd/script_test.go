@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"filippo.io/age/agessh"
 	"filippo.io/age/armor"
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
@@ -26,6 +27,9 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"secretcat": func() { os.Exit(cmd.Main()) },
 		"consumer":  consumer,
+		// A test age plugin whose identity wraps an X25519 identity and
+		// says so through the plugin UI.
+		"age-plugin-sctest": testPlugin,
 	})
 }
 
@@ -73,6 +77,8 @@ func TestScripts(t *testing.T) {
 			"mkdata":    cmdMkdata,
 			"corrupt":   cmdCorrupt,
 			"truncate":  cmdTruncate,
+			"pluginid":  cmdPluginID,
+			"pty":       cmdPty,
 		},
 	})
 }
@@ -121,14 +127,15 @@ func cmdAgeKeygen(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(content), 0o644))
 }
 
-// ageenc [-a] (-p PASSPHRASE | -r RECIPIENT | -i IDENTITYFILE)... IN OUT
-// encrypts IN to OUT.
+// ageenc [-a] (-p PASSPHRASE | -r RECIPIENT | -R SSHPUBFILE | -i IDENTITYFILE)... IN OUT
+// encrypts IN to OUT. -w N sets the scrypt work factor of a later -p.
 func cmdAgeEnc(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("ageenc does not fail")
 	}
 	var recipients []age.Recipient
 	armored := false
+	workFactor := 10
 	for len(args) > 2 {
 		switch args[0] {
 		case "-a":
@@ -137,12 +144,20 @@ func cmdAgeEnc(ts *testscript.TestScript, neg bool, args []string) {
 		case "-p":
 			r, err := age.NewScryptRecipient(args[1])
 			ts.Check(err)
-			r.SetWorkFactor(10)
+			r.SetWorkFactor(workFactor)
 			recipients = append(recipients, r)
 		case "-r":
 			r, err := age.ParseX25519Recipient(args[1])
 			ts.Check(err)
 			recipients = append(recipients, r)
+		case "-R": // an SSH public key file
+			r, err := agessh.ParseRecipient(strings.TrimSpace(ts.ReadFile(args[1])))
+			ts.Check(err)
+			recipients = append(recipients, r)
+		case "-w": // scrypt work factor of the next -p
+			w, err := strconv.Atoi(args[1])
+			ts.Check(err)
+			workFactor = w
 		case "-i":
 			ids, err := age.ParseIdentities(strings.NewReader(ts.ReadFile(args[1])))
 			ts.Check(err)
