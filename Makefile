@@ -4,7 +4,7 @@ GO     ?= go
 BIN    ?= bin
 PREFIX ?= /usr/local
 
-.PHONY: all build test vet fmt-check demo bench clean
+.PHONY: all build test vet fmt-check demo bench fuzz clean
 
 all: build
 
@@ -36,6 +36,12 @@ demo: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Each fuzz target for FUZZTIME (their seed corpora also run in make test).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDetect$$' -fuzztime $(FUZZTIME) ./crypt
+	$(GO) test -run '^$$' -fuzz '^FuzzDecrypt$$' -fuzztime $(FUZZTIME) ./crypt
 
 clean:
 	rm -rf $(BIN) demo

@@ -30,7 +30,7 @@ FILE is age, binary or armored, or - for standard input. Identities come from
 or --passphrase-fd. If anything fails, COMMAND is not started and every secret
 descriptor is closed.
 
-A FILE named like a subcommand (run, help, completion) needs the explicit
+A FILE named like a subcommand (run, doctor, help, completion) needs the explicit
 "secretcat run FILE -- ...".`
 
 const rootExample = `  secretcat -i key.txt server.key.age -- ./server --key-fd {fd}
@@ -62,7 +62,7 @@ func NewCommand(stdin io.Reader) *cobra.Command {
 		RunE:    runOpts.run,
 	}
 	addRunFlags(run, runOpts)
-	root.AddCommand(run)
+	root.AddCommand(run, newDoctorCommand())
 
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see '%s --help')", err, c.CommandPath())

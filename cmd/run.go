@@ -24,6 +24,7 @@ type runOptions struct {
 	fd         int
 	listenFds  bool
 	noSubst    bool
+	fallback   bool
 	passphrase passphraseOptions
 	stdin      io.Reader
 }
@@ -35,6 +36,7 @@ func addRunFlags(c *cobra.Command, o *runOptions) {
 	f.IntVar(&o.fd, "fd", 3, "first descriptor `N` for the secret files; the rest follow consecutively")
 	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects (descriptors start at 3)")
 	f.BoolVar(&o.noSubst, "no-subst", false, "pass COMMAND's arguments as they are, without replacing {fd} and {fd:NAME}")
+	f.BoolVar(&o.fallback, "allow-fallback", false, "where memfd_secret is unavailable, use sealed memfd_create memory instead: much weaker (swappable, in the direct map, readable by root), with a warning; COMMAND sees SECRETCAT_MEMORY=fallback")
 	o.passphrase.addFlags(c)
 }
 
@@ -92,12 +94,20 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	}
 	defer slots.Release()
 	defer closeAll(files)
+	hard, err := harden()
+	if err != nil {
+		return err
+	}
 
 	path, err := lookPath(command[0])
 	if err != nil {
 		return err
 	}
-	if err := o.decrypt(files); err != nil {
+	memory, err := o.memoryKind()
+	if err != nil {
+		return err
+	}
+	if err := o.decrypt(files, memory); err != nil {
 		return err
 	}
 	secrets := make([]*secretfd.File, len(files))
@@ -107,7 +117,10 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err := slots.Place(secrets); err != nil {
 		return err
 	}
-	err = syscall.Exec(path, argv, o.environ(files))
+	if err := hard.restore(); err != nil {
+		return err
+	}
+	err = syscall.Exec(path, argv, o.environ(files, memory))
 	return execError(command[0], err)
 }
 
@@ -157,9 +170,25 @@ func checkName(name string) error {
 	return nil
 }
 
+// memoryKind checks, before any passphrase is asked for, that secret memory
+// works, and chooses the fallback when it does not and --allow-fallback
+// permits it.
+func (o *runOptions) memoryKind() (string, error) {
+	err := secretfd.Available()
+	if err == nil {
+		return secretfd.MemorySecret, nil
+	}
+	if !o.fallback {
+		return "", err
+	}
+	warnf("WARNING: %v", err)
+	warnf("WARNING: --allow-fallback: secrets go to ordinary sealed memory (memfd_create): they stay in the kernel's direct map, may be swapped out, and root can read them")
+	return secretfd.MemoryFallback, nil
+}
+
 // decrypt reads and checks every FILE, makes sure their secret memory fits
 // the locked-memory limit, then decrypts each into its own secret file.
-func (o *runOptions) decrypt(files []*secretFile) error {
+func (o *runOptions) decrypt(files []*secretFile, memory string) error {
 	ids, err := o.loadIdentities(files)
 	if err != nil {
 		return err
@@ -181,7 +210,10 @@ func (o *runOptions) decrypt(files []*secretFile) error {
 		defer in.Close()
 		sizes[i] = f.plan.Size()
 	}
-	if err := secretfd.EnsureMemlock(sizes...); err != nil {
+	create := secretfd.Create
+	if memory == secretfd.MemoryFallback {
+		create = secretfd.CreateFallback
+	} else if err := secretfd.EnsureMemlock(sizes...); err != nil {
 		paths := make([]string, len(files))
 		for i, f := range files {
 			paths[i] = displayPath(f.path)
@@ -189,7 +221,7 @@ func (o *runOptions) decrypt(files []*secretFile) error {
 		return &exitError{code: ExitMemlock, err: fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)}
 	}
 	for _, f := range files {
-		if f.file, err = secretfd.Create(f.plan.Size()); err != nil {
+		if f.file, err = create(f.plan.Size()); err != nil {
 			return fileError(f.path, err)
 		}
 		err := f.plan.Decrypt(f.file.Bytes())
@@ -267,7 +299,7 @@ func names(files []*secretFile) []string {
 
 // environ is this process's environment with the variables that tell COMMAND
 // where its secret descriptors are.
-func (o *runOptions) environ(files []*secretFile) []string {
+func (o *runOptions) environ(files []*secretFile, memory string) []string {
 	fds := make([]string, len(files))
 	for i := range files {
 		fds[i] = strconv.Itoa(o.fd + i)
@@ -276,6 +308,7 @@ func (o *runOptions) environ(files []*secretFile) []string {
 		secretfd.EnvFd:      fds[0],
 		secretfd.EnvFds:     strings.Join(fds, ","),
 		secretfd.EnvFdNames: strings.Join(names(files), ":"),
+		secretfd.EnvMemory:  memory,
 	}
 	if o.listenFds {
 		set["LISTEN_FDS"] = strconv.Itoa(len(files))
@@ -289,7 +322,7 @@ func (o *runOptions) environ(files []*secretFile) []string {
 			env = append(env, kv)
 		}
 	}
-	for _, k := range []string{secretfd.EnvFd, secretfd.EnvFds, secretfd.EnvFdNames, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"} {
+	for _, k := range []string{secretfd.EnvFd, secretfd.EnvFds, secretfd.EnvFdNames, secretfd.EnvMemory, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"} {
 		if v, ok := set[k]; ok {
 			env = append(env, k+"="+v)
 		}

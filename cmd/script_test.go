@@ -30,6 +30,8 @@ func TestMain(m *testing.M) {
 		// A test age plugin whose identity wraps an X25519 identity and
 		// says so through the plugin UI.
 		"age-plugin-sctest": testPlugin,
+		"seccomp-deny":      seccompDeny,
+		"memprobe":          memprobe,
 	})
 }
 
@@ -258,7 +260,7 @@ func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
 func consumer() {
 	os.WriteFile("child-ran", nil, 0o644)
 	fmt.Printf("args: %s\n", strings.Join(os.Args[1:], " "))
-	for _, k := range []string{secretfd.EnvFd, secretfd.EnvFds, secretfd.EnvFdNames, "LISTEN_FDS", "LISTEN_FDNAMES"} {
+	for _, k := range []string{secretfd.EnvFd, secretfd.EnvFds, secretfd.EnvFdNames, secretfd.EnvMemory, "LISTEN_FDS", "LISTEN_FDNAMES"} {
 		if v, ok := os.LookupEnv(k); ok {
 			fmt.Printf("%s=%s\n", k, v)
 		}
@@ -297,6 +299,9 @@ func consumer() {
 		}
 		if err := os.WriteFile("got."+nameList[i], m.Bytes(), 0o644); err != nil {
 			fail(err)
+		}
+		if os.Getenv("CONSUMER_PROBE") != "" && len(m.Bytes()) > 0 {
+			probeKernel(fd, m.Bytes())
 		}
 		fmt.Printf("%s: fd %d, %d bytes, link %s, read: %v\n", nameList[i], fd, len(m.Bytes()), link, readErr)
 		m.Close()

@@ -53,9 +53,10 @@ type Mapping struct {
 
 // Map maps the secret file open at fd read-only and shared, the only way its
 // contents can be read: read(2) and MAP_PRIVATE are refused by the kernel.
-// It fails if fd is not a secret-memory file.
+// It fails if fd is not a secret-memory file, unless SECRETCAT_MEMORY says
+// that secretcat ran in fallback mode and fd is a sealed fallback file.
 func Map(fd int) (*Mapping, error) {
-	if !IsSecret(fd) {
+	if !IsSecret(fd) && !(os.Getenv(EnvMemory) == MemoryFallback && IsFallback(fd)) {
 		return nil, fmt.Errorf("descriptor %d is not a secret-memory file", fd)
 	}
 	var st unix.Stat_t

@@ -35,7 +35,7 @@ func EnsureMemlock(sizes ...int64) error {
 	for _, s := range sizes {
 		need += pageRound(s)
 	}
-	if need == 0 || hasIPCLock() {
+	if need == 0 || HasIPCLock() {
 		return nil
 	}
 	var rl unix.Rlimit
@@ -62,9 +62,9 @@ func CurrentMemlock() uint64 {
 	return rl.Cur
 }
 
-// hasIPCLock reports whether this process has CAP_IPC_LOCK in its effective
+// HasIPCLock reports whether this process has CAP_IPC_LOCK in its effective
 // set, which exempts it from RLIMIT_MEMLOCK.
-func hasIPCLock() bool {
+func HasIPCLock() bool {
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return false

@@ -12,15 +12,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
 // File is a secret-memory file owned by this process.
 type File struct {
-	fd   int
-	size int64
-	mem  []byte // shared read-write mapping while the file is being filled
+	fd       int
+	size     int64
+	mem      []byte // shared read-write mapping while the file is being filled
+	fallback bool   // a sealed memfd_create file, not secret memory
 }
 
 // Create makes a secret-memory file of exactly size bytes and maps it
@@ -63,15 +65,27 @@ func (f *File) Size() int64 { return f.size }
 // Fd returns the file descriptor.
 func (f *File) Fd() int { return f.fd }
 
+// Fallback reports whether the file is a CreateFallback file.
+func (f *File) Fallback() bool { return f.fallback }
+
 // Seal unmaps the file once it is filled, so that this process no longer holds
-// the plaintext in its address space. The contents stay in the file.
+// the plaintext in its address space; the contents stay in the file. A
+// fallback file is also sealed against any further change of size or
+// contents.
 func (f *File) Seal() error {
-	if f.mem == nil {
-		return nil
+	if f.mem != nil {
+		err := unix.Munmap(f.mem)
+		f.mem = nil
+		if err != nil {
+			return err
+		}
 	}
-	err := unix.Munmap(f.mem)
-	f.mem = nil
-	return err
+	if f.fallback {
+		if _, err := unix.FcntlInt(uintptr(f.fd), unix.F_ADD_SEALS, fallbackSeals); err != nil {
+			return fmt.Errorf("sealing the fallback memory file: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close wipes the mapping if it is still present, unmaps it and closes the
@@ -137,7 +151,7 @@ func (e *Error) Error() string {
 	case Unsupported:
 		return fmt.Sprintf("secret memory is not available: memfd_secret: %v; %s", e.Err, UnsupportedHint())
 	case Refused:
-		return fmt.Sprintf("secret memory was refused: memfd_secret: %v; a seccomp profile (container runtime, systemd SystemCallFilter=) blocks the system call: allow memfd_secret (syscall 447 on x86_64)", e.Err)
+		return fmt.Sprintf("secret memory was refused: memfd_secret: %v; %s", e.Err, RefusedHint)
 	case OverLimit:
 		lim := CurrentMemlock()
 		return fmt.Sprintf("secret memory over the locked-memory limit: mapping %s needs RLIMIT_MEMLOCK of at least %s, the limit is %s; %s",
@@ -149,18 +163,29 @@ func (e *Error) Error() string {
 // UnsupportedHint explains, for this kernel, why memfd_secret is missing and
 // what to do about it.
 func UnsupportedHint() string {
-	release := KernelRelease()
+	enable, _ := os.ReadFile("/sys/module/secretmem/parameters/enable")
+	return unsupportedHint(KernelRelease(), strings.TrimSpace(string(enable)))
+}
+
+// unsupportedHint explains a missing memfd_secret on kernel release, given the
+// value of the secretmem.enable module parameter ("" when absent).
+func unsupportedHint(release, enable string) string {
 	major, minor := parseRelease(release)
 	switch {
 	case major == 0:
-		return "the kernel lacks memfd_secret(2) (needs Linux 5.14 or later with CONFIG_SECRETMEM=y)"
+		return "the kernel lacks memfd_secret(2): it needs Linux 5.14 or later built with CONFIG_SECRETMEM=y"
 	case major < 5 || (major == 5 && minor < 14):
 		return fmt.Sprintf("kernel %s is older than 5.14, which introduced memfd_secret(2): upgrade the kernel", release)
+	case enable == "N" || enable == "0":
+		return fmt.Sprintf("kernel %s has secret memory disabled (secretmem.enable=0): boot with secretmem.enable=1 on the kernel command line", release)
 	case major < 6 || (major == 6 && minor < 5):
 		return fmt.Sprintf("kernel %s disables secret memory unless booted with secretmem.enable=1: add it to the kernel command line (and check CONFIG_SECRETMEM=y)", release)
 	}
 	return fmt.Sprintf("kernel %s was built without CONFIG_SECRETMEM=y: use a kernel built with it", release)
 }
+
+// RefusedHint explains an EPERM from memfd_secret.
+const RefusedHint = "a seccomp profile (container runtime, systemd SystemCallFilter=) blocks the system call: allow memfd_secret (system call 447 on x86_64 and arm64) in the profile"
 
 // KernelRelease returns the running kernel's release string, as uname -r.
 func KernelRelease() string {
@@ -185,3 +210,24 @@ func IsSecret(fd int) bool {
 var pageSize = int64(os.Getpagesize())
 
 func pageRound(n int64) int64 { return (n + pageSize - 1) / pageSize * pageSize }
+
+// Available checks that secret memory can be created, without mapping any:
+// it fails with the same *Error that Create would.
+func Available() error {
+	fd, err := unix.MemfdSecret(unix.O_CLOEXEC)
+	if err != nil {
+		return newError("memfd_secret", 0, err)
+	}
+	return unix.Close(fd)
+}
+
+// Probe creates a one-page secret file, maps it, writes to it and closes it:
+// the whole path that secretcat takes, at the smallest size.
+func Probe() error {
+	f, err := Create(pageSize)
+	if err != nil {
+		return err
+	}
+	f.Bytes()[0] = 1
+	return f.Close()
+}

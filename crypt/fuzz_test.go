@@ -1,0 +1,79 @@
+package crypt_test
+
+import (
+	"bytes"
+	"io/fs"
+	"testing"
+
+	agetest "c2sp.org/CCTV/age"
+	"filippo.io/age"
+
+	"github.com/secretcat/secretcat/crypt"
+)
+
+// addVectorSeeds seeds f with every file of the age test kit.
+func addVectorSeeds(f *testing.F) {
+	names, _ := fs.Glob(agetest.Vectors, "*")
+	for _, name := range names {
+		data, _ := fs.ReadFile(agetest.Vectors, name)
+		if _, body, ok := bytes.Cut(data, []byte("\n\n")); ok {
+			f.Add(body)
+		}
+	}
+	f.Add([]byte("age-encryption.org/v1\n"))
+	f.Add([]byte("  \n-----BEGIN AGE ENCRYPTED FILE-----\n"))
+}
+
+func FuzzDetect(f *testing.F) {
+	addVectorSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		format := crypt.Detect(data)
+		if len(data) > crypt.DetectLen && crypt.Detect(data[:crypt.DetectLen]) != format {
+			t.Errorf("Detect depends on bytes past DetectLen")
+		}
+		if format == crypt.Age && !bytes.HasPrefix(data, []byte("age-encryption.org/")) {
+			t.Errorf("binary age detected without its intro")
+		}
+	})
+}
+
+// FuzzDecrypt feeds arbitrary files to the age path: it must never panic,
+// every failure must have a kind, and memory is asked for only once, at the
+// size of the result.
+func FuzzDecrypt(f *testing.F) {
+	addVectorSeeds(f)
+	id, err := age.ParseX25519Identity("AGE-SECRET-KEY-1XMWWC06LY3EE5RYTXM9MFLAZ2U56JJJ36S0MYPDRWSVLUL66MV4QX3S7F6")
+	if err != nil {
+		f.Fatal(err)
+	}
+	ids := crypt.Identities{
+		Age:        []age.Identity{id},
+		Passphrase: func() ([]byte, error) { return []byte("password"), nil },
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var mem []byte
+		calls := 0
+		in, err := crypt.Open("-", bytes.NewReader(data))
+		if err == nil {
+			err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
+				calls++
+				if size < 0 || size > int64(len(data)) {
+					t.Fatalf("plaintext of %d bytes from %d bytes of input", size, len(data))
+				}
+				mem = make([]byte, size)
+				return mem, nil
+			})
+		}
+		if calls > 1 {
+			t.Fatalf("destination asked for %d times", calls)
+		}
+		if err != nil {
+			if crypt.KindOf(err) == 0 {
+				t.Fatalf("error without a kind: %v", err)
+			}
+			if !bytes.Equal(mem, make([]byte, len(mem))) {
+				t.Fatalf("failure left plaintext behind")
+			}
+		}
+	})
+}

@@ -1,0 +1,161 @@
+package secretfd
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestCreateFillMap(t *testing.T) {
+	for _, size := range []int64{0, 1, 4096, 4097, 1 << 20} {
+		f, err := Create(size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.Repeat([]byte{0xa5}, int(size))
+		copy(f.Bytes(), want)
+		if err := f.Seal(); err != nil {
+			t.Fatal(err)
+		}
+		if f.Bytes() != nil {
+			t.Error("Seal left the mapping in place")
+		}
+		if !IsSecret(f.Fd()) {
+			t.Error("IsSecret is false for a secret file")
+		}
+		// A second descriptor, as a consumer would hold.
+		fd, err := unix.Dup(f.Fd())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Map(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(m.Bytes(), want) {
+			t.Errorf("size %d: mapping differs", size)
+		}
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Error("second Close:", err)
+		}
+	}
+}
+
+func TestMapRejectsOrdinaryFiles(t *testing.T) {
+	fd, err := unix.MemfdCreate("plain", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if _, err := Map(fd); err == nil || !strings.Contains(err.Error(), "not a secret-memory file") {
+		t.Errorf("Map of an ordinary memfd: %v", err)
+	}
+}
+
+func TestFallbackIsSealed(t *testing.T) {
+	f, err := CreateFallback(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	copy(f.Bytes(), "0123456789")
+	if IsFallback(f.Fd()) {
+		t.Error("IsFallback before Seal")
+	}
+	if err := f.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	if !IsFallback(f.Fd()) || IsSecret(f.Fd()) {
+		t.Error("sealed fallback file not recognised")
+	}
+	if _, err := unix.Pwrite(f.Fd(), []byte("x"), 0); !errors.Is(err, unix.EPERM) {
+		t.Errorf("write to a sealed file: %v, want EPERM", err)
+	}
+	if err := unix.Ftruncate(f.Fd(), 20); !errors.Is(err, unix.EPERM) {
+		t.Errorf("grow a sealed file: %v, want EPERM", err)
+	}
+	t.Setenv(EnvMemory, MemoryFallback)
+	fd, _ := unix.Dup(f.Fd())
+	m, err := Map(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if string(m.Bytes()) != "0123456789" {
+		t.Errorf("fallback contents %q", m.Bytes())
+	}
+}
+
+func TestUnsupportedHint(t *testing.T) {
+	for _, tc := range []struct{ release, enable, want string }{
+		{"5.10.0-21-amd64", "", "older than 5.14"},
+		{"6.1.0-18-amd64", "", "secretmem.enable=1"},
+		{"5.15.0", "N", "secret memory disabled (secretmem.enable=0)"},
+		{"6.18.44", "", "without CONFIG_SECRETMEM=y"},
+		{"garbage", "", "needs Linux 5.14 or later"},
+	} {
+		if got := unsupportedHint(tc.release, tc.enable); !strings.Contains(got, tc.want) {
+			t.Errorf("unsupportedHint(%q, %q) = %q, want it to say %q", tc.release, tc.enable, got, tc.want)
+		}
+	}
+}
+
+func TestReserveAndPlace(t *testing.T) {
+	// Descriptor numbers well above anything the test holds.
+	targets := []int{900, 901}
+	slots, err := Reserve(targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slots.Release()
+	for _, fd := range targets {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC == 0 {
+			t.Fatalf("descriptor %d not reserved close-on-exec: %v", fd, err)
+		}
+	}
+	// A number this process already uses, close-on-exec, is refused.
+	own, _ := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	defer unix.Close(own)
+	if _, err := Reserve([]int{own}); err == nil {
+		t.Error("Reserve took a descriptor in use by this process")
+	}
+
+	a, _ := Create(1)
+	b, _ := Create(2)
+	a.Seal()
+	b.Seal()
+	defer a.Close()
+	defer b.Close()
+	if err := slots.Place([]*File{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range []*File{a, b} {
+		if f.Fd() != targets[i] || !IsSecret(f.Fd()) {
+			t.Errorf("file %d at descriptor %d, want %d", i, f.Fd(), targets[i])
+		}
+		flags, _ := unix.FcntlInt(uintptr(f.Fd()), unix.F_GETFD, 0)
+		if flags&unix.FD_CLOEXEC != 0 {
+			t.Errorf("placed descriptor %d is close-on-exec", f.Fd())
+		}
+	}
+}
+
+func TestEnsureMemlockMessage(t *testing.T) {
+	e := &LimitError{Need: 2 << 20, Limit: 1 << 20, Hard: 1 << 20}
+	msg := e.Error()
+	for _, want := range []string{"2097152 bytes (2048 KiB) is needed", "the limit is 1048576 bytes (1024 KiB)", "ulimit -l", "LimitMEMLOCK=", "limits.conf"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+}
