@@ -135,21 +135,55 @@ func promptTerminal(prompt string) ([]byte, error) {
 		}
 	}()
 	// Echo goes off before the prompt shows, so that nothing typed ahead of
-	// it is echoed either.
+	// it is echoed either; the line is then read in canonical mode. Only
+	// the signal handler and the deferred Restore change the terminal after
+	// this, so a signal always leaves it as it was.
 	defer term.Restore(fd, state)
-	if t, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
-		t.Lflag &^= unix.ECHO
-		t.Lflag |= unix.ICANON | unix.ISIG
-		t.Iflag |= unix.ICRNL
-		unix.IoctlSetTermios(fd, unix.TCSETS, t)
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return nil, errNoTerminal
+	}
+	t.Lflag &^= unix.ECHO
+	t.Lflag |= unix.ICANON | unix.ISIG
+	t.Iflag |= unix.ICRNL
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
+		return nil, errNoTerminal
 	}
 	if _, err := tty.WriteString(prompt); err != nil {
 		return nil, errNoTerminal
 	}
-	pass, err := term.ReadPassword(fd)
+	pass, err := readLine(fd)
 	tty.WriteString("\n")
 	if err != nil {
 		return nil, fmt.Errorf("reading the passphrase from the terminal: %w", err)
 	}
 	return pass, nil
+}
+
+// readLine reads one line from a terminal in canonical mode, without its
+// line end. The kernel hands over at most a line per read, and a line holds
+// at most 4095 bytes, so one buffer of that size is enough.
+func readLine(fd int) ([]byte, error) {
+	buf := make([]byte, 4096)
+	n := 0
+	for n < len(buf) {
+		k, err := unix.Read(fd, buf[n:])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			clear(buf)
+			return nil, err
+		}
+		if k == 0 {
+			break
+		}
+		n += k
+		if buf[n-1] == '\n' {
+			n--
+			break
+		}
+	}
+	line := bytes.TrimSuffix(buf[:n], []byte("\r"))
+	return line, nil
 }
