@@ -15,7 +15,7 @@ import (
 const EnvIdentity = "SECRETCAT_IDENTITY"
 
 // loadIdentities reads the -i identity files, or those of SECRETCAT_IDENTITY.
-func (o *runOptions) loadIdentities(files []*secretFile) (crypt.Identities, error) {
+func (o *decryptOptions) loadIdentities(files []*secretFile) (crypt.Identities, error) {
 	paths := o.identities
 	if len(paths) == 0 {
 		if env := os.Getenv(EnvIdentity); env != "" {

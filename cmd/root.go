@@ -39,7 +39,7 @@ const rootExample = `  secretcat -i key.txt server.key.age -- ./server --key-fd 
 
 // NewCommand returns the secretcat command tree reading stdin from stdin.
 func NewCommand(stdin io.Reader) *cobra.Command {
-	rootOpts := &runOptions{stdin: stdin}
+	rootOpts := &runOptions{decryptOptions: decryptOptions{stdin: stdin}}
 	root := &cobra.Command{
 		Use:           "secretcat " + runUsage,
 		Short:         "Decrypt files into secret memory and run a command with the descriptors",
@@ -52,7 +52,7 @@ func NewCommand(stdin io.Reader) *cobra.Command {
 	}
 	addRunFlags(root, rootOpts)
 
-	runOpts := &runOptions{stdin: stdin}
+	runOpts := &runOptions{decryptOptions: decryptOptions{stdin: stdin}}
 	run := &cobra.Command{
 		Use:     "run [flags] FILE... -- COMMAND [ARG...]",
 		Short:   "Decrypt FILEs into secret descriptors and replace secretcat with COMMAND",

@@ -1,10 +1,7 @@
 package cmd
 
 import (
-	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,40 +9,24 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/secretcat/secretcat/crypt"
 	"github.com/secretcat/secretcat/secretfd"
 )
 
 // runOptions are the flags of the run command (and of the root command, which
 // runs when no subcommand is named).
 type runOptions struct {
-	identities []string
-	names      []string
-	fd         int
-	listenFds  bool
-	noSubst    bool
-	fallback   bool
-	passphrase passphraseOptions
-	stdin      io.Reader
+	decryptOptions
+	fd        int
+	listenFds bool
+	noSubst   bool
 }
 
 func addRunFlags(c *cobra.Command, o *runOptions) {
+	o.decryptOptions.addFlags(c)
 	f := c.Flags()
-	f.StringArrayVarP(&o.identities, "identity", "i", nil, "identity `FILE` (age, SSH or plugin identities); repeatable; - reads standard input")
-	f.StringArrayVar(&o.names, "name", nil, "`NAME` of the next FILE's descriptor (default: FILE's base name without .age); repeatable, in FILE order")
 	f.IntVar(&o.fd, "fd", 3, "first descriptor `N` for the secret files; the rest follow consecutively")
 	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects (descriptors start at 3)")
 	f.BoolVar(&o.noSubst, "no-subst", false, "pass COMMAND's arguments as they are, without replacing {fd} and {fd:NAME}")
-	f.BoolVar(&o.fallback, "allow-fallback", false, "where memfd_secret is unavailable, use sealed memfd_create memory instead: much weaker (swappable, in the direct map, readable by root), with a warning; COMMAND sees SECRETCAT_MEMORY=fallback")
-	o.passphrase.addFlags(c)
-}
-
-// secretFile is one FILE of the command line on its way to a descriptor.
-type secretFile struct {
-	path string
-	name string
-	plan crypt.Plan
-	file *secretfd.File
 }
 
 // run decrypts every FILE into its own secret descriptor and replaces this
@@ -122,143 +103,6 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	}
 	err = syscall.Exec(path, argv, o.environ(files, memory))
 	return execError(command[0], err)
-}
-
-// plan names each FILE and checks the names.
-func (o *runOptions) plan(paths []string) ([]*secretFile, error) {
-	if len(o.names) > len(paths) {
-		return nil, usageError("%d --name flags for %d files", len(o.names), len(paths))
-	}
-	files := make([]*secretFile, len(paths))
-	seen := map[string]string{}
-	for i, p := range paths {
-		name := defaultName(p)
-		if i < len(o.names) {
-			name = o.names[i]
-		}
-		if err := checkName(name); err != nil {
-			return nil, usageError("%s: %v", p, err)
-		}
-		if other, dup := seen[name]; dup {
-			return nil, usageError("%s and %s have the same name %q: give each a distinct --name", other, p, name)
-		}
-		seen[name] = p
-		files[i] = &secretFile{path: p, name: name}
-	}
-	return files, nil
-}
-
-// defaultName is FILE's base name without .age, or "stdin" for -.
-func defaultName(path string) string {
-	if path == "-" {
-		return "stdin"
-	}
-	return strings.TrimSuffix(filepath.Base(path), ".age")
-}
-
-// checkName accepts the names that fit in SECRETCAT_FDNAMES, LISTEN_FDNAMES
-// and {fd:NAME}: printable ASCII without spaces, ':', ',', '{' or '}'.
-func checkName(name string) error {
-	if name == "" || len(name) > 255 {
-		return fmt.Errorf("descriptor name must have 1 to 255 characters: use --name")
-	}
-	for _, r := range name {
-		if r <= ' ' || r > '~' || strings.ContainsRune(":,{}", r) {
-			return fmt.Errorf("descriptor name %q may not contain %q: use --name", name, r)
-		}
-	}
-	return nil
-}
-
-// memoryKind checks, before any passphrase is asked for, that secret memory
-// works, and chooses the fallback when it does not and --allow-fallback
-// permits it.
-func (o *runOptions) memoryKind() (string, error) {
-	err := secretfd.Available()
-	if err == nil {
-		return secretfd.MemorySecret, nil
-	}
-	if !o.fallback {
-		return "", err
-	}
-	warnf("WARNING: %v", err)
-	warnf("WARNING: --allow-fallback: secrets go to ordinary sealed memory (memfd_create): they stay in the kernel's direct map, may be swapped out, and root can read them")
-	return secretfd.MemoryFallback, nil
-}
-
-// decrypt reads and checks every FILE, makes sure their secret memory fits
-// the locked-memory limit, then decrypts each into its own secret file.
-func (o *runOptions) decrypt(files []*secretFile, memory string) error {
-	ids, err := o.loadIdentities(files)
-	if err != nil {
-		return err
-	}
-	defer crypt.WipeIdentities(ids.Age)
-	defer o.passphrase.wipe()
-	sizes := make([]int64, len(files))
-	for i, f := range files {
-		in, err := crypt.Open(f.path, o.stdin)
-		if err != nil {
-			return fileError(f.path, err)
-		}
-		ids.Passphrase = o.passphrase.source(in.Name)
-		f.plan, err = in.Prepare(ids)
-		if err != nil {
-			in.Close()
-			return fileError(f.path, err)
-		}
-		defer in.Close()
-		sizes[i] = f.plan.Size()
-	}
-	create := secretfd.Create
-	if memory == secretfd.MemoryFallback {
-		create = secretfd.CreateFallback
-	} else if err := secretfd.EnsureMemlock(sizes...); err != nil {
-		paths := make([]string, len(files))
-		for i, f := range files {
-			paths[i] = displayPath(f.path)
-		}
-		return &exitError{code: ExitMemlock, err: fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)}
-	}
-	for _, f := range files {
-		if f.file, err = create(f.plan.Size()); err != nil {
-			return fileError(f.path, err)
-		}
-		err := f.plan.Decrypt(f.file.Bytes())
-		f.plan = nil
-		if err != nil {
-			return fileError(f.path, err)
-		}
-		if err := f.file.Seal(); err != nil {
-			return fileError(f.path, err)
-		}
-	}
-	return nil
-}
-
-// fileError prefixes err with the file it concerns.
-func fileError(path string, err error) error {
-	return &exitError{code: exitCode(err), err: fmt.Errorf("%s: %w", displayPath(path), err)}
-}
-
-// displayPath is how messages name a FILE argument.
-func displayPath(path string) string {
-	if path == "-" {
-		return "standard input"
-	}
-	return path
-}
-
-// closeAll wipes and closes whatever secret files and keys exist.
-func closeAll(files []*secretFile) {
-	for _, f := range files {
-		if f.plan != nil {
-			f.plan.Discard()
-		}
-		if f.file != nil {
-			f.file.Close()
-		}
-	}
 }
 
 var placeholder = regexp.MustCompile(`\{fd(?::([^{}]*))?\}`)

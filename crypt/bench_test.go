@@ -11,7 +11,6 @@ import (
 	"filippo.io/age"
 
 	"github.com/secretcat/secretcat/crypt"
-	"github.com/secretcat/secretcat/secretfd"
 )
 
 // BenchmarkDecrypt compares decryption into fresh secret memory, the way
@@ -40,23 +39,11 @@ func BenchmarkDecrypt(b *testing.B) {
 		b.Run("secretmem/"+name, func(b *testing.B) {
 			b.SetBytes(int64(size))
 			for b.Loop() {
-				in, err := crypt.Open(path, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var f *secretfd.File
-				err = in.DecryptTo(ids, func(n int64) ([]byte, error) {
-					f, err = secretfd.Create(n)
-					if err != nil {
-						return nil, err
-					}
-					return f.Bytes(), nil
-				})
+				f, err := decryptToSecret(path, nil, ids)
 				if err != nil {
 					b.Fatal(err)
 				}
 				f.Close()
-				in.Close()
 			}
 		})
 		b.Run("age-discard/"+name, func(b *testing.B) {

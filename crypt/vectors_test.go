@@ -115,21 +115,12 @@ func TestVectors(t *testing.T) {
 }
 
 func checkVector(t *testing.T, v *vector, path string) {
-	var file *secretfd.File
-	defer func() {
-		if file != nil {
-			file.Close()
-		}
-	}()
+	file, err := decryptToSecret(path, bytes.NewReader(v.file), v.ids)
 	var mem []byte
-	err := decrypt(path, v.file, v.ids, func(size int64) ([]byte, error) {
-		f, err := secretfd.Create(size)
-		if err != nil {
-			return nil, err
-		}
-		file, mem = f, f.Bytes()
-		return mem, nil
-	})
+	if file != nil {
+		defer file.Close()
+		mem = file.Bytes()
+	}
 	if v.expect == "success" {
 		if err != nil {
 			t.Fatalf("expected success, got %v", err)
@@ -164,13 +155,23 @@ func checkVector(t *testing.T, v *vector, path string) {
 	}
 }
 
-// decrypt runs a FILE argument through crypt as secretcat does; stdin
-// holds data.
-func decrypt(path string, data []byte, ids crypt.Identities, dst crypt.Destination) error {
-	in, err := crypt.Open(path, bytes.NewReader(data))
+// decryptToSecret runs a FILE argument through crypt into a new secret
+// file, as secretcat does. The file, if one was created, is returned even on
+// failure, unsealed, so that the caller can check it was wiped.
+func decryptToSecret(path string, stdin io.Reader, ids crypt.Identities) (*secretfd.File, error) {
+	in, err := crypt.Open(path, stdin)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer in.Close()
-	return in.DecryptTo(ids, dst)
+	var file *secretfd.File
+	err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
+		f, err := secretfd.Create(size)
+		if err != nil {
+			return nil, err
+		}
+		file = f
+		return f.Bytes(), nil
+	})
+	return file, err
 }
