@@ -22,18 +22,11 @@ func (o *decryptOptions) loadIdentities(files []*secretFile) (crypt.Identities, 
 			paths = filepath.SplitList(env)
 		}
 	}
-	stdinUses := 0
-	for _, p := range paths {
-		if p == "-" {
-			stdinUses++
-		}
+	filePaths := make([]string, len(files))
+	for i, f := range files {
+		filePaths[i] = f.path
 	}
-	for _, f := range files {
-		if f.path == "-" {
-			stdinUses++
-		}
-	}
-	if stdinUses > 1 {
+	if usesStdin(paths) && usesStdin(filePaths) {
 		return crypt.Identities{}, usageError("standard input (-) is named more than once among FILEs and -i")
 	}
 	parser := &crypt.IdentityParser{

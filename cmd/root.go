@@ -4,7 +4,6 @@ package cmd
 
 import (
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -30,7 +29,11 @@ FILE is age, binary or armored, or - for standard input. Identities come from
 or --passphrase-fd. If anything fails, COMMAND is not started and every secret
 descriptor is closed.
 
-A FILE named like a subcommand (run, doctor, help, completion) needs the explicit
+To hand descriptors to a consumer that is not a child, see "secretcat open";
+for programs that can only read a file or a pipe, "secretcat cat".
+
+A FILE named like a subcommand (run, open, cat, doctor, help, completion)
+needs the explicit
 "secretcat run FILE -- ...".`
 
 const rootExample = `  secretcat -i key.txt server.key.age -- ./server --key-fd {fd}
@@ -38,7 +41,7 @@ const rootExample = `  secretcat -i key.txt server.key.age -- ./server --key-fd 
   secretcat --listen-fds -i key.txt key.age -- ./daemon`
 
 // NewCommand returns the secretcat command tree reading stdin from stdin.
-func NewCommand(stdin io.Reader) *cobra.Command {
+func NewCommand(stdin *os.File) *cobra.Command {
 	rootOpts := &runOptions{decryptOptions: decryptOptions{stdin: stdin}}
 	root := &cobra.Command{
 		Use:           "secretcat " + runUsage,
@@ -62,7 +65,7 @@ func NewCommand(stdin io.Reader) *cobra.Command {
 		RunE:    runOpts.run,
 	}
 	addRunFlags(run, runOpts)
-	root.AddCommand(run, newDoctorCommand())
+	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand())
 
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see '%s --help')", err, c.CommandPath())

@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 		"age-plugin-sctest": testPlugin,
 		"seccomp-deny":      seccompDeny,
 		"memprobe":          memprobe,
+		"getfd":             getfd,
 	})
 }
 
@@ -54,18 +55,31 @@ func TestScripts(t *testing.T) {
 	os.Chmod(filepath.Dir(root), 0o755)
 	binDir := filepath.SplitList(os.Getenv("PATH"))[0]
 	os.Chmod(filepath.Dir(binDir), 0o755)
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		WorkdirRoot:         root,
 		RequireExplicitExec: false,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SECRETCAT_IDENTITY", "")
+			env.Setenv("REPO", repo)
+			env.Setenv("GOCACHE", goEnv("GOCACHE"))
+			env.Setenv("GOPATH", goEnv("GOPATH"))
+			env.Setenv("GOFLAGS", "-buildvcs=false")
+			env.Setenv("GOPROXY", goEnv("GOPROXY"))
 			return os.Chmod(env.WorkDir, 0o755)
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "root":
 				return os.Geteuid() == 0, nil
+			case "ptrace-open":
+				// Yama absent or at scope 0: same-user processes may ptrace.
+				scope, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
+				return err != nil || strings.TrimSpace(string(scope)) == "0", nil
 			case "setpriv":
 				_, err := exec.LookPath("setpriv")
 				return os.Geteuid() == 0 && err == nil, nil
@@ -81,6 +95,8 @@ func TestScripts(t *testing.T) {
 			"truncate":  cmdTruncate,
 			"pluginid":  cmdPluginID,
 			"pty":       cmdPty,
+			"mkcert":    cmdMkcert,
+			"tlsget":    cmdTLSGet,
 		},
 	})
 }
@@ -103,6 +119,12 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+
+// goEnv returns a go env variable, for scripts that build the examples.
+func goEnv(name string) string {
+	out, _ := exec.Command("go", "env", name).Output()
+	return strings.TrimSpace(string(out))
 }
 
 // agekeygen [-pq] FILE writes a new identity file as age-keygen does.

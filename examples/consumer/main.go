@@ -1,9 +1,15 @@
 // Command consumer shows how a program reads a secret that secretcat hands
-// it: map the descriptor, use the bytes, unmap. It prints what it holds,
-// which a real program would never do, and shows that read(2) is refused.
+// it: find the descriptor, map it, use the bytes, unmap. It prints what it
+// holds, which a real program would never do, and shows that read(2) is
+// refused.
+//
+//	secretcat -i key.txt secret.age -- consumer            # inherited
+//	secretcat open --socket /tmp/s -i key.txt secret.age &
+//	consumer -socket /tmp/s                                 # received
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 
@@ -13,7 +19,15 @@ import (
 )
 
 func main() {
+	socket := flag.String("socket", "", "receive the descriptor from secretcat open --socket `PATH`")
+	flag.Parse()
 	fd, err := secretfd.Lookup("") // SECRETCAT_FD
+	if *socket != "" {
+		var offers []secretfd.Offer
+		if offers, err = secretfd.Dial(*socket); err == nil {
+			fd = offers[0].Fd
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "consumer:", err)
 		os.Exit(1)

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Run the rest of this script with the key in a secret descriptor: the script
+# re-executes itself under secretcat once, then finds SECRETCAT_FD set.
+# Usage: with-key.sh IDENTITY KEYFILE.age
+[ -n "$SECRETCAT_FD" ] || exec secretcat -i "$1" "$2" -- "$0" "$@"
+
+echo "the key is in descriptor $SECRETCAT_FD ($SECRETCAT_FDNAMES)"
+# A tool that maps the descriptor itself gets its number:
+#   signer --key-fd "$SECRETCAT_FD"
+# A legacy tool that only reads a pipe gets the bytes (they leave secret
+# memory):
+secretcat cat | sha256sum

@@ -1,0 +1,147 @@
+package secretfd
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Offer describes a secret descriptor that secretcat open holds for a
+// consumer that is not its child. On its standard output, one line per
+// descriptor, either as text
+//
+//	fd=5 name=key size=21 pid=1234
+//
+// or, with --json, as a JSON object on one line:
+//
+//	{"fd":5,"name":"key","size":21,"pid":1234}
+//
+// Fd is the number in secretcat's process (PID Pid). Over a unix socket each
+// line travels with its descriptor (SCM_RIGHTS), and Receive replaces Fd
+// with the number the descriptor got in the receiving process.
+type Offer struct {
+	Fd   int    `json:"fd"`
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+	Pid  int    `json:"pid"`
+}
+
+// Line formats the offer as one line, without the newline.
+func (o Offer) Line(asJSON bool) string {
+	if asJSON {
+		b, _ := json.Marshal(o)
+		return string(b)
+	}
+	return fmt.Sprintf("fd=%d name=%s size=%d pid=%d", o.Fd, o.Name, o.Size, o.Pid)
+}
+
+// ParseOffer parses a line in either format.
+func ParseOffer(line string) (Offer, error) {
+	var o Offer
+	line = strings.TrimSpace(line)
+	if strings.HasPrefix(line, "{") {
+		err := json.Unmarshal([]byte(line), &o)
+		return o, err
+	}
+	seen := 0
+	for _, field := range strings.Fields(line) {
+		k, v, _ := strings.Cut(field, "=")
+		var err error
+		switch k {
+		case "fd":
+			o.Fd, err = strconv.Atoi(v)
+		case "name":
+			o.Name = v
+		case "size":
+			o.Size, err = strconv.ParseInt(v, 10, 64)
+		case "pid":
+			o.Pid, err = strconv.Atoi(v)
+		default:
+			continue
+		}
+		if err != nil {
+			return o, fmt.Errorf("offer %q: bad %s", line, k)
+		}
+		seen++
+	}
+	if seen != 4 {
+		return o, fmt.Errorf("offer %q: want fd=, name=, size= and pid=", line)
+	}
+	return o, nil
+}
+
+// Send writes line, with a newline, over conn with fd attached.
+func Send(conn *net.UnixConn, line string, fd int) error {
+	_, _, err := conn.WriteMsgUnix([]byte(line+"\n"), unix.UnixRights(fd), nil)
+	return err
+}
+
+// maxLine bounds an offer line.
+const maxLine = 4096
+
+// Receive reads one offer and the descriptor that travels with it from
+// conn. It returns io.EOF once the sender has closed the connection.
+func Receive(conn *net.UnixConn) (Offer, error) {
+	buf := make([]byte, maxLine)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return Offer{}, err
+	}
+	if n == 0 {
+		return Offer{}, io.EOF
+	}
+	var fds []int
+	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+		for _, m := range msgs {
+			if got, err := unix.ParseUnixRights(&m); err == nil {
+				fds = append(fds, got...)
+			}
+		}
+	}
+	for _, fd := range fds {
+		unix.CloseOnExec(fd)
+	}
+	o, err := ParseOffer(string(buf[:n]))
+	if err != nil || len(fds) != 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		if err == nil {
+			err = fmt.Errorf("offer %q came with %d descriptors, want 1", strings.TrimSpace(string(buf[:n])), len(fds))
+		}
+		return Offer{}, err
+	}
+	o.Fd = fds[0]
+	return o, nil
+}
+
+// Dial connects to a secretcat open --socket PATH and receives every offer,
+// each with its descriptor, until secretcat closes the connection.
+func Dial(path string) ([]Offer, error) {
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var offers []Offer
+	for {
+		o, err := Receive(conn)
+		if errors.Is(err, io.EOF) && len(offers) > 0 {
+			return offers, nil
+		}
+		if err != nil {
+			for _, o := range offers {
+				unix.Close(o.Fd)
+			}
+			return nil, fmt.Errorf("receiving from %s: %w", path, err)
+		}
+		offers = append(offers, o)
+	}
+}

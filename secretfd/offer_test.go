@@ -1,0 +1,80 @@
+package secretfd
+
+import (
+	"net"
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestOfferLines(t *testing.T) {
+	o := Offer{Fd: 5, Name: "tls.key", Size: 227, Pid: 42}
+	for _, asJSON := range []bool{false, true} {
+		line := o.Line(asJSON)
+		got, err := ParseOffer(line)
+		if err != nil || got != o {
+			t.Errorf("ParseOffer(%q) = %+v, %v", line, got, err)
+		}
+	}
+	if o.Line(false) != "fd=5 name=tls.key size=227 pid=42" {
+		t.Errorf("text line %q", o.Line(false))
+	}
+	for _, bad := range []string{"", "fd=5 name=x size=1", "fd=x name=x size=1 pid=1"} {
+		if _, err := ParseOffer(bad); err == nil {
+			t.Errorf("ParseOffer(%q) accepted", bad)
+		}
+	}
+}
+
+func TestSendReceive(t *testing.T) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func(fd int) *net.UnixConn {
+		f := os.NewFile(uintptr(fd), "sock")
+		defer f.Close()
+		c, err := net.FileConn(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.(*net.UnixConn)
+	}
+	a, b := conn(pair[0]), conn(pair[1])
+	defer b.Close()
+
+	files := []*File{}
+	for _, content := range []string{"first", "second!"} {
+		f, err := Create(int64(len(content)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		copy(f.Bytes(), content)
+		f.Seal()
+		defer f.Close()
+		files = append(files, f)
+		o := Offer{Fd: f.Fd(), Name: content, Size: f.Size(), Pid: os.Getpid()}
+		if err := Send(a, o.Line(false), f.Fd()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Close()
+	for _, want := range []string{"first", "second!"} {
+		o, err := Receive(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Map(o.Fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Name != want || string(m.Bytes()) != want {
+			t.Errorf("received %+v holding %q, want %q", o, m.Bytes(), want)
+		}
+		m.Close()
+	}
+	if _, err := Receive(b); err == nil {
+		t.Error("Receive after the sender closed: no error")
+	}
+}
