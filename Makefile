@@ -4,7 +4,7 @@ GO     ?= go
 BIN    ?= bin
 PREFIX ?= /usr/local
 
-.PHONY: all build test vet fmt-check demo bench fuzz clean
+.PHONY: all build test vet fmt-check demo bench fuzz man install uninstall clean
 
 all: build
 
@@ -33,6 +33,29 @@ demo: build
 	$(BIN)/age-keygen -o demo/identity.txt 2>/dev/null
 	$(BIN)/age -e -i demo/identity.txt -o demo/sample.age examples/sample.txt
 	$(BIN)/secretcat -i demo/identity.txt demo/sample.age -- $(BIN)/consumer
+
+# Regenerate docs/man from the commands and docs/man/src (make test fails
+# when they differ).
+man:
+	$(GO) test ./cmd -run '^TestManPages$$' -count=1 -args -update
+
+MANDIR  ?= $(PREFIX)/share/man/man1
+BASHDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
+	install -m 0755 $(BIN)/secretcat $(DESTDIR)$(PREFIX)/bin/secretcat
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/
+	$(BIN)/secretcat completion bash > $(DESTDIR)$(BASHDIR)/secretcat
+	$(BIN)/secretcat completion zsh > $(DESTDIR)$(ZSHDIR)/_secretcat
+	$(BIN)/secretcat completion fish > $(DESTDIR)$(FISHDIR)/secretcat.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/secretcat
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(wildcard docs/man/*.1)))
+	rm -f $(DESTDIR)$(BASHDIR)/secretcat $(DESTDIR)$(ZSHDIR)/_secretcat $(DESTDIR)$(FISHDIR)/secretcat.fish
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -19,7 +19,7 @@ type catOptions struct {
 const catLong = `cat writes the contents of a secret descriptor to standard output, for
 programs that can only read a file or a pipe:
 
-  secretcat key.age -- sh -c 'secretcat cat | legacy-tool --key-stdin'
+    secretcat key.age -- sh -c 'secretcat cat | legacy-tool --key-stdin'
 
 Warning: the bytes then leave secret memory. They pass through a pipe (kernel
 memory in the direct map) and the reading program's ordinary memory, where

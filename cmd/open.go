@@ -32,23 +32,23 @@ holds the descriptors until they are taken or it is told to stop.
 A secret descriptor cannot be reopened through /proc/PID/fd, so it must be
 passed. open announces one line per descriptor on standard output:
 
-  fd=5 name=key size=21 pid=1234
-  {"fd":5,"name":"key","size":21,"pid":1234}     (with --json)
+    fd=5 name=key size=21 pid=1234
+    {"fd":5,"name":"key","size":21,"pid":1234}     (with --json)
 
 fd is the number in secretcat's process, pid is secretcat's PID.
 
- - If standard output is a unix socket, each line travels with its
-   descriptor (SCM_RIGHTS); open exits once all are sent.
- - With --socket PATH, open listens on a new unix socket at PATH (mode
-   0600), hands every line and descriptor to a peer whose uid is its own
-   (SO_PEERCRED), --count times (default once), removes PATH and exits.
- - Otherwise it prints the lines and waits, while a parent takes the
-   descriptors with pidfd_getfd(2), until standard input (a pipe, socket or
-   terminal) is closed, SIGTERM, SIGINT or SIGHUP arrives, or --timeout
-   passes. pidfd_getfd needs ptrace access to secretcat, which its hardening
-   (not dumpable) denies to all but CAP_SYS_PTRACE; --allow-getfd makes it
-   dumpable again once the plaintext and keys are gone from its memory, so
-   that a same-user parent can take them (subject to Yama's ptrace_scope).
+- If standard output is a unix socket, each line travels with its
+  descriptor (SCM_RIGHTS); open exits once all are sent.
+- With --socket PATH, open listens on a new unix socket at PATH (mode
+  0600), hands every line and descriptor to a peer whose uid is its own
+  (SO_PEERCRED), --count times (default once), removes PATH and exits.
+- Otherwise it prints the lines and waits, while a parent takes the
+  descriptors with pidfd_getfd(2), until standard input (a pipe, socket or
+  terminal) is closed, SIGTERM, SIGINT or SIGHUP arrives, or --timeout
+  passes. pidfd_getfd needs ptrace access to secretcat, which its hardening
+  (not dumpable) denies to all but CAP_SYS_PTRACE; --allow-getfd makes it
+  dumpable again once the plaintext and keys are gone from its memory, so
+  that a same-user parent can take them (subject to Yama's ptrace_scope).
 
 Standard input does not count when a FILE or identity was read from it.
 Then it closes every descriptor and exits 0; on --timeout with --socket and
