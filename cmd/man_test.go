@@ -98,6 +98,10 @@ func TestManPages(t *testing.T) {
 		}
 		return
 	}
+	_, groffErr := exec.LookPath("groff")
+	if groffErr != nil {
+		t.Log("groff is not installed: the pages are compared, not linted")
+	}
 	committed, _ := filepath.Glob(filepath.Join(manDir, "*.1"))
 	if len(committed) != len(pages) {
 		t.Errorf("docs/man has %d pages, the commands make %d: run make man", len(committed), len(pages))
@@ -107,15 +111,14 @@ func TestManPages(t *testing.T) {
 		if err != nil || !bytes.Equal(got, page) {
 			t.Errorf("docs/man/%s is not what the commands generate: run make man", name)
 		}
-		lintMan(t, name, page)
+		if groffErr == nil {
+			lintMan(t, name, page)
+		}
 	}
 }
 
-// lintMan runs groff's warnings over a page, where groff is installed.
+// lintMan runs groff's warnings over a page.
 func lintMan(t *testing.T, name string, page []byte) {
-	if _, err := exec.LookPath("groff"); err != nil {
-		t.Skip("groff is not installed")
-	}
 	c := exec.Command("groff", "-t", "-man", "-ww", "-z")
 	c.Stdin = bytes.NewReader(page)
 	out, err := c.CombinedOutput()
