@@ -15,11 +15,13 @@ import (
 // decryptOptions are the flags that say how FILEs are decrypted, shared by
 // the commands that decrypt (run, open).
 type decryptOptions struct {
-	identities []string
-	names      []string
-	fallback   bool
-	passphrase passphraseOptions
-	stdin      io.Reader
+	identities       []string
+	names            []string
+	fallback         bool
+	der              bool
+	allowUnencrypted bool
+	passphrase       passphraseOptions
+	stdin            io.Reader
 }
 
 func (o *decryptOptions) addFlags(c *cobra.Command) {
@@ -27,6 +29,8 @@ func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f.StringArrayVarP(&o.identities, "identity", "i", nil, "identity `FILE` (age, SSH or plugin identities); repeatable; - reads standard input")
 	f.StringArrayVar(&o.names, "name", nil, "`NAME` of the next FILE's descriptor (default: FILE's base name without .age); repeatable, in FILE order")
 	f.BoolVar(&o.fallback, "allow-fallback", false, "where memfd_secret is unavailable, use sealed memfd_create memory instead: much weaker (swappable, in the direct map, readable by root), with a warning; consumers see SECRETCAT_MEMORY=fallback")
+	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single decrypted key as DER instead of PEM")
+	f.BoolVar(&o.allowUnencrypted, "allow-unencrypted", false, "let a PEM FILE without an encrypted key (an unencrypted key, certificates) through as it is")
 	o.passphrase.addFlags(c)
 }
 
@@ -107,8 +111,21 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 	if err != nil {
 		return err
 	}
-	defer crypt.WipeIdentities(ids.Age)
+	defer crypt.WipeIdentities(ids.Identities)
 	defer o.passphrase.wipe()
+	create := secretfd.Create
+	if memory == secretfd.MemoryFallback {
+		create = secretfd.CreateFallback
+	}
+	ids.DER, ids.AllowUnencrypted = o.der, o.allowUnencrypted
+	ids.Scratch = func(size int64) ([]byte, func(), error) {
+		f, err := create(size)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f.Bytes(), func() { f.Close() }, nil
+	}
+
 	sizes := make([]int64, len(files))
 	for i, f := range files {
 		in, err := crypt.Open(f.path, o.stdin)
@@ -124,15 +141,14 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		defer in.Close()
 		sizes[i] = f.plan.Size()
 	}
-	create := secretfd.Create
-	if memory == secretfd.MemoryFallback {
-		create = secretfd.CreateFallback
-	} else if err := secretfd.EnsureMemlock(sizes...); err != nil {
-		paths := make([]string, len(files))
-		for i, f := range files {
-			paths[i] = displayPath(f.path)
+	if memory == secretfd.MemorySecret {
+		if err := secretfd.EnsureMemlock(sizes...); err != nil {
+			paths := make([]string, len(files))
+			for i, f := range files {
+				paths[i] = displayPath(f.path)
+			}
+			return &exitError{code: ExitMemlock, err: fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)}
 		}
-		return &exitError{code: ExitMemlock, err: fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)}
 	}
 	for _, f := range files {
 		if f.file, err = create(f.plan.Size()); err != nil {

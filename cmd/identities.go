@@ -15,7 +15,7 @@ import (
 const EnvIdentity = "SECRETCAT_IDENTITY"
 
 // loadIdentities reads the -i identity files, or those of SECRETCAT_IDENTITY.
-func (o *decryptOptions) loadIdentities(files []*secretFile) (crypt.Identities, error) {
+func (o *decryptOptions) loadIdentities(files []*secretFile) (crypt.Options, error) {
 	paths := o.identities
 	if len(paths) == 0 {
 		if env := os.Getenv(EnvIdentity); env != "" {
@@ -27,20 +27,20 @@ func (o *decryptOptions) loadIdentities(files []*secretFile) (crypt.Identities, 
 		filePaths[i] = f.path
 	}
 	if usesStdin(paths) && usesStdin(filePaths) {
-		return crypt.Identities{}, usageError("standard input (-) is named more than once among FILEs and -i")
+		return crypt.Options{}, usageError("standard input (-) is named more than once among FILEs and -i")
 	}
 	parser := &crypt.IdentityParser{
 		Prompt:   o.passphrase.read,
 		PluginUI: plugin.NewTerminalUI(warnf, warnf),
 	}
-	var ids crypt.Identities
+	var ids crypt.Options
 	for _, p := range paths {
 		parsed, err := parser.ParseFile(p, o.stdin)
 		if err != nil {
-			crypt.WipeIdentities(ids.Age)
-			return crypt.Identities{}, err
+			crypt.WipeIdentities(ids.Identities)
+			return crypt.Options{}, err
 		}
-		ids.Age = append(ids.Age, parsed...)
+		ids.Identities = append(ids.Identities, parsed...)
 	}
 	return ids, nil
 }

@@ -11,8 +11,9 @@ import (
 
 const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
 
-const rootLong = `secretcat decrypts age-encrypted files straight into Linux secret memory
-(memfd_secret(2)) and runs COMMAND with each plaintext in a file descriptor:
+const rootLong = `secretcat decrypts age-encrypted files and encrypted private keys straight
+into Linux secret memory (memfd_secret(2)) and runs COMMAND with each
+plaintext in a file descriptor:
 the plaintext never touches a disk, a pipe, the page cache or the kernel's
 direct map, and no other process, root included, can read it through
 /proc/PID/mem or ptrace.
@@ -24,10 +25,14 @@ SECRETCAT_FDNAMES (colon-separated names: FILE's base name without .age, or
 --name), and from {fd} and {fd:NAME} in its arguments. It reads a descriptor
 by fstat(2) for the size and mmap(2) with MAP_SHARED: read(2) is refused.
 
-FILE is age, binary or armored, or - for standard input. Identities come from
--i FILE or SECRETCAT_IDENTITY; passphrases from the terminal, --passphrase-file
-or --passphrase-fd. If anything fails, COMMAND is not started and every secret
-descriptor is closed.
+FILE is recognised by its content: age, binary or armored; or a PEM file with
+encrypted private keys: PKCS#8 (PBES2 with PBKDF2 or scrypt), legacy OpenSSL
+(DEK-Info) or OpenSSH, delivered as openssl pkey, openssl rsa -traditional or
+ssh-keygen -p would write them unencrypted, other blocks (certificates) in
+order (--der for a single key's DER); - is standard input. Identities come
+from -i FILE or SECRETCAT_IDENTITY; passphrases from the terminal,
+--passphrase-file or --passphrase-fd. If anything fails, COMMAND is not
+started and every secret descriptor is closed.
 
 To hand descriptors to a consumer that is not a child, see "secretcat open";
 for programs that can only read a file or a pipe, "secretcat cat".

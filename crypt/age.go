@@ -38,7 +38,7 @@ type agePlan struct {
 	aead    cipher.AEAD
 }
 
-func prepareAge(src io.ReaderAt, size int64, ids Identities) (Plan, error) {
+func prepareAge(src io.ReaderAt, size int64, ids Options) (Plan, error) {
 	header, err := age.ExtractHeader(io.NewSectionReader(src, 0, size))
 	if err != nil {
 		return nil, malformed("invalid age header: %v", err)

@@ -33,7 +33,7 @@ func BenchmarkDecrypt(b *testing.B) {
 		if err := os.WriteFile(path, ct.Bytes(), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		ids := crypt.Identities{Age: []age.Identity{id}}
+		ids := crypt.Options{Identities: []age.Identity{id}}
 		name := fmt.Sprintf("%dMiB", size>>20)
 
 		b.Run("secretmem/"+name, func(b *testing.B) {

@@ -27,6 +27,9 @@ const (
 	Age
 	// AgeArmor is the ASCII-armored age format.
 	AgeArmor
+	// PEM is a PEM file holding encrypted private keys (PKCS#8, legacy
+	// OpenSSL, OpenSSH), possibly with other blocks such as certificates.
+	PEM
 )
 
 func (f Format) String() string {
@@ -35,6 +38,8 @@ func (f Format) String() string {
 		return "age"
 	case AgeArmor:
 		return "armored age"
+	case PEM:
+		return "PEM"
 	}
 	return "unknown"
 }
@@ -52,6 +57,8 @@ func Detect(head []byte) Format {
 		return Age
 	case bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte(armorHead)):
 		return AgeArmor
+	case bytes.Contains(head, []byte("-----BEGIN ")):
+		return PEM
 	}
 	return Unknown
 }

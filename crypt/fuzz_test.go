@@ -46,8 +46,8 @@ func FuzzDecrypt(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	ids := crypt.Identities{
-		Age:        []age.Identity{id},
+	ids := crypt.Options{
+		Identities: []age.Identity{id},
 		Passphrase: func() ([]byte, error) { return []byte("password"), nil },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

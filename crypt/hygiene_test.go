@@ -2,7 +2,9 @@ package crypt_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
+	"encoding/pem"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -61,12 +63,74 @@ func TestHelperEncrypt(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var hashes []byte
-	for off := 0; off+canaryWindow <= canarySize; off += canaryStride {
-		hashes = binary.LittleEndian.AppendUint64(hashes, windowHash(plain[off:off+canaryWindow]))
-	}
-	if err := os.WriteFile(out+".hashes", hashes, 0o600); err != nil {
+	if err := os.WriteFile(out+".hashes", hashWindows(plain, canaryStride), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// hashWindows hashes the window at every stride of data.
+func hashWindows(data []byte, stride int) []byte {
+	var hashes []byte
+	for off := 0; off+canaryWindow <= len(data); off += stride {
+		hashes = binary.LittleEndian.AppendUint64(hashes, windowHash(data[off:off+canaryWindow]))
+	}
+	return hashes
+}
+
+// TestHelperPEMHashes is not a test: run by TestPEMNoPlaintextOnHeap in a
+// child process, it hashes the windows of a decrypted key, as DER and as
+// PEM text, so that the testing process never reads the key in clear.
+func TestHelperPEMHashes(t *testing.T) {
+	want := os.Getenv("SECRETCAT_HELPER_PEM")
+	if want == "" {
+		t.Skip("helper process for TestPEMNoPlaintextOnHeap")
+	}
+	text, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode(text)
+	// The base64 body, without the BEGIN and END lines, which are public.
+	body := text[bytes.IndexByte(text, '\n')+1 : bytes.Index(text, []byte("-----END"))]
+	hashes := append(hashWindows(body, 8), hashWindows(b.Bytes, 8)...)
+	if err := os.WriteFile(os.Getenv("SECRETCAT_HELPER_OUT"), hashes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPEMNoPlaintextOnHeap decrypts PKCS#8 and legacy keys and scans this
+// process's readable memory, outside the secret file, for any 40-byte run
+// of the key, as DER or as base64: the decryption goes through scratch
+// secret memory only.
+func TestPEMNoPlaintextOnHeap(t *testing.T) {
+	for _, name := range []string{"rsa.pkcs8.sha256.aes-256-cbc.pem", "rsa.legacy.aes256.pem", "rsa.pkcs8.scrypt.aes-256-cbc.pem"} {
+		t.Run(name, func(t *testing.T) {
+			hashFile := filepath.Join(t.TempDir(), "hashes")
+			helper := exec.Command(os.Args[0], "-test.run=^TestHelperPEMHashes$")
+			helper.Env = append(os.Environ(), "SECRETCAT_HELPER_PEM="+filepath.Join(fixtureDir, name+".want"), "SECRETCAT_HELPER_OUT="+hashFile)
+			if out, err := helper.CombinedOutput(); err != nil {
+				t.Fatalf("helper: %v\n%s", err, out)
+			}
+			windows := readWindows(t, hashFile, 100)
+			data, err := os.ReadFile(filepath.Join(fixtureDir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			file, err := decryptToSecret("-", bytes.NewReader(data), pemOptions(fixturePassphrase(t, fixtureDir)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer file.Close()
+			if hits := scanMemory(t, windows, file.Bytes()); hits != 0 {
+				t.Errorf("found %d windows of the key outside secret memory", hits)
+			}
+			leak := bytes.Clone(file.Bytes()[100:400])
+			hits := scanMemory(t, windows, file.Bytes())
+			clear(leak)
+			if hits == 0 {
+				t.Error("positive control: a heap copy of the key was not found")
+			}
+		})
 	}
 }
 
@@ -85,9 +149,9 @@ func TestNoPlaintextOnHeap(t *testing.T) {
 	if out, err := helper.CombinedOutput(); err != nil {
 		t.Fatalf("helper: %v\n%s", err, out)
 	}
-	windows := readWindows(t, path+".hashes")
+	windows := readWindows(t, path+".hashes", canarySize/canaryStride-1)
 
-	file, err := decryptToSecret(path, nil, crypt.Identities{Age: []age.Identity{id}})
+	file, err := decryptToSecret(path, nil, crypt.Options{Identities: []age.Identity{id}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +190,9 @@ func windowHash(w []byte) uint64 {
 	return h
 }
 
-// readWindows reads the window hashes written by the helper.
-func readWindows(t *testing.T, path string) map[uint64]bool {
+// readWindows reads the window hashes written by a helper; there must be
+// at least min distinct ones.
+func readWindows(t *testing.T, path string, min int) map[uint64]bool {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +201,7 @@ func readWindows(t *testing.T, path string) map[uint64]bool {
 	for i := 0; i+8 <= len(data); i += 8 {
 		set[binary.LittleEndian.Uint64(data[i:])] = true
 	}
-	if len(set) < canarySize/canaryStride-1 {
+	if len(set) < min {
 		t.Fatalf("%d window hashes", len(set))
 	}
 	return set

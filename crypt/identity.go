@@ -9,27 +9,37 @@ import (
 	"filippo.io/age"
 )
 
-// Identities are the means of decryption available for an input.
-type Identities struct {
-	// Age are identities from identity files, tried after the native ones,
-	// as age does.
-	Age []age.Identity
-	// Passphrase returns the passphrase of a passphrase-encrypted file; the
-	// returned slice is wiped after use. A nil Passphrase means none can be
-	// had.
+// Options are the means of decryption available for an input, and how the
+// result is wanted.
+type Options struct {
+	// Identities are age identities from identity files, tried after the
+	// native ones, as age does.
+	Identities []age.Identity
+	// Passphrase returns the passphrase of a passphrase-encrypted file or
+	// key; the returned slice is wiped after use. A nil Passphrase means
+	// none can be had.
 	Passphrase func() ([]byte, error)
+	// Scratch returns memory of size bytes for intermediate plaintext (a
+	// decrypted PEM key before it is encoded) and a function that wipes and
+	// releases it. It should be secret memory, like the destination.
+	Scratch func(size int64) ([]byte, func(), error)
+	// DER asks for a single decrypted PEM key as DER rather than PEM.
+	DER bool
+	// AllowUnencrypted lets PEM files without any encrypted key through,
+	// as they are.
+	AllowUnencrypted bool
 }
 
 // scryptStanza starts the recipient stanza of a passphrase-encrypted file.
 var scryptStanza = []byte("\n-> scrypt ")
 
 // unwrapFileKey returns the file key of an age header.
-func (ids Identities) unwrapFileKey(header []byte) ([]byte, error) {
+func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	if !bytes.Contains(header, scryptStanza) {
-		if len(ids.Age) == 0 {
+		if len(ids.Identities) == 0 {
 			return nil, undecryptable("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
 		}
-		key, err := age.DecryptHeader(header, ids.Age...)
+		key, err := age.DecryptHeader(header, ids.Identities...)
 		if err != nil {
 			return nil, headerError(err)
 		}

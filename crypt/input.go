@@ -115,7 +115,7 @@ func unwrapPath(err error) error {
 }
 
 // errUnknownFormat explains what the input was expected to look like.
-var errUnknownFormat = errors.New("unrecognized format: expected an age file (binary, starting with \"age-encryption.org/v1\", or armored, starting with \"" + armorHead + "\")")
+var errUnknownFormat = errors.New("unrecognized format: expected an age file (binary, starting with \"age-encryption.org/v1\", or armored, starting with \"" + armorHead + "\") or a PEM file with an encrypted private key")
 
 // Plan is a decryption whose plaintext size is known and whose key material
 // is ready: Decrypt writes the plaintext into memory from a Destination.
@@ -132,16 +132,25 @@ type Plan interface {
 // Prepare checks the input's header, unwraps its file key with the given
 // identities and computes the plaintext size, so that the caller can allocate
 // exactly that much secret memory.
-func (in *Input) Prepare(ids Identities) (Plan, error) {
+func (in *Input) Prepare(ids Options) (Plan, error) {
 	switch in.Format {
 	case Age, AgeArmor:
 		return prepareAge(in.r, in.size, ids)
+	case PEM:
+		if in.size > maxPEMFile {
+			return nil, malformed("a PEM file of %d bytes is too large for keys and certificates", in.size)
+		}
+		data := make([]byte, in.size)
+		if _, err := in.r.ReadAt(data, 0); err != nil && err != io.EOF {
+			return nil, malformed("reading: %v", err)
+		}
+		return preparePEM(data, ids)
 	}
 	return nil, &Error{Kind: Malformed, Err: errUnknownFormat}
 }
 
 // DecryptTo decrypts the input into memory returned by dst.
-func (in *Input) DecryptTo(ids Identities, dst Destination) error {
+func (in *Input) DecryptTo(ids Options, dst Destination) error {
 	plan, err := in.Prepare(ids)
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ import (
 type vector struct {
 	expect      string
 	payloadHash []byte
-	ids         crypt.Identities
+	ids         crypt.Options
 	file        []byte
 }
 
@@ -54,14 +54,14 @@ func parseVector(t *testing.T, data []byte) *vector {
 			if err != nil {
 				var herr error
 				if id2, herr2 := age.ParseHybridIdentity(value); herr2 == nil {
-					v.ids.Age = append(v.ids.Age, id2)
+					v.ids.Identities = append(v.ids.Identities, id2)
 					continue
 				} else {
 					herr = herr2
 				}
 				t.Fatal(err, herr)
 			}
-			v.ids.Age = append(v.ids.Age, id)
+			v.ids.Identities = append(v.ids.Identities, id)
 		case "passphrase":
 			pass := value
 			v.ids.Passphrase = func() ([]byte, error) { return []byte(pass), nil }
@@ -158,7 +158,7 @@ func checkVector(t *testing.T, v *vector, path string) {
 // decryptToSecret runs a FILE argument through crypt into a new secret
 // file, as secretcat does. The file, if one was created, is returned even on
 // failure, unsealed, so that the caller can check it was wiped.
-func decryptToSecret(path string, stdin io.Reader, ids crypt.Identities) (*secretfd.File, error) {
+func decryptToSecret(path string, stdin io.Reader, ids crypt.Options) (*secretfd.File, error) {
 	in, err := crypt.Open(path, stdin)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,279 @@
+package crypt
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha512"
+	"encoding/binary"
+
+	"golang.org/x/crypto/blowfish"
+	"golang.org/x/crypto/chacha20"
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/poly1305"
+)
+
+const (
+	openSSHMagic    = "openssh-key-v1\x00"
+	maxBcryptRounds = 1000
+	// openSSHPlainBlock is the padding block of an unencrypted key, as
+	// ssh-keygen writes it.
+	openSSHPlainBlock = 8
+)
+
+// sshCiphers are the ciphers ssh-keygen encrypts keys with.
+var sshCiphers = map[string]struct {
+	keyLen, ivLen, blockSize, tagLen int
+}{
+	"aes128-ctr":                    {16, 16, 16, 0},
+	"aes192-ctr":                    {24, 16, 16, 0},
+	"aes256-ctr":                    {32, 16, 16, 0},
+	"aes256-cbc":                    {32, 16, 16, 0},
+	"aes256-gcm@openssh.com":        {32, 12, 16, 16},
+	"chacha20-poly1305@openssh.com": {64, 0, 8, 16},
+}
+
+// sshKeyFields lists, per key type, the fields of a private key after its
+// type: s a string, b a byte.
+var sshKeyFields = map[string]string{
+	"ssh-ed25519":                        "ss",
+	"ssh-rsa":                            "ssssss",
+	"ssh-dss":                            "sssss",
+	"ecdsa-sha2-nistp256":                "sss",
+	"ecdsa-sha2-nistp384":                "sss",
+	"ecdsa-sha2-nistp521":                "sss",
+	"sk-ssh-ed25519@openssh.com":         "ssbss",
+	"sk-ecdsa-sha2-nistp256@openssh.com": "sssbss",
+}
+
+// openSSHHeader is the unencrypted part of an OpenSSH key.
+type openSSHHeader struct {
+	cipher, kdf, kdfOptions, publicKey string
+	encrypted, tag                     []byte
+}
+
+func parseOpenSSH(blob []byte) (*openSSHHeader, error) {
+	s := cryptobyte.String(blob)
+	var cipherName, kdf, kdfOpts, pub, enc cryptobyte.String
+	var n uint32
+	if !bytesHasPrefix(s, openSSHMagic) || !s.Skip(len(openSSHMagic)) ||
+		!readSSHString(&s, &cipherName) || !readSSHString(&s, &kdf) ||
+		!readSSHString(&s, &kdfOpts) || !s.ReadUint32(&n) ||
+		!readSSHString(&s, &pub) || !readSSHString(&s, &enc) {
+		return nil, malformed("not a valid OpenSSH private key: truncated or corrupted")
+	}
+	if n != 1 {
+		return nil, malformed("the OpenSSH file holds %d keys; only single-key files are supported", n)
+	}
+	return &openSSHHeader{cipher: string(cipherName), kdf: string(kdf), kdfOptions: string(kdfOpts), publicKey: string(pub), encrypted: enc, tag: s}, nil
+}
+
+// readSSHString reads an SSH string: a 32-bit length and that many bytes.
+func readSSHString(s *cryptobyte.String, out *cryptobyte.String) bool {
+	var n uint32
+	return s.ReadUint32(&n) && s.ReadBytes((*[]byte)(out), int(n))
+}
+
+func bytesHasPrefix(s cryptobyte.String, prefix string) bool {
+	return len(s) >= len(prefix) && string(s[:len(prefix)]) == prefix
+}
+
+// openSSHEncrypted reports whether an OPENSSH PRIVATE KEY block is
+// encrypted (a malformed one counts as encrypted, to be reported as such).
+func openSSHEncrypted(blob []byte) bool {
+	h, err := parseOpenSSH(blob)
+	return err != nil || h.cipher != "none"
+}
+
+// decryptOpenSSH decrypts an encrypted OpenSSH key into scratch, which has
+// room for blob, as the unencrypted key that ssh-keygen -p -N ” would
+// write: the same public key, checks and comment, cipher and KDF "none",
+// padding to 8 bytes.
+func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
+	h, err := parseOpenSSH(blob)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := sshCiphers[h.cipher]
+	if !ok {
+		return nil, malformed("unsupported OpenSSH cipher %q (supported: aes128-ctr, aes192-ctr, aes256-ctr, aes256-cbc, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com)", h.cipher)
+	}
+	if h.kdf != "bcrypt" {
+		return nil, malformed("unsupported OpenSSH key derivation %q (supported: bcrypt)", h.kdf)
+	}
+	opts := cryptobyte.String(h.kdfOptions)
+	var salt cryptobyte.String
+	var rounds uint32
+	if !readSSHString(&opts, &salt) || !opts.ReadUint32(&rounds) || !opts.Empty() || len(salt) == 0 {
+		return nil, malformed("invalid bcrypt options")
+	}
+	if rounds < 1 || rounds > maxBcryptRounds {
+		return nil, malformed("bcrypt rounds %d out of bounds (1 to %d)", rounds, maxBcryptRounds)
+	}
+	if len(h.encrypted)%c.blockSize != 0 || len(h.encrypted) < 8 || len(h.tag) != c.tagLen {
+		return nil, malformed("the encrypted key is truncated or corrupted")
+	}
+
+	// The unencrypted header, then room for the private section's length.
+	var b cryptobyte.Builder
+	b.AddBytes([]byte(openSSHMagic))
+	for _, field := range []string{"none", "none", ""} { // cipher, KDF, KDF options
+		b.AddUint32LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(field)) })
+	}
+	b.AddUint32(1)
+	b.AddUint32LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(h.publicKey)) })
+	header := b.BytesOrPanic()
+	n := copy(scratch, header) + 4
+	priv := scratch[n : n+len(h.encrypted)]
+
+	keyIV := bcryptPBKDF(pass, salt, int(rounds), c.keyLen+c.ivLen)
+	defer clear(keyIV)
+	if err := sshDecrypt(h, keyIV[:c.keyLen], keyIV[c.keyLen:], priv); err != nil {
+		clear(scratch)
+		return nil, err
+	}
+	end, ok := openSSHPrivateEnd(priv, c.blockSize)
+	if !ok {
+		clear(scratch)
+		return nil, errWrongPassphrase()
+	}
+	for i := byte(1); end%openSSHPlainBlock != 0; i++ {
+		priv[end] = i
+		end++
+	}
+	clear(priv[end:])
+	binary.BigEndian.PutUint32(scratch[n-4:n], uint32(end))
+	return scratch[:n+end], nil
+}
+
+// sshDecrypt decrypts h.encrypted into dst with OpenSSH's cipher.
+func sshDecrypt(h *openSSHHeader, key, iv, dst []byte) error {
+	if h.cipher == "chacha20-poly1305@openssh.com" {
+		// OpenSSH's construction with sequence number 0: the Poly1305 key is
+		// the first block of the main key's keystream, the payload is
+		// encrypted from block 1.
+		c, err := chacha20.NewUnauthenticatedCipher(key[:32], make([]byte, chacha20.NonceSize))
+		if err != nil {
+			return err
+		}
+		var polyKey [32]byte
+		c.XORKeyStream(polyKey[:], polyKey[:])
+		defer clear(polyKey[:])
+		if !poly1305.Verify((*[16]byte)(h.tag), h.encrypted, &polyKey) {
+			return errWrongPassphrase()
+		}
+		c.SetCounter(1)
+		c.XORKeyStream(dst, h.encrypted)
+		return nil
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return err
+	}
+	switch h.cipher {
+	case "aes256-cbc":
+		cipher.NewCBCDecrypter(block, iv).CryptBlocks(dst, h.encrypted)
+	case "aes256-gcm@openssh.com":
+		gcm, err := cipher.NewGCM(block)
+		if err != nil {
+			return err
+		}
+		sealed := h.encrypted[: len(h.encrypted)+len(h.tag) : len(h.encrypted)+len(h.tag)]
+		if _, err := gcm.Open(dst[:0], iv, sealed, nil); err != nil {
+			return errWrongPassphrase()
+		}
+	default: // the CTR ciphers
+		cipher.NewCTR(block, iv).XORKeyStream(dst, h.encrypted)
+	}
+	return nil
+}
+
+// openSSHPrivateEnd checks a decrypted private section (matching check
+// integers, a known key type, padding 1, 2, 3...) and returns where its
+// comment ends.
+func openSSHPrivateEnd(priv []byte, blockSize int) (int, bool) {
+	s := cryptobyte.String(priv)
+	var check1, check2 uint32
+	var keyType, field cryptobyte.String
+	var flags uint8
+	if !s.ReadUint32(&check1) || !s.ReadUint32(&check2) || check1 != check2 || !readSSHString(&s, &keyType) {
+		return 0, false
+	}
+	fields, ok := sshKeyFields[string(keyType)]
+	if !ok {
+		return 0, false
+	}
+	for _, f := range fields {
+		if f == 'b' && !s.ReadUint8(&flags) || f == 's' && !readSSHString(&s, &field) {
+			return 0, false
+		}
+	}
+	if !readSSHString(&s, &field) || len(s) >= blockSize { // the comment
+		return 0, false
+	}
+	for i, p := range s {
+		if int(p) != i+1 {
+			return 0, false
+		}
+	}
+	return len(priv) - len(s), true
+}
+
+// bcryptPBKDF is OpenBSD's bcrypt_pbkdf(3), the key derivation of OpenSSH
+// keys: PBKDF2-like rounds of a bcrypt hash of SHA-512 digests, with the
+// output blocks interleaved.
+func bcryptPBKDF(pass, salt []byte, rounds, keyLen int) []byte {
+	const blockLen = 32
+	blocks := (keyLen + blockLen - 1) / blockLen
+	key := make([]byte, blocks*blockLen)
+	shaPass := sha512.Sum512(pass)
+	defer clear(shaPass[:])
+	var shaSalt [sha512.Size]byte
+	var tmp, out [blockLen]byte
+	h := sha512.New()
+	for block := 1; block <= blocks; block++ {
+		h.Reset()
+		h.Write(salt)
+		h.Write([]byte{byte(block >> 24), byte(block >> 16), byte(block >> 8), byte(block)})
+		h.Sum(shaSalt[:0])
+		bcryptHash(&tmp, &shaPass, &shaSalt)
+		out = tmp
+		for r := 2; r <= rounds; r++ {
+			h.Reset()
+			h.Write(tmp[:])
+			h.Sum(shaSalt[:0])
+			bcryptHash(&tmp, &shaPass, &shaSalt)
+			for i := range out {
+				out[i] ^= tmp[i]
+			}
+		}
+		for i, v := range out {
+			key[i*blocks+block-1] = v
+		}
+	}
+	clear(tmp[:])
+	clear(out[:])
+	clear(key[keyLen:])
+	return key[:keyLen]
+}
+
+var bcryptMagic = []byte("OxychromaticBlowfishSwatDynamite")
+
+func bcryptHash(out *[32]byte, shaPass, shaSalt *[sha512.Size]byte) {
+	c, err := blowfish.NewSaltedCipher(shaPass[:], shaSalt[:])
+	if err != nil {
+		panic(err) // unreachable: the key is 64 bytes
+	}
+	for range 64 {
+		blowfish.ExpandKey(shaSalt[:], c)
+		blowfish.ExpandKey(shaPass[:], c)
+	}
+	copy(out[:], bcryptMagic)
+	for i := 0; i < len(out); i += 8 {
+		for range 64 {
+			c.Encrypt(out[i:i+8], out[i:i+8])
+		}
+	}
+	for i := 0; i < len(out); i += 4 { // bcrypt's words are little-endian
+		out[i], out[i+1], out[i+2], out[i+3] = out[i+3], out[i+2], out[i+1], out[i]
+	}
+}

@@ -1,0 +1,263 @@
+package crypt
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"strings"
+)
+
+// maxPEMFile bounds a PEM file: keys and certificate chains are small.
+const maxPEMFile = 16 << 20
+
+// pemKind is what a PEM block holds.
+type pemKind int
+
+const (
+	pemOther    pemKind = iota // certificates, parameters...: passed through
+	pemPlainKey                // an unencrypted private key
+	pemPKCS8                   // ENCRYPTED PRIVATE KEY
+	pemLegacy                  // Proc-Type: 4,ENCRYPTED with DEK-Info
+	pemOpenSSH                 // OPENSSH PRIVATE KEY with a cipher
+)
+
+// pemPart is one block of the output: either bytes passed through from
+// the input, or a decrypted key (der, in scratch) to encode under label.
+type pemPart struct {
+	raw   []byte
+	label string
+	der   []byte
+	width int // base64 line width: 64 as openssl writes, 70 as ssh-keygen
+	bare  bool
+}
+
+func (p *pemPart) size() int {
+	switch {
+	case p.der == nil:
+		return len(p.raw)
+	case p.bare:
+		return len(p.der)
+	}
+	return pemEncodedLen(p.label, len(p.der), p.width)
+}
+
+// pemPlan is a PEM file whose encrypted keys are decrypted into scratch
+// memory, ready to be encoded into the destination.
+type pemPlan struct {
+	parts   []pemPart
+	size    int64
+	release func()
+}
+
+func (p *pemPlan) Size() int64 { return p.size }
+
+func (p *pemPlan) Discard() {
+	if p.release != nil {
+		p.release()
+		p.release = nil
+	}
+}
+
+func (p *pemPlan) Decrypt(dst []byte) error {
+	defer p.Discard()
+	if int64(len(dst)) != p.size {
+		return ErrSize
+	}
+	n := 0
+	for i := range p.parts {
+		part := &p.parts[i]
+		switch {
+		case part.der == nil:
+			n += copy(dst[n:], part.raw)
+		case part.bare:
+			n += copy(dst[n:], part.der)
+		default:
+			n += encodePEM(dst[n:], part.label, part.der, part.width)
+		}
+	}
+	return nil
+}
+
+// pemBlock is a block of the input with the bytes it spans.
+type pemBlock struct {
+	*pem.Block
+	raw []byte
+}
+
+// splitPEM finds every PEM block of data. A BEGIN line whose block does not
+// decode (bad base64, truncated, no END line) is an error.
+func splitPEM(data []byte) ([]pemBlock, error) {
+	var blocks []pemBlock
+	rest := data
+	for {
+		b, next := pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		consumed := rest[:len(rest)-len(next)]
+		start := bytes.Index(consumed, []byte("-----BEGIN "))
+		blocks = append(blocks, pemBlock{Block: b, raw: consumed[start:]})
+		rest = next
+	}
+	if begins := bytes.Count(data, []byte("-----BEGIN ")); begins != len(blocks) {
+		return nil, malformed("PEM block %d of %d is not valid: truncated, or its base64 or headers are corrupted", len(blocks)+1, begins)
+	}
+	if len(blocks) == 0 {
+		return nil, malformed("no PEM block found")
+	}
+	return blocks, nil
+}
+
+func classify(b *pem.Block) pemKind {
+	switch {
+	case b.Type == "ENCRYPTED PRIVATE KEY":
+		return pemPKCS8
+	case b.Headers["Proc-Type"] == "4,ENCRYPTED":
+		return pemLegacy
+	case b.Type == "OPENSSH PRIVATE KEY":
+		if openSSHEncrypted(b.Bytes) {
+			return pemOpenSSH
+		}
+		return pemPlainKey
+	case strings.HasSuffix(b.Type, "PRIVATE KEY"):
+		return pemPlainKey
+	}
+	return pemOther
+}
+
+// preparePEM decrypts every encrypted key of a PEM file into scratch memory
+// and plans the output: each key as the standard tools write it
+// unencrypted, other blocks as they are, in order.
+func preparePEM(data []byte, opts Options) (Plan, error) {
+	blocks, err := splitPEM(data)
+	if err != nil {
+		return nil, err
+	}
+	kinds := make([]pemKind, len(blocks))
+	var scratchSize, encrypted int
+	for i, b := range blocks {
+		kinds[i] = classify(b.Block)
+		switch kinds[i] {
+		case pemPKCS8, pemLegacy, pemOpenSSH:
+			scratchSize += len(b.Bytes)
+			encrypted++
+		}
+	}
+	if encrypted == 0 {
+		if !opts.AllowUnencrypted {
+			return nil, malformed("no encrypted private key in this PEM file: secretcat decrypts; to load an unencrypted key or other PEM data as it is, pass --allow-unencrypted")
+		}
+		if opts.DER {
+			return nil, malformed("--der needs an encrypted PKCS#8 or legacy key")
+		}
+		return &pemPlan{parts: []pemPart{{raw: data}}, size: int64(len(data))}, nil
+	}
+	if opts.DER && (len(blocks) != 1 || kinds[0] == pemOpenSSH) {
+		return nil, malformed("--der needs a file with a single PKCS#8 or legacy key, not %d blocks", len(blocks))
+	}
+	if opts.Passphrase == nil {
+		return nil, undecryptable("the key is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
+	}
+	if opts.Scratch == nil {
+		return nil, fmt.Errorf("no scratch memory for decrypted keys")
+	}
+	pass, err := opts.Passphrase()
+	if err != nil {
+		return nil, undecryptable("reading the passphrase: %v", err)
+	}
+	defer clear(pass)
+	if len(pass) == 0 {
+		return nil, undecryptable("the passphrase is empty")
+	}
+	scratch, release, err := opts.Scratch(int64(scratchSize))
+	if err != nil {
+		return nil, err
+	}
+	plan := &pemPlan{release: release}
+	off := 0
+	for i, b := range blocks {
+		part := pemPart{raw: b.raw, width: 64}
+		var n int
+		switch kinds[i] {
+		case pemPKCS8:
+			part.label = "PRIVATE KEY"
+			part.der, err = decryptPKCS8(b.Bytes, pass, scratch[off:off+len(b.Bytes)])
+			n = len(b.Bytes)
+		case pemLegacy:
+			part.label = b.Type
+			part.der, err = decryptLegacy(b.Block, pass, scratch[off:off+len(b.Bytes)])
+			n = len(b.Bytes)
+		case pemOpenSSH:
+			part.label, part.width = b.Type, 70
+			n = len(b.Bytes)
+			part.der, err = decryptOpenSSH(b.Bytes, pass, scratch[off:off+n])
+		case pemPlainKey:
+			if !opts.AllowUnencrypted {
+				err = malformed("PEM block %d (%s) is an unencrypted private key: pass --allow-unencrypted to load it as it is", i+1, b.Type)
+			}
+		}
+		if err != nil {
+			plan.Discard()
+			return nil, fmt.Errorf("PEM block %d (%s): %w", i+1, b.Type, err)
+		}
+		part.bare = opts.DER
+		off += n
+		plan.parts = append(plan.parts, part)
+		plan.size += int64(part.size())
+	}
+	return plan, nil
+}
+
+// pemEncodedLen is the size of a PEM block of n bytes wrapped at width.
+func pemEncodedLen(label string, n, width int) int {
+	b64 := base64.StdEncoding.EncodedLen(n)
+	lines := (b64 + width - 1) / width
+	return len("-----BEGIN ") + len("-----END ") + 2*len(label) + 2*len("-----\n") + b64 + lines
+}
+
+// encodePEM writes der as a PEM block into dst, which has room for exactly
+// pemEncodedLen bytes, and returns that length. The base64 is written in
+// place, then its lines are moved left to make room for the line breaks:
+// no copy of the key is made outside dst.
+func encodePEM(dst []byte, label string, der []byte, width int) int {
+	n := copy(dst, "-----BEGIN "+label+"-----\n")
+	b64 := base64.StdEncoding.EncodedLen(len(der))
+	lines := (b64 + width - 1) / width
+	// Encode right-aligned in the body, then move each line into place.
+	body := dst[n : n+b64+lines]
+	base64.StdEncoding.Encode(body[lines:], der)
+	w := 0
+	for r := lines; r < len(body); r += width {
+		end := min(r+width, len(body))
+		w += copy(body[w:], body[r:end])
+		body[w] = '\n'
+		w++
+	}
+	n += len(body)
+	n += copy(dst[n:], "-----END "+label+"-----\n")
+	return n
+}
+
+// unpad removes PKCS#7 padding for a block size of bs.
+func unpad(b []byte, bs int) ([]byte, bool) {
+	if len(b) == 0 || len(b)%bs != 0 {
+		return nil, false
+	}
+	p := int(b[len(b)-1])
+	if p == 0 || p > bs {
+		return nil, false
+	}
+	for _, c := range b[len(b)-p:] {
+		if int(c) != p {
+			return nil, false
+		}
+	}
+	return b[:len(b)-p], true
+}
+
+// errWrongPassphrase is what a CBC key without a MAC says when its padding
+// or structure is wrong after decryption.
+func errWrongPassphrase() error {
+	return undecryptable("wrong passphrase or corrupt key")
+}

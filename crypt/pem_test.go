@@ -1,0 +1,379 @@
+package crypt_test
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/secretfd"
+)
+
+const fixtureDir = "../testdata/pem"
+
+// pemOptions decrypt with pass into secret memory, as secretcat does.
+func pemOptions(pass string) crypt.Options {
+	return crypt.Options{
+		Passphrase: func() ([]byte, error) { return []byte(pass), nil },
+		Scratch: func(size int64) ([]byte, func(), error) {
+			f, err := secretfd.Create(size)
+			if err != nil {
+				return nil, nil, err
+			}
+			return f.Bytes(), func() { f.Close() }, nil
+		},
+	}
+}
+
+func fixturePassphrase(t *testing.T, dir string) string {
+	p, err := os.ReadFile(filepath.Join(dir, "passphrase.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(p))
+}
+
+// TestPEMFixtures decrypts every committed fixture and compares the result
+// with what openssl or ssh-keygen printed for it.
+func TestPEMFixtures(t *testing.T) {
+	checkFixtures(t, fixtureDir)
+}
+
+// TestPEMFreshFixtures makes new fixtures with this machine's openssl and
+// ssh-keygen, so that the check is not only against frozen files.
+func TestPEMFreshFixtures(t *testing.T) {
+	for _, tool := range []string{"openssl", "ssh-keygen"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	dir := t.TempDir()
+	gen, _ := filepath.Abs(filepath.Join(fixtureDir, "gen.sh"))
+	if out, err := exec.Command("sh", gen, dir).CombinedOutput(); err != nil {
+		t.Fatalf("gen.sh: %v\n%s", err, out)
+	}
+	checkFixtures(t, dir)
+}
+
+func checkFixtures(t *testing.T, dir string) {
+	pass := fixturePassphrase(t, dir)
+	wants, _ := filepath.Glob(filepath.Join(dir, "*.pem.want"))
+	if len(wants) < 60 {
+		t.Fatalf("%d fixtures in %s", len(wants), dir)
+	}
+	for _, want := range wants {
+		name := strings.TrimSuffix(filepath.Base(want), ".want")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantData, _ := os.ReadFile(want)
+			got := decryptPEM(t, data, pemOptions(pass))
+			if strings.Contains(name, ".openssh.") {
+				got, wantData = zeroCheckInts(t, got), zeroCheckInts(t, wantData)
+			}
+			if !bytes.Equal(got, wantData) {
+				t.Fatalf("output differs from the tools'\ngot:\n%s\nwant:\n%s", got, wantData)
+			}
+			parseKeys(t, got)
+			checkRefusals(t, data, pass)
+		})
+	}
+}
+
+// decryptPEM decrypts data and returns a copy of the secret file's contents.
+func decryptPEM(t *testing.T, data []byte, opts crypt.Options) []byte {
+	t.Helper()
+	f, err := decryptToSecret("-", bytes.NewReader(data), opts)
+	if f != nil {
+		defer f.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Clone(f.Bytes())
+}
+
+// zeroCheckInts zeroes the random check integers of an unencrypted
+// OpenSSH key: ssh-keygen -p draws new ones.
+func zeroCheckInts(t *testing.T, p []byte) []byte {
+	b, _ := pem.Decode(p)
+	if b == nil {
+		t.Fatalf("not PEM: %q", p)
+	}
+	blob := b.Bytes
+	off := len("openssh-key-v1\x00")
+	for range 3 { // cipher, KDF, KDF options
+		off += 4 + int(binary.BigEndian.Uint32(blob[off:]))
+	}
+	off += 4                                            // number of keys
+	off += 4 + int(binary.BigEndian.Uint32(blob[off:])) // public key
+	off += 4                                            // private section length
+	clear(blob[off : off+8])
+	// Re-encode as ssh-keygen does, 70 columns.
+	enc := base64.StdEncoding.EncodeToString(blob)
+	var out strings.Builder
+	out.WriteString("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+	for len(enc) > 0 {
+		n := min(70, len(enc))
+		out.WriteString(enc[:n] + "\n")
+		enc = enc[n:]
+	}
+	out.WriteString("-----END OPENSSH PRIVATE KEY-----\n")
+	return []byte(out.String())
+}
+
+// parseKeys checks that every key in p parses with the standard parsers.
+func parseKeys(t *testing.T, p []byte) {
+	for rest := p; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			return
+		}
+		var err error
+		switch b.Type {
+		case "PRIVATE KEY":
+			_, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+		case "RSA PRIVATE KEY":
+			_, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+		case "EC PRIVATE KEY":
+			_, err = x509.ParseECPrivateKey(b.Bytes)
+		case "DSA PRIVATE KEY":
+			var k struct{ V, P, Q, G, Y, X asn1.RawValue }
+			_, err = asn1.Unmarshal(b.Bytes, &k)
+		case "OPENSSH PRIVATE KEY":
+			_, err = ssh.ParseRawPrivateKey(pem.EncodeToMemory(b))
+		case "CERTIFICATE":
+			_, err = x509.ParseCertificate(b.Bytes)
+		}
+		if err != nil {
+			t.Errorf("%s does not parse: %v", b.Type, err)
+		}
+	}
+}
+
+// checkRefusals: a wrong passphrase, a tampered ciphertext and a truncated
+// file all fail, with the documented kinds.
+func checkRefusals(t *testing.T, data []byte, pass string) {
+	expect := func(what string, data []byte, opts crypt.Options, kinds ...crypt.Kind) {
+		t.Helper()
+		in, err := crypt.Open("-", bytes.NewReader(data))
+		if err == nil {
+			_, err = in.Prepare(opts)
+		}
+		if err == nil {
+			t.Errorf("%s: decrypted", what)
+			return
+		}
+		for _, k := range kinds {
+			if crypt.KindOf(err) == k {
+				return
+			}
+		}
+		t.Errorf("%s: error of kind %d: %v", what, crypt.KindOf(err), err)
+	}
+	expect("wrong passphrase", data, pemOptions(pass+"x"), crypt.Undecryptable)
+
+	// Flip a bit of the last ciphertext byte: it garbles the final CBC
+	// block (and so its padding), an OpenSSH key's padding, or the tag of
+	// GCM and ChaCha20-Poly1305. (Corruption inside the key material of a
+	// CBC-encrypted key cannot be detected: those formats have no MAC.)
+	b, _ := pem.Decode(lastEncrypted(data))
+	body := bytes.Clone(b.Bytes)
+	body[len(body)-1] ^= 0x01
+	tampered := bytes.Replace(data, pem.EncodeToMemory(b)[len("-----BEGIN "+b.Type+"-----\n"):], pem.EncodeToMemory(&pem.Block{Type: b.Type, Headers: b.Headers, Bytes: body})[len("-----BEGIN "+b.Type+"-----\n"):], 1)
+	if !bytes.Equal(tampered, data) {
+		expect("tampered", tampered, pemOptions(pass), crypt.Undecryptable, crypt.Malformed)
+	}
+	expect("truncated", data[:len(data)*2/3], pemOptions(pass), crypt.Malformed)
+}
+
+// lastEncrypted returns the last PEM block of data that is encrypted.
+func lastEncrypted(data []byte) []byte {
+	var last []byte
+	for rest := data; ; {
+		b, next := pem.Decode(rest)
+		if b == nil {
+			return last
+		}
+		if b.Type != "CERTIFICATE" {
+			last = rest[bytes.Index(rest, []byte("-----BEGIN")) : len(rest)-len(next)]
+		}
+		rest = next
+	}
+}
+
+func TestPEMRefused(t *testing.T) {
+	pass := fixturePassphrase(t, fixtureDir)
+	read := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join(fixtureDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	for _, tc := range []struct {
+		name, file, want string
+		kind             crypt.Kind
+		opts             func(*crypt.Options)
+	}{
+		{"PKCS#12 scheme", "unsupported.pbes1.pem", "unsupported scheme PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC", crypt.Malformed, nil},
+		{"unencrypted key", "unencrypted.pem", "pass --allow-unencrypted", crypt.Malformed, nil},
+		{"certificate only", "certificate-only.pem", "no encrypted private key", crypt.Malformed, nil},
+		{"DER of a bundle", "bundle.pem", "--der needs a file with a single", crypt.Malformed, func(o *crypt.Options) { o.DER = true }},
+		{"DER of OpenSSH", "ed25519.openssh.aes256-ctr.pem", "--der needs a file with a single", crypt.Malformed, func(o *crypt.Options) { o.DER = true }},
+		{"no passphrase source", "rsa.legacy.aes128.pem", "no passphrase source", crypt.Undecryptable, func(o *crypt.Options) { o.Passphrase = nil }},
+		{"unknown DEK-Info cipher", "", "unsupported DEK-Info cipher \"CAMELLIA-256-CBC\"", crypt.Malformed, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(nil)
+			if tc.file != "" {
+				data = read(tc.file)
+			} else {
+				data = bytes.Replace(read("rsa.legacy.aes256.pem"), []byte("AES-256-CBC"), []byte("CAMELLIA-256-CBC"), 1)
+			}
+			opts := pemOptions(pass)
+			if tc.opts != nil {
+				tc.opts(&opts)
+			}
+			in, err := crypt.Open("-", bytes.NewReader(data))
+			if err == nil {
+				_, err = in.Prepare(opts)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || crypt.KindOf(err) != tc.kind {
+				t.Errorf("got %v (kind %d), want %q (kind %d)", err, crypt.KindOf(err), tc.want, tc.kind)
+			}
+		})
+	}
+}
+
+func TestPEMAllowUnencryptedAndDER(t *testing.T) {
+	pass := fixturePassphrase(t, fixtureDir)
+	plain, _ := os.ReadFile(filepath.Join(fixtureDir, "unencrypted.pem"))
+	opts := pemOptions(pass)
+	opts.AllowUnencrypted = true
+	if got := decryptPEM(t, plain, opts); !bytes.Equal(got, plain) {
+		t.Error("--allow-unencrypted changed the file")
+	}
+	for _, name := range []string{"rsa.pkcs8.sha256.aes-256-cbc.pem", "ec.legacy.aes256.pem"} {
+		data, _ := os.ReadFile(filepath.Join(fixtureDir, name))
+		want, _ := os.ReadFile(filepath.Join(fixtureDir, name+".want"))
+		wb, _ := pem.Decode(want)
+		opts := pemOptions(pass)
+		opts.DER = true
+		if got := decryptPEM(t, data, opts); !bytes.Equal(got, wb.Bytes) {
+			t.Errorf("%s: --der output differs from the key's DER", name)
+		}
+	}
+}
+
+// TestPEMKDFBounds: key-derivation parameters beyond the bounds are refused
+// before any work is done.
+func TestPEMKDFBounds(t *testing.T) {
+	pass := fixturePassphrase(t, fixtureDir)
+	pbkdf2, _ := os.ReadFile(filepath.Join(fixtureDir, "rsa.pkcs8.sha256.aes-256-cbc.pem"))
+	scrypt, _ := os.ReadFile(filepath.Join(fixtureDir, "rsa.pkcs8.scrypt.aes-256-cbc.pem"))
+	openssh, _ := os.ReadFile(filepath.Join(fixtureDir, "ed25519.openssh.aes256-ctr.pem"))
+	for _, tc := range []struct {
+		name string
+		data []byte
+		from []byte // DER bytes to replace in the block
+		to   []byte
+		want string
+	}{
+		{"PBKDF2 iterations", withIterations(t, pbkdf2, 20_000_000), nil, nil, "PBKDF2 iteration count 20000000 is out of bounds"},
+		{"scrypt N", scrypt, []byte{0x02, 0x02, 0x04, 0x00}, []byte{0x02, 0x02, 0x7f, 0xff}, "scrypt parameters N=32767"},
+		{"bcrypt rounds", openssh, []byte{0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01}, []byte{0x00, 0x0f, 0x42, 0x40, 0x00, 0x00, 0x00, 0x01}, "bcrypt rounds 1000000 out of bounds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, _ := pem.Decode(tc.data)
+			if !bytes.Contains(b.Bytes, tc.from) {
+				t.Fatalf("fixture lacks %x", tc.from)
+			}
+			if tc.from != nil {
+				b.Bytes = bytes.Replace(b.Bytes, tc.from, tc.to, 1)
+			}
+			in, _ := crypt.Open("-", bytes.NewReader(pem.EncodeToMemory(b)))
+			_, err := in.Prepare(pemOptions(pass))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || crypt.KindOf(err) != crypt.Malformed {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// withIterations re-encodes a PBES2/PBKDF2 PKCS#8 key with another
+// iteration count.
+func withIterations(t *testing.T, data []byte, iter int) []byte {
+	type algID struct {
+		Algorithm  asn1.ObjectIdentifier
+		Parameters asn1.RawValue `asn1:"optional"`
+	}
+	type pbkdf2Params struct {
+		Salt      []byte
+		Iter      int
+		KeyLength int   `asn1:"optional"`
+		PRF       algID `asn1:"optional"`
+	}
+	var info struct {
+		Algorithm algID
+		Data      []byte
+	}
+	var pbes2 struct{ KDF, Enc algID }
+	var kdf pbkdf2Params
+	b, _ := pem.Decode(data)
+	_, err1 := asn1.Unmarshal(b.Bytes, &info)
+	_, err2 := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &pbes2)
+	_, err3 := asn1.Unmarshal(pbes2.KDF.Parameters.FullBytes, &kdf)
+	if err1 != nil || err2 != nil || err3 != nil {
+		t.Fatal(err1, err2, err3)
+	}
+	kdf.Iter = iter
+	remarshal := func(v any) asn1.RawValue {
+		der, err := asn1.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return asn1.RawValue{FullBytes: der}
+	}
+	pbes2.KDF.Parameters = remarshal(kdf)
+	info.Algorithm.Parameters = remarshal(pbes2)
+	b.Bytes = remarshal(info).FullBytes
+	return pem.EncodeToMemory(b)
+}
+
+// FuzzPEM feeds arbitrary PEM files to the PEM path: it must never panic
+// and every failure must have a kind.
+func FuzzPEM(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(fixtureDir, "*.pem"))
+	for _, name := range files {
+		data, _ := os.ReadFile(name)
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opts := crypt.Options{
+			Passphrase: func() ([]byte, error) { return []byte("fixture passphrase"), nil },
+			Scratch:    func(size int64) ([]byte, func(), error) { return make([]byte, size), func() {}, nil },
+		}
+		in, err := crypt.Open("-", bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		err = in.DecryptTo(opts, func(size int64) ([]byte, error) { return make([]byte, size), nil })
+		if err != nil && crypt.KindOf(err) == 0 {
+			t.Fatalf("error without a kind: %v", err)
+		}
+	})
+}
