@@ -4,6 +4,10 @@ GO     ?= go
 BIN    ?= bin
 PREFIX ?= /usr/local
 
+# A static binary: with cgo, importing net (unix sockets) links libc
+# dynamically, and the dynamic loader costs start-up time on every run.
+export CGO_ENABLED ?= 0
+
 .PHONY: all build test vet fmt-check demo bench fuzz man install uninstall clean
 
 all: build
@@ -57,7 +61,11 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(wildcard docs/man/*.1)))
 	rm -f $(DESTDIR)$(BASHDIR)/secretcat $(DESTDIR)$(ZSHDIR)/_secretcat $(DESTDIR)$(FISHDIR)/secretcat.fish
 
-bench:
+# The side-by-side suite (docs/benchmarks.md), then the Go benchmarks.
+bench: build
+	$(GO) build -o $(BIN)/age filippo.io/age/cmd/age
+	$(GO) build -o $(BIN)/bench ./bench
+	$(BIN)/bench -bin $(BIN) -o docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # Each fuzz target for FUZZTIME (their seed corpora also run in make test).

@@ -164,7 +164,7 @@ func (p *agePlan) Decrypt(dst []byte) error {
 		return ErrSize
 	}
 	workers := int64(runtime.GOMAXPROCS(0))
-	if perWorker := int64(16); p.chunks < workers*perWorker {
+	if perWorker := int64(4); p.chunks < workers*perWorker {
 		workers = max(1, p.chunks/perWorker)
 	}
 	var (
@@ -173,7 +173,10 @@ func (p *agePlan) Decrypt(dst []byte) error {
 		errOnce sync.Once
 		first   error
 	)
-	for w := int64(0); w < workers; w++ {
+	if workers == 1 { // small files: no goroutine, no thread to start
+		first = p.decryptRange(dst, 0, p.chunks, &failed)
+	}
+	for w := int64(0); w < workers && workers > 1; w++ {
 		lo, hi := p.chunks*w/workers, p.chunks*(w+1)/workers
 		wg.Go(func() {
 			if err := p.decryptRange(dst, lo, hi, &failed); err != nil {
