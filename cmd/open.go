@@ -129,10 +129,14 @@ func (o *openOptions) open(paths []string, stdin *os.File) error {
 			return err
 		}
 	}
+	// Catch stop signals before announcing: a consumer may answer the
+	// announcement with SIGTERM at once.
+	stop := stopSignals()
+	defer signal.Stop(stop)
 	for _, l := range lines {
 		fmt.Println(l)
 	}
-	o.waitForStop(stdin, usesStdin(paths) || usesStdin(o.identities))
+	o.waitForStop(stop, stdin, usesStdin(paths) || usesStdin(o.identities))
 	return nil
 }
 
@@ -216,9 +220,7 @@ func peerUID(conn *net.UnixConn) (int, error) {
 // waitForStop returns when standard input (if it is a pipe, socket or
 // terminal, and did not carry a FILE or identity) reaches its end, a stop
 // signal arrives, or --timeout passes.
-func (o *openOptions) waitForStop(stdin *os.File, stdinUsed bool) {
-	stop := stopSignals()
-	defer signal.Stop(stop)
+func (o *openOptions) waitForStop(stop <-chan os.Signal, stdin *os.File, stdinUsed bool) {
 	done := make(chan struct{}, 1)
 	if !stdinUsed && watchable(stdin) {
 		go func() {
