@@ -91,11 +91,11 @@ func Receive(conn *net.UnixConn) (Offer, error) {
 	buf := make([]byte, maxLine)
 	oob := make([]byte, unix.CmsgSpace(4*4))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if n == 0 && (err == nil || errors.Is(err, io.EOF)) {
+		return Offer{}, io.EOF
+	}
 	if err != nil {
 		return Offer{}, err
-	}
-	if n == 0 {
-		return Offer{}, io.EOF
 	}
 	var fds []int
 	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
@@ -135,6 +135,9 @@ func Dial(path string) ([]Offer, error) {
 		o, err := Receive(conn)
 		if errors.Is(err, io.EOF) && len(offers) > 0 {
 			return offers, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s closed the connection without offering a descriptor (secretcat open serves only peers of its own uid)", path)
 		}
 		if err != nil {
 			for _, o := range offers {
