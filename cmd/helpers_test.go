@@ -20,7 +20,8 @@ import (
 )
 
 // testPlugin is age-plugin-sctest: its identity data is an X25519 identity
-// string; before unwrapping it shows a message through the client's UI.
+// string; before unwrapping it shows a message through the client's UI and,
+// with SCTEST_PIN set, asks for that PIN.
 func testPlugin() {
 	p, err := plugin.New("sctest")
 	if err != nil {
@@ -49,6 +50,17 @@ type pluginIdentity struct {
 func (i *pluginIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
 	if err := i.p.DisplayMessage("touch the test token"); err != nil {
 		return nil, err
+	}
+	// With SCTEST_PIN set, the token also wants a PIN, asked by the client
+	// on the terminal.
+	if want := os.Getenv("SCTEST_PIN"); want != "" {
+		pin, err := i.p.RequestValue("Enter the token PIN:", true)
+		if err != nil {
+			return nil, err
+		}
+		if pin != want {
+			return nil, fmt.Errorf("wrong PIN")
+		}
 	}
 	return i.id.Unwrap(stanzas)
 }
@@ -104,7 +116,10 @@ func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	c := exec.CommandContext(ctx, path, args[2:]...)
 	c.Dir = ts.MkAbs(".")
-	c.Env = append(os.Environ(), "PATH="+ts.Getenv("PATH"), "HOME="+ts.Getenv("HOME"), "SECRETCAT_IDENTITY="+ts.Getenv("SECRETCAT_IDENTITY"))
+	c.Env = os.Environ()
+	for _, k := range []string{"PATH", "HOME", "SECRETCAT_IDENTITY", "SCTEST_PIN"} {
+		c.Env = append(c.Env, k+"="+ts.Getenv(k))
+	}
 	var stdout, stderr bytes.Buffer
 	c.Stdin, c.Stdout, c.Stderr = slave, &stdout, &stderr
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
