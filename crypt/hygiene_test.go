@@ -3,6 +3,9 @@ package crypt_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"encoding/binary"
 	"encoding/pem"
 	"math/rand/v2"
@@ -15,6 +18,7 @@ import (
 	"unsafe"
 
 	"filippo.io/age"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/secretcat/secretcat/crypt"
 )
@@ -89,21 +93,50 @@ func TestHelperPEMHashes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := pem.Decode(text)
-	// The base64 body, without the BEGIN and END lines, which are public.
-	body := text[bytes.IndexByte(text, '\n')+1 : bytes.Index(text, []byte("-----END"))]
-	hashes := append(hashWindows(body, 8), hashWindows(b.Bytes, 8)...)
+	var hashes []byte
+	if b, _ := pem.Decode(text); b.Type == "OPENSSH PRIVATE KEY" {
+		// Only the secret fields: an OpenSSH key carries its public key
+		// in clear, in the encrypted file too.
+		for _, secret := range sshSecrets(t, text) {
+			hashes = append(hashes, hashWindows(secret, 1)...)
+		}
+	} else {
+		// The base64 body, without the BEGIN and END lines, which are
+		// public, and the DER.
+		body := text[bytes.IndexByte(text, '\n')+1 : bytes.Index(text, []byte("-----END"))]
+		hashes = append(hashWindows(body, 8), hashWindows(b.Bytes, 8)...)
+	}
 	if err := os.WriteFile(os.Getenv("SECRETCAT_HELPER_OUT"), hashes, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// sshSecrets returns the secret fields of an unencrypted OpenSSH key.
+func sshSecrets(t *testing.T, text []byte) [][]byte {
+	key, err := ssh.ParseRawPrivateKey(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		return [][]byte{k.D.Bytes(), k.Primes[0].Bytes(), k.Primes[1].Bytes()}
+	case *ecdsa.PrivateKey:
+		d, _ := k.Bytes()
+		return [][]byte{d}
+	case *ed25519.PrivateKey:
+		return [][]byte{k.Seed()}
+	}
+	t.Fatalf("unexpected key type %T", key)
+	return nil
+}
+
 // TestPEMNoPlaintextOnHeap decrypts PKCS#8 and legacy keys and scans this
 // process's readable memory, outside the secret file, for any 40-byte run
-// of the key, as DER or as base64: the decryption goes through scratch
-// secret memory only.
+// of the key, as DER or as base64 (for OpenSSH keys, of their secret
+// fields): the decryption goes through scratch secret memory only.
 func TestPEMNoPlaintextOnHeap(t *testing.T) {
-	for _, name := range []string{"rsa.pkcs8.sha256.aes-256-cbc.pem", "rsa.legacy.aes256.pem", "rsa.pkcs8.scrypt.aes-256-cbc.pem"} {
+	for _, name := range []string{"rsa.pkcs8.sha256.aes-256-cbc.pem", "rsa.legacy.aes256.pem", "rsa.pkcs8.scrypt.aes-256-cbc.pem",
+		"rsa.openssh.aes256-ctr.pem", "rsa.openssh.chacha20-poly1305@openssh.com.pem", "ecdsa.openssh.aes256-gcm@openssh.com.pem", "ed25519.openssh.aes256-cbc.pem"} {
 		t.Run(name, func(t *testing.T) {
 			hashFile := filepath.Join(t.TempDir(), "hashes")
 			helper := exec.Command(os.Args[0], "-test.run=^TestHelperPEMHashes$")
@@ -111,7 +144,7 @@ func TestPEMNoPlaintextOnHeap(t *testing.T) {
 			if out, err := helper.CombinedOutput(); err != nil {
 				t.Fatalf("helper: %v\n%s", err, out)
 			}
-			windows := readWindows(t, hashFile, 100)
+			windows := readWindows(t, hashFile, 1)
 			data, err := os.ReadFile(filepath.Join(fixtureDir, name))
 			if err != nil {
 				t.Fatal(err)
@@ -124,9 +157,10 @@ func TestPEMNoPlaintextOnHeap(t *testing.T) {
 			if hits := scanMemory(t, windows, file.Bytes()); hits != 0 {
 				t.Errorf("found %d windows of the key outside secret memory", hits)
 			}
-			leak := bytes.Clone(file.Bytes()[100:400])
+			// Positive control: the decoded key, copied to the heap.
+			leak, _ := pem.Decode(file.Bytes())
 			hits := scanMemory(t, windows, file.Bytes())
-			clear(leak)
+			clear(leak.Bytes)
 			if hits == 0 {
 				t.Error("positive control: a heap copy of the key was not found")
 			}
