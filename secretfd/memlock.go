@@ -2,9 +2,6 @@ package secretfd
 
 import (
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -65,17 +62,12 @@ func CurrentMemlock() uint64 {
 // HasIPCLock reports whether this process has CAP_IPC_LOCK in its effective
 // set, which exempts it from RLIMIT_MEMLOCK.
 func HasIPCLock() bool {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData // version 3: 64 capabilities in two words
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return false
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-			return err == nil && caps&(1<<unix.CAP_IPC_LOCK) != 0
-		}
-	}
-	return false
+	return data[unix.CAP_IPC_LOCK/32].Effective&(1<<(unix.CAP_IPC_LOCK%32)) != 0
 }
 
 // FormatLimit formats a resource limit in bytes, or "unlimited".

@@ -3,6 +3,8 @@ package secretfd
 import (
 	"bytes"
 	"errors"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -157,5 +159,25 @@ func TestEnsureMemlockMessage(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
+	}
+}
+
+// TestHasIPCLock compares capget(2) with the CapEff line of
+// /proc/self/status.
+func TestHasIPCLock(t *testing.T) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var capEff uint64
+	for _, line := range strings.Split(string(status), "\n") {
+		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			if capEff, err = strconv.ParseUint(strings.TrimSpace(hex), 16, 64); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got, want := HasIPCLock(), capEff&(1<<unix.CAP_IPC_LOCK) != 0; got != want {
+		t.Errorf("HasIPCLock() = %v, CapEff says %v", got, want)
 	}
 }
