@@ -175,17 +175,18 @@ func (p *agePlan) Decrypt(dst []byte) error {
 	)
 	if workers == 1 { // small files: no goroutine, no thread to start
 		first = p.decryptRange(dst, 0, p.chunks, &failed)
+	} else {
+		for w := range workers {
+			lo, hi := p.chunks*w/workers, p.chunks*(w+1)/workers
+			wg.Go(func() {
+				if err := p.decryptRange(dst, lo, hi, &failed); err != nil {
+					errOnce.Do(func() { first = err })
+					failed.Store(true)
+				}
+			})
+		}
+		wg.Wait()
 	}
-	for w := int64(0); w < workers && workers > 1; w++ {
-		lo, hi := p.chunks*w/workers, p.chunks*(w+1)/workers
-		wg.Go(func() {
-			if err := p.decryptRange(dst, lo, hi, &failed); err != nil {
-				errOnce.Do(func() { first = err })
-				failed.Store(true)
-			}
-		})
-	}
-	wg.Wait()
 	if first != nil {
 		clear(dst)
 		return first

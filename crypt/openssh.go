@@ -1,6 +1,7 @@
 package crypt
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha512"
@@ -55,7 +56,7 @@ func parseOpenSSH(blob []byte) (*openSSHHeader, error) {
 	s := cryptobyte.String(blob)
 	var cipherName, kdf, kdfOpts, pub, enc cryptobyte.String
 	var n uint32
-	if !bytesHasPrefix(s, openSSHMagic) || !s.Skip(len(openSSHMagic)) ||
+	if !bytes.HasPrefix(s, []byte(openSSHMagic)) || !s.Skip(len(openSSHMagic)) ||
 		!readSSHString(&s, &cipherName) || !readSSHString(&s, &kdf) ||
 		!readSSHString(&s, &kdfOpts) || !s.ReadUint32(&n) ||
 		!readSSHString(&s, &pub) || !readSSHString(&s, &enc) {
@@ -71,10 +72,6 @@ func parseOpenSSH(blob []byte) (*openSSHHeader, error) {
 func readSSHString(s *cryptobyte.String, out *cryptobyte.String) bool {
 	var n uint32
 	return s.ReadUint32(&n) && s.ReadBytes((*[]byte)(out), int(n))
-}
-
-func bytesHasPrefix(s cryptobyte.String, prefix string) bool {
-	return len(s) >= len(prefix) && string(s[:len(prefix)]) == prefix
 }
 
 // openSSHEncrypted reports whether an OPENSSH PRIVATE KEY block is
