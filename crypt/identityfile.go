@@ -11,10 +11,8 @@ import (
 	"unicode/utf8"
 
 	"filippo.io/age"
-	"filippo.io/age/agessh"
 	"filippo.io/age/armor"
 	"filippo.io/age/plugin"
-	"golang.org/x/crypto/ssh"
 )
 
 // IdentityParser reads identity files as age -d -i does: age identity files
@@ -115,50 +113,6 @@ func (p *IdentityParser) parseIdentity(s string) (age.Identity, error) {
 	return nil, errors.New("unknown identity type")
 }
 
-// parseSSH parses an SSH private key. An encrypted key asks for its
-// passphrase only if a file has a recipient stanza for its public key.
-func (p *IdentityParser) parseSSH(name string, data []byte) ([]age.Identity, error) {
-	id, err := agessh.ParseIdentity(data)
-	var missing *ssh.PassphraseMissingError
-	if errors.As(err, &missing) {
-		pub := missing.PublicKey
-		if pub == nil {
-			if pub, err = readPublicKey(name); err != nil {
-				return nil, err
-			}
-		}
-		prompt := func() ([]byte, error) {
-			return p.Prompt(fmt.Sprintf("Enter passphrase for SSH key %s: ", name))
-		}
-		// The key stays encrypted in memory until it is needed.
-		eid, err := agessh.NewEncryptedSSHIdentity(pub, data, prompt)
-		if err != nil {
-			return nil, malformed("SSH key %s: %v", name, err)
-		}
-		return []age.Identity{eid}, nil
-	}
-	clear(data)
-	if err != nil {
-		return nil, malformed("SSH key %s: %v", name, err)
-	}
-	return []age.Identity{id}, nil
-}
-
-// readPublicKey reads NAME.pub, needed for encrypted SSH keys in formats that
-// do not store the public key in clear (PEM-encrypted PKCS#1).
-func readPublicKey(name string) (ssh.PublicKey, error) {
-	hint := fmt.Sprintf("the encrypted SSH key %s does not say its public key: put it in %s.pub, or convert the key with 'ssh-keygen -p -f %s'", name, name, name)
-	data, err := os.ReadFile(name + ".pub")
-	if err != nil {
-		return nil, malformed("%s (%v)", hint, unwrapPath(err))
-	}
-	pub, _, _, _, err := ssh.ParseAuthorizedKey(data)
-	if err != nil {
-		return nil, malformed("%s.pub: %v", name, err)
-	}
-	return pub, nil
-}
-
 // encryptedIdentity is a passphrase-encrypted age identity file. It is
 // decrypted, asking for the passphrase, the first time a file needs it.
 type encryptedIdentity struct {
@@ -228,8 +182,17 @@ func (e *encryptedIdentity) decrypt() error {
 func WipeIdentities(ids []age.Identity) {
 	for _, id := range ids {
 		switch id := id.(type) {
-		case *age.X25519Identity, *agessh.Ed25519Identity:
+		case *age.X25519Identity:
 			wipeField(id, "secretKey")
+		case *sshEd25519Identity:
+			clear(id.secret[:])
+		case *sshRSAIdentity:
+			id.wipe()
+		case *encryptedSSHIdentity:
+			if id.id != nil {
+				WipeIdentities([]age.Identity{id.id})
+				id.id = nil
+			}
 		case *age.ScryptIdentity:
 			wipeField(id, "password")
 		case *encryptedIdentity:

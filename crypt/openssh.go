@@ -90,26 +90,6 @@ func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, ok := sshCiphers[h.cipher]
-	if !ok {
-		return nil, malformed("unsupported OpenSSH cipher %q (supported: aes128-ctr, aes192-ctr, aes256-ctr, aes256-cbc, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com)", h.cipher)
-	}
-	if h.kdf != "bcrypt" {
-		return nil, malformed("unsupported OpenSSH key derivation %q (supported: bcrypt)", h.kdf)
-	}
-	opts := cryptobyte.String(h.kdfOptions)
-	var salt cryptobyte.String
-	var rounds uint32
-	if !readSSHString(&opts, &salt) || !opts.ReadUint32(&rounds) || !opts.Empty() || len(salt) == 0 {
-		return nil, malformed("invalid bcrypt options")
-	}
-	if rounds < 1 || rounds > maxBcryptRounds {
-		return nil, malformed("bcrypt rounds %d out of bounds (1 to %d)", rounds, maxBcryptRounds)
-	}
-	if len(h.encrypted)%c.blockSize != 0 || len(h.encrypted) < 8 || len(h.tag) != c.tagLen {
-		return nil, malformed("the encrypted key is truncated or corrupted")
-	}
-
 	// The unencrypted header, then room for the private section's length.
 	var b cryptobyte.Builder
 	b.AddBytes([]byte(openSSHMagic))
@@ -122,16 +102,9 @@ func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
 	n := copy(scratch, header) + 4
 	priv := scratch[n : n+len(h.encrypted)]
 
-	keyIV := bcryptPBKDF(pass, salt, int(rounds), c.keyLen+c.ivLen)
-	defer clear(keyIV)
-	if err := sshDecrypt(h, keyIV[:c.keyLen], keyIV[c.keyLen:], priv); err != nil {
-		clear(scratch)
+	end, err := h.decrypt(pass, priv)
+	if err != nil {
 		return nil, err
-	}
-	end, ok := openSSHPrivateEnd(priv, c.blockSize)
-	if !ok {
-		clear(scratch)
-		return nil, errWrongPassphrase()
 	}
 	for i := byte(1); end%openSSHPlainBlock != 0; i++ {
 		priv[end] = i
@@ -140,6 +113,44 @@ func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
 	clear(priv[end:])
 	binary.BigEndian.PutUint32(scratch[n-4:n], uint32(end))
 	return scratch[:n+end], nil
+}
+
+// decrypt decrypts the private section of an encrypted key into dst, which
+// has room for it, checks it and returns where its comment ends. On failure,
+// dst is wiped.
+func (h *openSSHHeader) decrypt(pass, dst []byte) (int, error) {
+	c, ok := sshCiphers[h.cipher]
+	if !ok {
+		return 0, malformed("unsupported OpenSSH cipher %q (supported: aes128-ctr, aes192-ctr, aes256-ctr, aes256-cbc, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com)", h.cipher)
+	}
+	if h.kdf != "bcrypt" {
+		return 0, malformed("unsupported OpenSSH key derivation %q (supported: bcrypt)", h.kdf)
+	}
+	opts := cryptobyte.String(h.kdfOptions)
+	var salt cryptobyte.String
+	var rounds uint32
+	if !readSSHString(&opts, &salt) || !opts.ReadUint32(&rounds) || !opts.Empty() || len(salt) == 0 {
+		return 0, malformed("invalid bcrypt options")
+	}
+	if rounds < 1 || rounds > maxBcryptRounds {
+		return 0, malformed("bcrypt rounds %d out of bounds (1 to %d)", rounds, maxBcryptRounds)
+	}
+	if len(h.encrypted)%c.blockSize != 0 || len(h.encrypted) < 8 || len(h.tag) != c.tagLen {
+		return 0, malformed("the encrypted key is truncated or corrupted")
+	}
+	dst = dst[:len(h.encrypted)]
+	keyIV := bcryptPBKDF(pass, salt, int(rounds), c.keyLen+c.ivLen)
+	defer clear(keyIV)
+	if err := sshDecrypt(h, keyIV[:c.keyLen], keyIV[c.keyLen:], dst); err != nil {
+		clear(dst)
+		return 0, err
+	}
+	end, ok := openSSHPrivateEnd(dst, c.blockSize)
+	if !ok {
+		clear(dst)
+		return 0, errWrongPassphrase()
+	}
+	return end, nil
 }
 
 // sshDecrypt decrypts h.encrypted into dst with OpenSSH's cipher.

@@ -1,0 +1,550 @@
+package crypt
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"strings"
+
+	"filippo.io/age"
+	"golang.org/x/crypto/chacha20poly1305"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"golang.org/x/crypto/curve25519"
+)
+
+// SSH keys as age identities, as the age specification defines them for
+// ssh-ed25519 and ssh-rsa recipient stanzas. secretcat reads the key files
+// itself, with the same parsers it uses to decrypt PEM and OpenSSH keys,
+// rather than through golang.org/x/crypto/ssh: that package's
+// initialisation and the crypto/x509 and net code it links cost every run a
+// quarter of a millisecond, whether or not it uses an SSH key.
+
+const (
+	sshEd25519Label = "age-encryption.org/v1/ssh-ed25519"
+	sshRSALabel     = "age-encryption.org/v1/ssh-rsa"
+)
+
+var (
+	oidRSAEncryption = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+	oidEd25519       = asn1.ObjectIdentifier{1, 3, 101, 112}
+	oidECPublicKey   = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
+)
+
+// stanzaBase64 is the strict, unpadded base64 of age stanza arguments.
+var stanzaBase64 = base64.RawStdEncoding.Strict()
+
+// sshPublicKey is an SSH public key in its wire encoding, which the
+// recipient stanzas name by a tag: the first four bytes of its SHA-256.
+type sshPublicKey struct {
+	keyType string
+	wire    []byte
+}
+
+func (k sshPublicKey) tag() string {
+	h := sha256.Sum256(k.wire)
+	return stanzaBase64.EncodeToString(h[:4])
+}
+
+func ed25519PublicKey(pub []byte) sshPublicKey {
+	return sshPublicKey{"ssh-ed25519", sshWire([]byte("ssh-ed25519"), pub)}
+}
+
+func rsaPublicKey(k *rsa.PublicKey) sshPublicKey {
+	return sshPublicKey{"ssh-rsa", sshWire([]byte("ssh-rsa"), sshMpint(big.NewInt(int64(k.E))), sshMpint(k.N))}
+}
+
+// sshWire encodes fields as SSH strings.
+func sshWire(fields ...[]byte) []byte {
+	var b cryptobyte.Builder
+	for _, f := range fields {
+		b.AddUint32LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(f) })
+	}
+	return b.BytesOrPanic()
+}
+
+// sshMpint is the SSH encoding of a non-negative integer: big-endian,
+// minimal, with a leading zero byte when the top bit is set.
+func sshMpint(n *big.Int) []byte {
+	b := n.Bytes()
+	if len(b) > 0 && b[0]&0x80 != 0 {
+		b = append([]byte{0}, b...)
+	}
+	return b
+}
+
+// readSSHMpint reads a non-negative SSH mpint.
+func readSSHMpint(s *cryptobyte.String) (*big.Int, bool) {
+	var b cryptobyte.String
+	if !readSSHString(s, &b) || len(b) > 0 && b[0]&0x80 != 0 {
+		return nil, false
+	}
+	return new(big.Int).SetBytes(b), true
+}
+
+// parseSSHPublicKey parses the wire encoding of an ssh-ed25519 or ssh-rsa
+// public key.
+func parseSSHPublicKey(blob []byte) (sshPublicKey, error) {
+	s := cryptobyte.String(blob)
+	var keyType, pub cryptobyte.String
+	if !readSSHString(&s, &keyType) {
+		return sshPublicKey{}, errors.New("malformed public key")
+	}
+	switch string(keyType) {
+	case "ssh-ed25519":
+		if !readSSHString(&s, &pub) || len(pub) != ed25519.PublicKeySize || !s.Empty() {
+			return sshPublicKey{}, errors.New("malformed ssh-ed25519 public key")
+		}
+		return ed25519PublicKey(pub), nil
+	case "ssh-rsa":
+		e, ok1 := readSSHMpint(&s)
+		n, ok2 := readSSHMpint(&s)
+		if !ok1 || !ok2 || !s.Empty() || !e.IsInt64() || e.Int64() > 1<<31-1 {
+			return sshPublicKey{}, errors.New("malformed ssh-rsa public key")
+		}
+		return rsaPublicKey(&rsa.PublicKey{N: n, E: int(e.Int64())}), nil
+	}
+	return sshPublicKey{}, unsupportedSSHKey(string(keyType))
+}
+
+func unsupportedSSHKey(keyType string) error {
+	return fmt.Errorf("unsupported SSH key type %q: age decrypts to ssh-ed25519 and ssh-rsa keys only", keyType)
+}
+
+// parseSSH parses an SSH private key file: OpenSSH, PKCS#1 or PKCS#8 PEM.
+// An encrypted key stays encrypted, and asks for its passphrase, until a
+// file has a recipient stanza for its public key.
+func (p *IdentityParser) parseSSH(name string, data []byte) ([]age.Identity, error) {
+	defer clear(data)
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, malformed("SSH key %s: not a valid PEM block", name)
+	}
+	var id age.Identity
+	var err error
+	switch {
+	case block.Type == "OPENSSH PRIVATE KEY":
+		id, err = p.parseOpenSSHKey(name, block.Bytes)
+	case block.Type == "ENCRYPTED PRIVATE KEY" || block.Headers["Proc-Type"] == "4,ENCRYPTED":
+		id, err = p.parseEncryptedPEMKey(name, block)
+	default:
+		id, err = pemKeyIdentity(block.Type, block.Bytes)
+		clear(block.Bytes)
+	}
+	if err != nil {
+		return nil, malformed("SSH key %s: %v", name, err)
+	}
+	return []age.Identity{id}, nil
+}
+
+func (p *IdentityParser) parseOpenSSHKey(name string, blob []byte) (age.Identity, error) {
+	h, err := parseOpenSSH(blob)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := parseSSHPublicKey([]byte(h.publicKey))
+	if err != nil {
+		return nil, err
+	}
+	if h.cipher == "none" {
+		defer clear(blob)
+		if _, ok := openSSHPrivateEnd(h.encrypted, openSSHPlainBlock); !ok {
+			return nil, errors.New("the unencrypted private key is corrupted")
+		}
+		return openSSHIdentity(h.encrypted, pub)
+	}
+	return p.encryptedSSH(name, pub, func(pass []byte) (sshIdentity, error) {
+		priv := make([]byte, len(h.encrypted))
+		defer clear(priv)
+		end, err := h.decrypt(pass, priv)
+		if err != nil {
+			return nil, err
+		}
+		return openSSHIdentity(priv[:end], pub)
+	}), nil
+}
+
+// parseEncryptedPEMKey handles encrypted PEM keys, PKCS#8 or legacy. They do
+// not store the public key in clear, so it comes from NAME.pub.
+func (p *IdentityParser) parseEncryptedPEMKey(name string, block *pem.Block) (age.Identity, error) {
+	pub, err := readPublicKey(name)
+	if err != nil {
+		return nil, err
+	}
+	return p.encryptedSSH(name, pub, func(pass []byte) (sshIdentity, error) {
+		scratch := make([]byte, len(block.Bytes))
+		defer clear(scratch)
+		var der []byte
+		var err error
+		keyType := block.Type
+		if keyType == "ENCRYPTED PRIVATE KEY" {
+			der, err = decryptPKCS8(block.Bytes, pass, scratch)
+			keyType = "PRIVATE KEY"
+		} else {
+			der, err = decryptLegacy(block, pass, scratch)
+		}
+		if err != nil {
+			return nil, err
+		}
+		id, err := pemKeyIdentity(keyType, der)
+		if err != nil {
+			return nil, err
+		}
+		return id, checkPublicKey(id, pub)
+	}), nil
+}
+
+// readPublicKey reads NAME.pub, an authorized_keys line: the public key of
+// an encrypted PEM key.
+func readPublicKey(name string) (sshPublicKey, error) {
+	data, err := os.ReadFile(name + ".pub")
+	if err != nil {
+		return sshPublicKey{}, fmt.Errorf("an encrypted PEM key does not say its public key: put it in %s.pub, or convert the key with 'ssh-keygen -p -f %s' (%v)", name, name, unwrapPath(err))
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) < 2 {
+		return sshPublicKey{}, fmt.Errorf("%s.pub is not an SSH public key (expected TYPE BASE64 [COMMENT])", name)
+	}
+	blob, err := base64.StdEncoding.DecodeString(fields[1])
+	if err != nil {
+		return sshPublicKey{}, fmt.Errorf("%s.pub: invalid base64: %v", name, err)
+	}
+	pub, err := parseSSHPublicKey(blob)
+	if err == nil && pub.keyType != fields[0] {
+		err = fmt.Errorf("the key type %q does not match the key, of type %q", fields[0], pub.keyType)
+	}
+	if err != nil {
+		return sshPublicKey{}, fmt.Errorf("%s.pub: %v", name, err)
+	}
+	return pub, nil
+}
+
+// openSSHIdentity makes an identity of the private section of an OpenSSH
+// key, checked by openSSHPrivateEnd, whose public key is pub.
+func openSSHIdentity(priv []byte, pub sshPublicKey) (sshIdentity, error) {
+	s := cryptobyte.String(priv[8:]) // after the check integers
+	var keyType cryptobyte.String
+	readSSHString(&s, &keyType)
+	var id sshIdentity
+	switch string(keyType) {
+	case "ssh-ed25519":
+		var pubKey, key cryptobyte.String
+		if !readSSHString(&s, &pubKey) || !readSSHString(&s, &key) ||
+			len(pubKey) != ed25519.PublicKeySize || len(key) != ed25519.PrivateKeySize || !bytes.Equal(key[32:], pubKey) {
+			return nil, errors.New("malformed ssh-ed25519 private key")
+		}
+		id = newSSHEd25519Identity(key[:32], ed25519PublicKey(pubKey))
+	case "ssh-rsa":
+		var ints [6]*big.Int // n, e, d, iqmp, p, q
+		for i := range ints {
+			var ok bool
+			if ints[i], ok = readSSHMpint(&s); !ok {
+				return nil, errors.New("malformed ssh-rsa private key")
+			}
+		}
+		key, err := newRSAKey(ints[0], ints[1], ints[2], ints[4], ints[5])
+		if err != nil {
+			return nil, err
+		}
+		id = newSSHRSAIdentity(key)
+	default:
+		return nil, unsupportedSSHKey(string(keyType))
+	}
+	return id, checkPublicKey(id, pub)
+}
+
+// checkPublicKey checks that id is the private key of pub, and wipes it if
+// not.
+func checkPublicKey(id sshIdentity, pub sshPublicKey) error {
+	if !bytes.Equal(id.publicKey().wire, pub.wire) {
+		WipeIdentities([]age.Identity{id})
+		return errors.New("the private key does not match its public key")
+	}
+	return nil
+}
+
+// pemKeyIdentity makes an identity of an unencrypted PEM key: PKCS#1 RSA,
+// or PKCS#8 RSA or Ed25519.
+func pemKeyIdentity(label string, der []byte) (sshIdentity, error) {
+	switch label {
+	case "RSA PRIVATE KEY":
+		key, err := parsePKCS1(der)
+		if err != nil {
+			return nil, err
+		}
+		return newSSHRSAIdentity(key), nil
+	case "PRIVATE KEY":
+		return pkcs8Identity(der)
+	case "EC PRIVATE KEY":
+		return nil, unsupportedSSHKey("ecdsa")
+	case "DSA PRIVATE KEY":
+		return nil, unsupportedSSHKey("ssh-dss")
+	}
+	return nil, fmt.Errorf("unsupported PEM block %q: expected an SSH private key", label)
+}
+
+func pkcs8Identity(der []byte) (sshIdentity, error) {
+	in := cryptobyte.String(der)
+	var seq, alg, key cryptobyte.String
+	var version int
+	var oid asn1.ObjectIdentifier
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Integer(&version) ||
+		!seq.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) ||
+		!seq.ReadASN1(&key, cbasn1.OCTET_STRING) {
+		return nil, errors.New("malformed PKCS#8 private key")
+	}
+	switch {
+	case oid.Equal(oidRSAEncryption):
+		k, err := parsePKCS1(key)
+		if err != nil {
+			return nil, err
+		}
+		return newSSHRSAIdentity(k), nil
+	case oid.Equal(oidEd25519):
+		var seed cryptobyte.String
+		if !key.ReadASN1(&seed, cbasn1.OCTET_STRING) || len(seed) != ed25519.SeedSize {
+			return nil, errors.New("malformed Ed25519 private key")
+		}
+		priv := ed25519.NewKeyFromSeed(seed)
+		defer clear(priv)
+		return newSSHEd25519Identity(seed, ed25519PublicKey(priv[32:])), nil
+	case oid.Equal(oidECPublicKey):
+		return nil, unsupportedSSHKey("ecdsa")
+	}
+	return nil, fmt.Errorf("unsupported PKCS#8 key algorithm %s", oid)
+}
+
+// parsePKCS1 parses an RSAPrivateKey with two primes.
+func parsePKCS1(der []byte) (*rsa.PrivateKey, error) {
+	in := cryptobyte.String(der)
+	var seq cryptobyte.String
+	var version int
+	var n, e, d, p, q = new(big.Int), new(big.Int), new(big.Int), new(big.Int), new(big.Int)
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Integer(&version) || version != 0 ||
+		!seq.ReadASN1Integer(n) || !seq.ReadASN1Integer(e) || !seq.ReadASN1Integer(d) ||
+		!seq.ReadASN1Integer(p) || !seq.ReadASN1Integer(q) {
+		return nil, errors.New("malformed or multi-prime RSA private key")
+	}
+	return newRSAKey(n, e, d, p, q)
+}
+
+func newRSAKey(n, e, d, p, q *big.Int) (*rsa.PrivateKey, error) {
+	if !e.IsInt64() || e.Int64() > 1<<31-1 {
+		return nil, errors.New("invalid RSA public exponent")
+	}
+	key := &rsa.PrivateKey{
+		PublicKey: rsa.PublicKey{N: n, E: int(e.Int64())},
+		D:         d,
+		Primes:    []*big.Int{p, q},
+	}
+	if err := key.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid RSA private key: %v", err)
+	}
+	key.Precompute()
+	return key, nil
+}
+
+// eachStanza unwraps the first stanza that unwrap does not find foreign
+// (age.ErrIncorrectIdentity), as age's own identities do.
+func eachStanza(stanzas []*age.Stanza, unwrap func(*age.Stanza) ([]byte, error)) ([]byte, error) {
+	for _, s := range stanzas {
+		key, err := unwrap(s)
+		if errors.Is(err, age.ErrIncorrectIdentity) {
+			continue
+		}
+		return key, err
+	}
+	return nil, age.ErrIncorrectIdentity
+}
+
+// sshIdentity is an age identity of an SSH key.
+type sshIdentity interface {
+	age.Identity
+	publicKey() sshPublicKey
+}
+
+// sshEd25519Identity unwraps ssh-ed25519 stanzas: X25519 with the Ed25519
+// key's scalar, tweaked by a hash of the public key.
+type sshEd25519Identity struct {
+	pub    sshPublicKey
+	tag    string
+	secret [32]byte // the X25519 scalar: SHA-512(seed)[:32]
+	ourKey []byte   // its X25519 public key, derived on first use
+}
+
+func newSSHEd25519Identity(seed []byte, pub sshPublicKey) *sshEd25519Identity {
+	h := sha512.Sum512(seed)
+	id := &sshEd25519Identity{pub: pub, tag: pub.tag()}
+	copy(id.secret[:], h[:32])
+	clear(h[:])
+	return id
+}
+
+func (i *sshEd25519Identity) publicKey() sshPublicKey { return i.pub }
+
+func (i *sshEd25519Identity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	return eachStanza(stanzas, i.unwrap)
+}
+
+func (i *sshEd25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
+	if s.Type != "ssh-ed25519" {
+		return nil, age.ErrIncorrectIdentity
+	}
+	if len(s.Args) != 2 {
+		return nil, errors.New("invalid ssh-ed25519 recipient block")
+	}
+	share, err := decodeStanzaArg(s.Args[1])
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse ssh-ed25519 recipient: %v", err)
+	}
+	if len(share) != curve25519.PointSize {
+		return nil, errors.New("invalid ssh-ed25519 recipient block")
+	}
+	if s.Args[0] != i.tag {
+		return nil, age.ErrIncorrectIdentity
+	}
+	if i.ourKey == nil {
+		if i.ourKey, err = curve25519.X25519(i.secret[:], curve25519.Basepoint); err != nil {
+			return nil, err
+		}
+	}
+	shared, err := curve25519.X25519(i.secret[:], share)
+	if err != nil {
+		return nil, fmt.Errorf("invalid X25519 recipient: %v", err)
+	}
+	defer clear(shared)
+	tweak, err := hkdf.Key(sha256.New, nil, i.pub.wire, sshEd25519Label, curve25519.ScalarSize)
+	if err != nil {
+		return nil, err
+	}
+	if shared, err = curve25519.X25519(tweak, shared); err != nil {
+		return nil, fmt.Errorf("invalid X25519 recipient: %v", err)
+	}
+	salt := append(append([]byte{}, share...), i.ourKey...)
+	wrapKey, err := hkdf.Key(sha256.New, shared, salt, sshEd25519Label, chacha20poly1305.KeySize)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(wrapKey)
+	aead, err := chacha20poly1305.New(wrapKey)
+	if err != nil {
+		return nil, err
+	}
+	defer wipeAEAD(aead)
+	fileKey, err := aead.Open(nil, make([]byte, chacha20poly1305.NonceSize), s.Body, nil)
+	if err != nil {
+		return nil, age.ErrIncorrectIdentity
+	}
+	return fileKey, nil
+}
+
+// decodeStanzaArg decodes a base64 stanza argument, refusing line breaks,
+// which the decoder would otherwise skip.
+func decodeStanzaArg(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\n\r") {
+		return nil, errors.New("unexpected newline character")
+	}
+	return stanzaBase64.DecodeString(s)
+}
+
+// sshRSAIdentity unwraps ssh-rsa stanzas: RSA-OAEP with SHA-256.
+type sshRSAIdentity struct {
+	key *rsa.PrivateKey
+	pub sshPublicKey
+	tag string
+}
+
+func newSSHRSAIdentity(key *rsa.PrivateKey) *sshRSAIdentity {
+	pub := rsaPublicKey(&key.PublicKey)
+	return &sshRSAIdentity{key: key, pub: pub, tag: pub.tag()}
+}
+
+func (i *sshRSAIdentity) publicKey() sshPublicKey { return i.pub }
+
+func (i *sshRSAIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	return eachStanza(stanzas, func(s *age.Stanza) ([]byte, error) {
+		if s.Type != "ssh-rsa" {
+			return nil, age.ErrIncorrectIdentity
+		}
+		if len(s.Args) != 1 {
+			return nil, errors.New("invalid ssh-rsa recipient block")
+		}
+		if s.Args[0] != i.tag {
+			return nil, age.ErrIncorrectIdentity
+		}
+		fileKey, err := rsa.DecryptOAEP(sha256.New(), nil, i.key, s.Body, []byte(sshRSALabel))
+		if err != nil {
+			return nil, age.ErrIncorrectIdentity
+		}
+		return fileKey, nil
+	})
+}
+
+// wipe erases the private values of the key. The precomputed values that
+// crypto/rsa keeps inside the key cannot be reached; they go at exit.
+func (i *sshRSAIdentity) wipe() {
+	for _, n := range append([]*big.Int{i.key.D, i.key.Precomputed.Dp, i.key.Precomputed.Dq, i.key.Precomputed.Qinv}, i.key.Primes...) {
+		if n != nil {
+			clear(n.Bits())
+		}
+	}
+}
+
+// encryptedSSHIdentity is a passphrase-protected SSH key, decrypted the first
+// time a file has a stanza for its public key.
+type encryptedSSHIdentity struct {
+	name    string
+	pub     sshPublicKey
+	tag     string
+	prompt  func() ([]byte, error)
+	decrypt func(pass []byte) (sshIdentity, error)
+	id      sshIdentity
+}
+
+func (p *IdentityParser) encryptedSSH(name string, pub sshPublicKey, decrypt func([]byte) (sshIdentity, error)) *encryptedSSHIdentity {
+	return &encryptedSSHIdentity{
+		name: name, pub: pub, tag: pub.tag(), decrypt: decrypt,
+		prompt: func() ([]byte, error) {
+			return p.Prompt(fmt.Sprintf("Enter passphrase for SSH key %s: ", name))
+		},
+	}
+}
+
+func (e *encryptedSSHIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	if e.id == nil {
+		if !e.matches(stanzas) {
+			return nil, age.ErrIncorrectIdentity
+		}
+		pass, err := e.prompt()
+		if err != nil {
+			return nil, fmt.Errorf("SSH key %s: reading the passphrase: %v", e.name, err)
+		}
+		id, err := e.decrypt(pass)
+		clear(pass)
+		if err != nil {
+			return nil, fmt.Errorf("SSH key %s: %v", e.name, err)
+		}
+		e.id = id
+	}
+	return e.id.Unwrap(stanzas)
+}
+
+// matches reports whether a stanza is addressed to the key.
+func (e *encryptedSSHIdentity) matches(stanzas []*age.Stanza) bool {
+	for _, s := range stanzas {
+		if s.Type == e.pub.keyType && len(s.Args) > 0 && s.Args[0] == e.tag {
+			return true
+		}
+	}
+	return false
+}
