@@ -72,17 +72,22 @@ func (p *IdentityParser) Parse(name string, data []byte) ([]age.Identity, error)
 // with empty lines and # comments.
 func (p *IdentityParser) parseLines(name string, data []byte) ([]age.Identity, error) {
 	var ids []age.Identity
+	var publicKey string // from the comment above the key
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, maxIdentityFile)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
+		if pub, ok := strings.CutPrefix(line, publicKeyComment); ok {
+			publicKey = pub
+		}
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		if !utf8.ValidString(line) {
 			return nil, malformed("identity file %s is not valid UTF-8", name)
 		}
-		id, err := p.parseIdentity(line)
+		id, err := p.parseIdentity(line, publicKey)
+		publicKey = ""
 		if err != nil {
 			// The line may be a private key: never quote it.
 			if strings.HasPrefix(line, "age1") {
@@ -101,10 +106,12 @@ func (p *IdentityParser) parseLines(name string, data []byte) ([]age.Identity, e
 	return ids, nil
 }
 
-func (p *IdentityParser) parseIdentity(s string) (age.Identity, error) {
+// parseIdentity parses a line of an identity file. publicKey is the
+// public key its comment gives, if any.
+func (p *IdentityParser) parseIdentity(s, publicKey string) (age.Identity, error) {
 	switch {
 	case strings.HasPrefix(s, "AGE-SECRET-KEY-1"):
-		return age.ParseX25519Identity(s)
+		return parseX25519Identity(s, publicKey)
 	case strings.HasPrefix(s, "AGE-SECRET-KEY-PQ-1"):
 		return age.ParseHybridIdentity(s)
 	case strings.HasPrefix(s, "AGE-PLUGIN-"):
@@ -182,8 +189,8 @@ func (e *encryptedIdentity) decrypt() error {
 func WipeIdentities(ids []age.Identity) {
 	for _, id := range ids {
 		switch id := id.(type) {
-		case *age.X25519Identity:
-			wipeField(id, "secretKey")
+		case *x25519Identity:
+			clear(id.secret[:])
 		case *sshEd25519Identity:
 			clear(id.secret[:])
 		case *sshRSAIdentity:

@@ -17,7 +17,6 @@ import (
 	"strings"
 
 	"filippo.io/age"
-	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/crypto/curve25519"
@@ -430,22 +429,7 @@ func (i *sshEd25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
 	if shared, err = curve25519.X25519(tweak, shared); err != nil {
 		return nil, fmt.Errorf("invalid X25519 recipient: %v", err)
 	}
-	salt := append(append([]byte{}, share...), i.ourKey...)
-	wrapKey, err := hkdf.Key(sha256.New, shared, salt, sshEd25519Label, chacha20poly1305.KeySize)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(wrapKey)
-	aead, err := chacha20poly1305.New(wrapKey)
-	if err != nil {
-		return nil, err
-	}
-	defer wipeAEAD(aead)
-	fileKey, err := aead.Open(nil, make([]byte, chacha20poly1305.NonceSize), s.Body, nil)
-	if err != nil {
-		return nil, age.ErrIncorrectIdentity
-	}
-	return fileKey, nil
+	return openFileKey(shared, share, i.ourKey, sshEd25519Label, s.Body)
 }
 
 // decodeStanzaArg decodes a base64 stanza argument, refusing line breaks,

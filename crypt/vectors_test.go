@@ -25,6 +25,25 @@ type vector struct {
 	payloadHash []byte
 	ids         crypt.Options
 	file        []byte
+	// identities are the identity lines; commented has age-keygen's
+	// public key comment above each X25519 key.
+	identities, commented []string
+}
+
+const publicKeyComment = "# public key: "
+
+// withIdentities returns the vector's options with the identity file made
+// of lines.
+func (v *vector) withIdentities(t *testing.T, lines []string) crypt.Options {
+	opts := v.ids
+	if len(lines) > 0 {
+		ids, err := new(crypt.IdentityParser).Parse("vector identities", []byte(strings.Join(lines, "\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Identities = ids
+	}
+	return opts
 }
 
 func parseVector(t *testing.T, data []byte) *vector {
@@ -50,18 +69,13 @@ func parseVector(t *testing.T, data []byte) *vector {
 			}
 			v.payloadHash = h
 		case "identity":
-			id, err := age.ParseX25519Identity(value)
-			if err != nil {
-				var herr error
-				if id2, herr2 := age.ParseHybridIdentity(value); herr2 == nil {
-					v.ids.Identities = append(v.ids.Identities, id2)
-					continue
-				} else {
-					herr = herr2
-				}
-				t.Fatal(err, herr)
+			// Through secretcat's identity parser, as an identity file
+			// without and with age-keygen's public key comment.
+			v.identities = append(v.identities, value)
+			if id, err := age.ParseX25519Identity(value); err == nil {
+				v.commented = append(v.commented, publicKeyComment+id.Recipient().String())
 			}
-			v.ids.Identities = append(v.ids.Identities, id)
+			v.commented = append(v.commented, value)
 		case "passphrase":
 			pass := value
 			v.ids.Passphrase = func() ([]byte, error) { return []byte(pass), nil }
@@ -103,19 +117,20 @@ func TestVectors(t *testing.T) {
 		v := parseVector(t, data)
 		counts[v.expect]++
 		t.Run(name, func(t *testing.T) {
-			t.Run("stdin", func(t *testing.T) { checkVector(t, v, "-") })
+			t.Run("stdin", func(t *testing.T) { checkVector(t, v, "-", v.withIdentities(t, v.identities)) })
 			path := filepath.Join(t.TempDir(), "file")
 			if err := os.WriteFile(path, v.file, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			t.Run("file", func(t *testing.T) { checkVector(t, v, path) })
+			t.Run("file", func(t *testing.T) { checkVector(t, v, path, v.withIdentities(t, v.identities)) })
+			t.Run("commented", func(t *testing.T) { checkVector(t, v, path, v.withIdentities(t, v.commented)) })
 		})
 	}
 	t.Logf("vectors by expectation: %v", counts)
 }
 
-func checkVector(t *testing.T, v *vector, path string) {
-	file, err := decryptToSecret(path, bytes.NewReader(v.file), v.ids)
+func checkVector(t *testing.T, v *vector, path string, opts crypt.Options) {
+	file, err := decryptToSecret(path, bytes.NewReader(v.file), opts)
 	var mem []byte
 	if file != nil {
 		defer file.Close()
