@@ -38,7 +38,7 @@ func newCatCommand() *cobra.Command {
 		Use:   "cat [--fd N | --name NAME] [--socket PATH]",
 		Short: "Write a secret descriptor's contents to standard output (they leave secret memory)",
 		Long:  catLong,
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE:  func(*cobra.Command, []string) error { return o.cat() },
 	}
 	f := c.Flags()

@@ -25,7 +25,7 @@ each with the fix for what is missing.
 
 It exits 0 when secret memory works, 5 when memfd_secret is unavailable and
 6 when not even one page fits the locked-memory limit.`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			return doctor(c.OutOrStdout())
 		},

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/secretcat/secretcat/crypt"
 	"github.com/secretcat/secretcat/secretfd"
 )
@@ -47,6 +49,16 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func usageError(format string, args ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// usageArgs makes the errors of a cobra argument check usage errors.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if err := check(c, args); err != nil {
+			return usageError("%v (see '%s --help')", err, c.CommandPath())
+		}
+		return nil
+	}
 }
 
 // exitCode chooses the exit status for err.

@@ -62,7 +62,7 @@ func newOpenCommand(stdin *os.File) *cobra.Command {
 		Long:  openLong,
 		Example: `  secretcat open --socket /run/app/key.sock -i key.txt tls.key.age &
   secretcat cat --socket /run/app/key.sock | legacy-tool`,
-		Args: cobra.MinimumNArgs(1),
+		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error { return o.open(args, stdin) },
 	}
 	o.decryptOptions.addFlags(c)
