@@ -26,13 +26,28 @@ type decryptOptions struct {
 
 func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
-	f.StringArrayVarP(&o.identities, "identity", "i", nil, "identity `FILE` (age, SSH or plugin identities); repeatable; - reads standard input")
-	f.StringArrayVar(&o.names, "name", nil, "`NAME` of the next FILE's descriptor (default: FILE's base name without .age); repeatable, in FILE order")
+	f.VarP(listFlag{&o.identities}, "identity", "i", "identity `FILE` (age, SSH or plugin identities); repeatable; - reads standard input")
+	f.Var(listFlag{&o.names}, "name", "`NAME` of the next FILE's descriptor (default: FILE's base name without .age); repeatable, in FILE order")
 	f.BoolVar(&o.fallback, "allow-fallback", false, "where memfd_secret is unavailable, use sealed memfd_create memory instead: much weaker (swappable, in the direct map, readable by root), with a warning; consumers see SECRETCAT_MEMORY=fallback")
 	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single decrypted key as DER instead of PEM")
 	f.BoolVar(&o.allowUnencrypted, "allow-unencrypted", false, "let a PEM FILE without an encrypted key (an unencrypted key, certificates) through as it is")
 	o.passphrase.addFlags(c)
 }
+
+// listFlag is a repeatable flag: each use appends its value, commas and all.
+// It does what pflag's StringArray does, without formatting its default
+// through encoding/csv (and a 4 KiB buffer) for each flag of each command
+// on every run.
+type listFlag struct{ values *[]string }
+
+func (l listFlag) Set(s string) error {
+	*l.values = append(*l.values, s)
+	return nil
+}
+
+func (l listFlag) String() string { return strings.Join(*l.values, ",") }
+
+func (l listFlag) Type() string { return "stringArray" }
 
 // secretFile is one FILE of the command line on its way to a descriptor.
 type secretFile struct {

@@ -70,7 +70,8 @@ func NewCommand(stdin *os.File) *cobra.Command {
 		RunE:    runOpts.run,
 	}
 	addRunFlags(run, runOpts)
-	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand())
+	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand(), newCompletionCommand())
+	root.CompletionOptions.DisableDefaultCmd = true
 
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see '%s --help')", err, c.CommandPath())
