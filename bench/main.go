@@ -24,7 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +42,7 @@ func main() {
 	}
 	bin := flag.String("bin", "bin", "directory holding secretcat, age and bench")
 	out := flag.String("o", "", "write the results as Markdown to `FILE`")
-	runs := flag.Int("runs", 9, "timed runs per command for large payloads (small ones get 5x)")
+	runs := flag.Int("runs", 9, "timed rounds for large payloads (small keys get 20 times as many)")
 	fixture := flag.String("pem", "testdata/pem/rsa.pkcs8.sha256.aes-256-cbc.pem", "a PKCS#8 key for the small-key runs, with passphrase.txt beside it")
 	flag.Parse()
 	s, err := newSuite(*bin, *runs)
@@ -105,10 +105,11 @@ type result struct {
 }
 
 type suite struct {
-	bin, dir string
-	runs     int
-	identity string
-	results  []result
+	bin, dir  string
+	runs      int
+	identity  string
+	recipient age.Recipient
+	results   []result
 }
 
 func newSuite(bin string, runs int) (*suite, error) {
@@ -129,24 +130,21 @@ func newSuite(bin string, runs int) (*suite, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &suite{bin: bin, dir: dir, runs: runs, identity: filepath.Join(dir, "id.txt")}
-	return s, os.WriteFile(s.identity, []byte(id.String()+"\n"), 0o600)
+	s := &suite{bin: bin, dir: dir, runs: runs, identity: filepath.Join(dir, "id.txt"), recipient: id.Recipient()}
+	// The identity file as age-keygen writes it.
+	file := fmt.Sprintf("# created: %s\n# public key: %s\n%s\n", time.Now().Format(time.RFC3339), id.Recipient(), id)
+	return s, os.WriteFile(s.identity, []byte(file), 0o600)
 }
 
 // encrypt writes size random bytes, encrypted to the suite's identity, to
 // a file, streaming.
 func (s *suite) encrypt(name string, size int64) string {
-	data, _ := os.ReadFile(s.identity)
-	id, err := age.ParseX25519Identity(strings.TrimSpace(string(data)))
-	if err != nil {
-		log.Fatal(err)
-	}
 	path := filepath.Join(s.dir, name)
 	f, err := os.Create(path)
 	if err != nil {
 		log.Fatal(err)
 	}
-	w, err := age.Encrypt(f, id.Recipient())
+	w, err := age.Encrypt(f, s.recipient)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -173,70 +171,93 @@ func (s *suite) large() {
 		}
 		file := s.encrypt(fmt.Sprintf("payload-%d.age", size), size)
 		shm := filepath.Join("/dev/shm", fmt.Sprintf("secretcat-bench-%d", os.Getpid()))
-		group := "payload " + human(size)
 		sz := strconv.FormatInt(size, 10)
-		s.time(group, "secretcat FILE -- true", size, s.runs, nil, s.exe("secretcat"), "-i", s.identity, file, "--", "true")
-		s.time(group, "age -d FILE > /dev/null", size, s.runs, nil, s.exe("age"), "-d", "-i", s.identity, file)
-		s.time(group, "age -d -o /dev/shm/x FILE", size, s.runs, func() { os.Remove(shm) }, s.exe("age"), "-d", "-i", s.identity, "-o", shm, file)
+		s.measure("payload "+human(size), s.runs,
+			command{name: "secretcat FILE -- true", size: size, argv: []string{s.exe("secretcat"), "-i", s.identity, file, "--", "true"}},
+			command{name: "age -d FILE > /dev/null", argv: []string{s.exe("age"), "-d", "-i", s.identity, file}},
+			command{name: "age -d -o /dev/shm/x FILE", before: func() { os.Remove(shm) }, argv: []string{s.exe("age"), "-d", "-i", s.identity, "-o", shm, file}},
+			command{name: "fill memfd_secret, 1 thread", argv: []string{s.exe("bench"), "fill", sz, "1"}},
+			command{name: fmt.Sprintf("fill memfd_secret, %d threads", runtime.NumCPU()), argv: []string{s.exe("bench"), "fill", sz, strconv.Itoa(runtime.NumCPU())}},
+		)
 		os.Remove(shm)
-		s.time(group, "fill memfd_secret, 1 thread", size, s.runs, nil, s.exe("bench"), "fill", sz, "1")
-		s.time(group, fmt.Sprintf("fill memfd_secret, %d threads", runtime.NumCPU()), size, s.runs, nil, s.exe("bench"), "fill", sz, strconv.Itoa(runtime.NumCPU()))
 		os.Remove(file)
 	}
 }
 
+// smallFactor is how many more rounds small keys get than payloads: their
+// runs are short, and their differences too.
+const smallFactor = 20
+
 // small compares end-to-end latency for small keys.
 func (s *suite) small(fixture string) {
-	runs := 5 * s.runs
+	runs := smallFactor * s.runs
 	key := s.encrypt("key.age", 1<<10)
-	group := "1 KiB age key"
-	s.time(group, "secretcat k.age -- true", 1<<10, runs, nil, s.exe("secretcat"), "-i", s.identity, key, "--", "true")
-	s.time(group, "age -d k.age > /dev/null", 1<<10, runs, nil, s.exe("age"), "-d", "-i", s.identity, key)
-	s.time(group, "true", 0, runs, nil, "true")
+	s.measure("1 KiB age key", runs,
+		command{name: "secretcat k.age -- true", size: 1 << 10, argv: []string{s.exe("secretcat"), "-i", s.identity, key, "--", "true"}},
+		command{name: "age -d k.age > /dev/null", argv: []string{s.exe("age"), "-d", "-i", s.identity, key}},
+		command{name: "true", argv: []string{"true"}},
+	)
 	if _, err := os.Stat(fixture); err != nil {
 		log.Printf("skipping the PEM key: %v", err)
 		return
 	}
 	pass := filepath.Join(filepath.Dir(fixture), "passphrase.txt")
-	group = "PKCS#8 key (PBKDF2-SHA256, 2048 iterations)"
-	s.time(group, "secretcat --passphrase-file P key.pem -- true", 0, runs, nil, s.exe("secretcat"), "--passphrase-file", pass, fixture, "--", "true")
+	cmds := []command{{name: "secretcat --passphrase-file P key.pem -- true", argv: []string{s.exe("secretcat"), "--passphrase-file", pass, fixture, "--", "true"}}}
 	if openssl, err := exec.LookPath("openssl"); err == nil {
-		s.time(group, "openssl pkey -in key.pem -passin file:P > /dev/null", 0, runs, nil, openssl, "pkey", "-in", fixture, "-passin", "file:"+pass)
+		cmds = append(cmds, command{name: "openssl pkey -in key.pem -passin file:P > /dev/null", argv: []string{openssl, "pkey", "-in", fixture, "-passin", "file:" + pass}})
 	}
+	s.measure("PKCS#8 key (PBKDF2-SHA256, 2048 iterations)", runs, cmds...)
 }
 
 func (s *suite) exe(name string) string { return filepath.Join(s.bin, name) }
 
-// time runs a command runs times after a warm-up, with standard output to
-// /dev/null, and records the median wall time and the largest peak RSS.
-func (s *suite) time(group, name string, size int64, runs int, before func(), argv ...string) {
-	var walls []time.Duration
-	var maxRSS int64
+// command is one row of a group: what to run, and for secretcat the
+// payload size, to tell its memory beyond the payload.
+type command struct {
+	name   string
+	size   int64
+	before func() // run before each run, untimed
+	argv   []string
+}
+
+// measure runs a group's commands in turn, a warm-up round and then runs
+// rounds, with standard output to /dev/null, and records each command's
+// wall times and largest peak RSS. Taking turns, rather than running each
+// command's runs together, spreads the other tenants' load on a shared
+// machine over all the commands compared.
+func (s *suite) measure(group string, runs int, cmds ...command) {
+	walls := make([][]time.Duration, len(cmds))
+	maxRSS := make([]int64, len(cmds))
 	for i := -1; i < runs; i++ {
-		if before != nil {
-			before()
-		}
-		c := exec.Command(argv[0], argv[1:]...)
-		var stderr bytes.Buffer
-		c.Stderr = &stderr
-		start := time.Now()
-		err := c.Run()
-		wall := time.Since(start)
-		if err != nil {
-			log.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, stderr.Bytes())
-		}
-		if i < 0 {
-			continue // warm-up
-		}
-		walls = append(walls, wall)
-		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			maxRSS = max(maxRSS, ru.Maxrss*1024)
+		for j, cmd := range cmds {
+			if cmd.before != nil {
+				cmd.before()
+			}
+			c := exec.Command(cmd.argv[0], cmd.argv[1:]...)
+			var stderr bytes.Buffer
+			c.Stderr = &stderr
+			start := time.Now()
+			err := c.Run()
+			wall := time.Since(start)
+			if err != nil {
+				log.Fatalf("%s: %v\n%s", strings.Join(cmd.argv, " "), err, stderr.Bytes())
+			}
+			if i < 0 {
+				continue // warm-up
+			}
+			walls[j] = append(walls[j], wall)
+			if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+				maxRSS[j] = max(maxRSS[j], ru.Maxrss*1024)
+			}
 		}
 	}
-	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
-	r := result{group: group, name: name, command: strings.Join(argv, " "), size: size, best: walls[0], median: walls[len(walls)/2], maxRSS: maxRSS}
-	log.Printf("%-28s %-52s best %10s  median %10s  peak RSS %s", group, name, r.best.Round(100*time.Microsecond), r.median.Round(100*time.Microsecond), human(r.maxRSS))
-	s.results = append(s.results, r)
+	for j, cmd := range cmds {
+		w := walls[j]
+		slices.Sort(w)
+		r := result{group: group, name: cmd.name, command: strings.Join(cmd.argv, " "), size: cmd.size, best: w[0], median: w[len(w)/2], maxRSS: maxRSS[j]}
+		log.Printf("%-28s %-52s best %10s  median %10s  peak RSS %s", group, cmd.name, r.best.Round(100*time.Microsecond), r.median.Round(100*time.Microsecond), human(r.maxRSS))
+		s.results = append(s.results, r)
+	}
 }
 
 func (s *suite) markdown() string {
@@ -244,7 +265,7 @@ func (s *suite) markdown() string {
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "# secretcat benchmarks\n\nMade by `make bench` on %s.\n\n", time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&b, "- machine: %s, %d CPUs, %s\n- kernel: %s\n- Go: %s\n- host: %s\n\n", cpuModel(), runtime.NumCPU(), memTotal(), kernel(), runtime.Version(), host)
-	b.WriteString("Each command ran once to warm up, then several times. Times are wall-clock: the best run, which is the stable measure on a shared machine, and the median. Peak RSS is the largest `ru_maxrss`. The ratio divides the best time by the best time of the group's reference: the all-cores fill for payloads (the floor: every page of secret memory must be faulted in and leave the direct map), `age -d` to /dev/null for small keys.\n")
+	fmt.Fprintf(&b, "The commands of a group ran in turn, a warm-up round and then many rounds (%d for payloads, %d for small keys), so that the load of other tenants spreads over all of them. Times are wall-clock: the best run, which is the stable measure on a shared machine, and the median. Peak RSS is the largest `ru_maxrss`. The ratio divides the best time by the best time of the group's reference: the all-cores fill for payloads (the floor: every page of secret memory must be faulted in and leave the direct map), `age -d` to /dev/null for small keys.\n", s.runs, smallFactor*s.runs)
 	var group string
 	var ref time.Duration
 	for _, r := range s.results {
@@ -264,7 +285,7 @@ func (s *suite) markdown() string {
 	for _, t := range s.targets() {
 		fmt.Fprintf(&b, "- %s\n", t)
 	}
-	b.WriteString("\nWhy the numbers are what they are: [performance.md](performance.md).\n\n## Commands\n\nAs run (`FILE` is a temporary age file, `-i` a throw-away identity):\n\n")
+	b.WriteString("\nWhy the numbers are what they are: [performance.md](performance.md).\n\n## Commands\n\nAs run (`FILE` is a temporary age file, `-i` a throw-away identity file as age-keygen writes it):\n\n")
 	for _, r := range s.results {
 		fmt.Fprintf(&b, "- %s\n", "`"+strings.ReplaceAll(r.command, s.dir, "$TMP")+"`")
 	}
