@@ -1,7 +1,6 @@
 package crypt
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
@@ -73,10 +73,12 @@ func (p *IdentityParser) Parse(name string, data []byte) ([]age.Identity, error)
 func (p *IdentityParser) parseLines(name string, data []byte) ([]age.Identity, error) {
 	var ids []age.Identity
 	var publicKey string // from the comment above the key
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, maxIdentityFile)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+	n := 0
+	for raw := range bytes.Lines(data) {
+		n++
+		// The line is read in place, without a copy: data is wiped after
+		// parsing, and with it every secret key's text.
+		line := strings.TrimSpace(unsafe.String(unsafe.SliceData(raw), len(raw)))
 		if pub, ok := strings.CutPrefix(line, publicKeyComment); ok {
 			publicKey = pub
 		}
@@ -97,9 +99,6 @@ func (p *IdentityParser) parseLines(name string, data []byte) ([]age.Identity, e
 		}
 		ids = append(ids, id)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, malformed("identity file %s: %v", name, err)
-	}
 	if len(ids) == 0 {
 		return nil, malformed("identity file %s holds no identities", name)
 	}
@@ -115,7 +114,7 @@ func (p *IdentityParser) parseIdentity(s, publicKey string) (age.Identity, error
 	case strings.HasPrefix(s, "AGE-SECRET-KEY-PQ-1"):
 		return age.ParseHybridIdentity(s)
 	case strings.HasPrefix(s, "AGE-PLUGIN-"):
-		return plugin.NewIdentity(s, p.PluginUI)
+		return plugin.NewIdentity(strings.Clone(s), p.PluginUI) // kept: s is wiped
 	}
 	return nil, errors.New("unknown identity type")
 }

@@ -153,6 +153,7 @@ func bech32Decode(s string) (string, []byte, error) {
 	}
 	hrp := s[:pos]
 	values := make([]byte, 0, 2*len(hrp)+1+len(s)-pos-1)
+	defer clear(values) // the data of a secret key, in 5-bit groups
 	for i := 0; i < len(hrp); i++ {
 		if hrp[i] < 33 || hrp[i] > 126 {
 			return "", nil, errors.New("invalid character in human-readable part")
