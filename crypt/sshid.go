@@ -396,18 +396,9 @@ func (i *sshEd25519Identity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
 }
 
 func (i *sshEd25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
-	if s.Type != "ssh-ed25519" {
-		return nil, age.ErrIncorrectIdentity
-	}
-	if len(s.Args) != 2 {
-		return nil, errors.New("invalid ssh-ed25519 recipient block")
-	}
-	share, err := decodeStanzaArg(s.Args[1])
+	share, err := ephemeralShare(s, "ssh-ed25519", 2)
 	if err != nil {
-		return nil, fmt.Errorf("failed to parse ssh-ed25519 recipient: %v", err)
-	}
-	if len(share) != curve25519.PointSize {
-		return nil, errors.New("invalid ssh-ed25519 recipient block")
+		return nil, err
 	}
 	if s.Args[0] != i.tag {
 		return nil, age.ErrIncorrectIdentity

@@ -72,18 +72,9 @@ func (i *x25519Identity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
 }
 
 func (i *x25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
-	if s.Type != "X25519" {
-		return nil, age.ErrIncorrectIdentity
-	}
-	if len(s.Args) != 1 {
-		return nil, errors.New("invalid X25519 recipient block")
-	}
-	share, err := decodeStanzaArg(s.Args[0])
+	share, err := ephemeralShare(s, "X25519", 1)
 	if err != nil {
-		return nil, fmt.Errorf("failed to parse X25519 recipient: %v", err)
-	}
-	if len(share) != curve25519.PointSize {
-		return nil, errors.New("invalid X25519 recipient block")
+		return nil, err
 	}
 	shared, err := curve25519.X25519(i.secret[:], share)
 	if err != nil {
@@ -111,6 +102,27 @@ func (i *x25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
 		return nil, age.ErrIncorrectIdentity
 	}
 	return openFileKey(shared, share, i.public, x25519Label, s.Body)
+}
+
+// ephemeralShare checks that s is a stanza of type typ with its ephemeral
+// X25519 share as its last of args arguments, and decodes the share. A
+// stanza of another type is for another identity; a malformed one is an
+// error, as in age.
+func ephemeralShare(s *age.Stanza, typ string, args int) ([]byte, error) {
+	if s.Type != typ {
+		return nil, age.ErrIncorrectIdentity
+	}
+	if len(s.Args) != args {
+		return nil, fmt.Errorf("invalid %s recipient block", typ)
+	}
+	share, err := decodeStanzaArg(s.Args[args-1])
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse %s recipient: %v", typ, err)
+	}
+	if len(share) != curve25519.PointSize {
+		return nil, fmt.Errorf("invalid %s recipient block", typ)
+	}
+	return share, nil
 }
 
 // openFileKey opens the wrapped file key of an X25519-based stanza: the
