@@ -417,10 +417,12 @@ func (i *sshEd25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if shared, err = curve25519.X25519(tweak, shared); err != nil {
+	tweaked, err := curve25519.X25519(tweak, shared)
+	if err != nil {
 		return nil, fmt.Errorf("invalid X25519 recipient: %v", err)
 	}
-	return openFileKey(shared, share, i.ourKey, sshEd25519Label, s.Body)
+	defer clear(tweaked)
+	return openFileKey(tweaked, share, i.ourKey, sshEd25519Label, s.Body)
 }
 
 // decodeStanzaArg decodes a base64 stanza argument, refusing line breaks,
