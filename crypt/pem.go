@@ -180,14 +180,9 @@ func preparePEM(data []byte, opts Options) (Plan, error) {
 		part := pemPart{raw: b.raw, width: 64}
 		var n int
 		switch kinds[i] {
-		case pemPKCS8:
-			part.label = "PRIVATE KEY"
-			part.der, err = decryptPKCS8(b.Bytes, pass, scratch[off:off+len(b.Bytes)])
+		case pemPKCS8, pemLegacy:
 			n = len(b.Bytes)
-		case pemLegacy:
-			part.label = b.Type
-			part.der, err = decryptLegacy(b.Block, pass, scratch[off:off+len(b.Bytes)])
-			n = len(b.Bytes)
+			part.label, part.der, err = decryptPEMKey(b.Block, pass, scratch[off:off+n])
 		case pemOpenSSH:
 			part.label, part.width = b.Type, 70
 			n = len(b.Bytes)
@@ -207,6 +202,18 @@ func preparePEM(data []byte, opts Options) (Plan, error) {
 		plan.size += int64(part.size())
 	}
 	return plan, nil
+}
+
+// decryptPEMKey decrypts an encrypted PKCS#8 or legacy key block into
+// scratch, which has room for its bytes, and returns the label and DER of
+// the unencrypted key.
+func decryptPEMKey(b *pem.Block, pass, scratch []byte) (string, []byte, error) {
+	if b.Type == "ENCRYPTED PRIVATE KEY" {
+		der, err := decryptPKCS8(b.Bytes, pass, scratch)
+		return "PRIVATE KEY", der, err
+	}
+	der, err := decryptLegacy(b, pass, scratch)
+	return b.Type, der, err
 }
 
 // pemEncodedLen is the size of a PEM block of n bytes wrapped at width.

@@ -131,10 +131,10 @@ func (p *IdentityParser) parseSSH(name string, data []byte) ([]age.Identity, err
 	}
 	var id age.Identity
 	var err error
-	switch {
-	case block.Type == "OPENSSH PRIVATE KEY":
+	switch kind := classify(block); {
+	case block.Type == "OPENSSH PRIVATE KEY": // encrypted or not
 		id, err = p.parseOpenSSHKey(name, block.Bytes)
-	case block.Type == "ENCRYPTED PRIVATE KEY" || block.Headers["Proc-Type"] == "4,ENCRYPTED":
+	case kind == pemPKCS8 || kind == pemLegacy:
 		id, err = p.parseEncryptedPEMKey(name, block)
 	default:
 		id, err = pemKeyIdentity(block.Type, block.Bytes)
@@ -183,19 +183,11 @@ func (p *IdentityParser) parseEncryptedPEMKey(name string, block *pem.Block) (ag
 	return p.encryptedSSH(name, pub, func(pass []byte) (sshIdentity, error) {
 		scratch := make([]byte, len(block.Bytes))
 		defer clear(scratch)
-		var der []byte
-		var err error
-		keyType := block.Type
-		if keyType == "ENCRYPTED PRIVATE KEY" {
-			der, err = decryptPKCS8(block.Bytes, pass, scratch)
-			keyType = "PRIVATE KEY"
-		} else {
-			der, err = decryptLegacy(block, pass, scratch)
-		}
+		label, der, err := decryptPEMKey(block, pass, scratch)
 		if err != nil {
 			return nil, err
 		}
-		id, err := pemKeyIdentity(keyType, der)
+		id, err := pemKeyIdentity(label, der)
 		if err != nil {
 			return nil, err
 		}
