@@ -90,15 +90,11 @@ func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The unencrypted header, then room for the private section's length.
-	var b cryptobyte.Builder
-	b.AddBytes([]byte(openSSHMagic))
-	for _, field := range []string{"none", "none", ""} { // cipher, KDF, KDF options
-		b.AddUint32LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(field)) })
-	}
-	b.AddUint32(1)
-	b.AddUint32LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(h.publicKey)) })
-	header := b.BytesOrPanic()
+	// The unencrypted header: cipher, KDF and KDF options, one key and its
+	// public key; then room for the private section's length.
+	header := append([]byte(openSSHMagic), sshWire([]byte("none"), []byte("none"), nil)...)
+	header = binary.BigEndian.AppendUint32(header, 1)
+	header = append(header, sshWire([]byte(h.publicKey))...)
 	n := copy(scratch, header) + 4
 	priv := scratch[n : n+len(h.encrypted)]
 

@@ -205,14 +205,23 @@ func decryptCBCKey(newCipher func([]byte) (cipher.Block, error), key, iv, cipher
 }
 
 // isPrivateKeyInfo checks, without copying, that der is exactly one
-// PKCS#8 PrivateKeyInfo: SEQUENCE { INTEGER 0|1, AlgorithmIdentifier,
-// OCTET STRING, ... }.
+// PKCS#8 PrivateKeyInfo.
 func isPrivateKeyInfo(der []byte) bool {
+	_, _, ok := readPrivateKeyInfo(der)
+	return ok
+}
+
+// readPrivateKeyInfo reads a PKCS#8 PrivateKeyInfo, SEQUENCE { INTEGER 0|1,
+// AlgorithmIdentifier, OCTET STRING, ... }, and returns its algorithm and
+// its private key, within der.
+func readPrivateKeyInfo(der []byte) (asn1.ObjectIdentifier, cryptobyte.String, bool) {
 	in := cryptobyte.String(der)
 	var seq, alg, key cryptobyte.String
 	var version int
-	return in.ReadASN1(&seq, cbasn1.SEQUENCE) && in.Empty() &&
+	var oid asn1.ObjectIdentifier
+	ok := in.ReadASN1(&seq, cbasn1.SEQUENCE) && in.Empty() &&
 		seq.ReadASN1Integer(&version) && (version == 0 || version == 1) &&
-		seq.ReadASN1(&alg, cbasn1.SEQUENCE) && alg.ReadASN1ObjectIdentifier(new(asn1.ObjectIdentifier)) &&
+		seq.ReadASN1(&alg, cbasn1.SEQUENCE) && alg.ReadASN1ObjectIdentifier(&oid) &&
 		seq.ReadASN1(&key, cbasn1.OCTET_STRING) && len(key) > 0
+	return oid, key, ok
 }

@@ -108,10 +108,11 @@ func parseSSHPublicKey(blob []byte) (sshPublicKey, error) {
 	case "ssh-rsa":
 		e, ok1 := readSSHMpint(&s)
 		n, ok2 := readSSHMpint(&s)
-		if !ok1 || !ok2 || !s.Empty() || !e.IsInt64() || e.Int64() > 1<<31-1 {
+		exp, ok3 := rsaExponent(e)
+		if !ok1 || !ok2 || !ok3 || !s.Empty() {
 			return sshPublicKey{}, errors.New("malformed ssh-rsa public key")
 		}
-		return rsaPublicKey(&rsa.PublicKey{N: n, E: int(e.Int64())}), nil
+		return rsaPublicKey(&rsa.PublicKey{N: n, E: exp}), nil
 	}
 	return sshPublicKey{}, unsupportedSSHKey(string(keyType))
 }
@@ -285,13 +286,8 @@ func pemKeyIdentity(label string, der []byte) (sshIdentity, error) {
 }
 
 func pkcs8Identity(der []byte) (sshIdentity, error) {
-	in := cryptobyte.String(der)
-	var seq, alg, key cryptobyte.String
-	var version int
-	var oid asn1.ObjectIdentifier
-	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Integer(&version) ||
-		!seq.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) ||
-		!seq.ReadASN1(&key, cbasn1.OCTET_STRING) {
+	oid, key, ok := readPrivateKeyInfo(der)
+	if !ok {
 		return nil, errors.New("malformed PKCS#8 private key")
 	}
 	switch {
@@ -329,12 +325,21 @@ func parsePKCS1(der []byte) (*rsa.PrivateKey, error) {
 	return newRSAKey(n, e, d, p, q)
 }
 
+// rsaExponent is e as the int that crypto/rsa keeps, if it fits 31 bits.
+func rsaExponent(e *big.Int) (int, bool) {
+	if e == nil || !e.IsInt64() || e.Int64() > 1<<31-1 {
+		return 0, false
+	}
+	return int(e.Int64()), true
+}
+
 func newRSAKey(n, e, d, p, q *big.Int) (*rsa.PrivateKey, error) {
-	if !e.IsInt64() || e.Int64() > 1<<31-1 {
+	exp, ok := rsaExponent(e)
+	if !ok {
 		return nil, errors.New("invalid RSA public exponent")
 	}
 	key := &rsa.PrivateKey{
-		PublicKey: rsa.PublicKey{N: n, E: int(e.Int64())},
+		PublicKey: rsa.PublicKey{N: n, E: exp},
 		D:         d,
 		Primes:    []*big.Int{p, q},
 	}
