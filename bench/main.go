@@ -42,7 +42,7 @@ func main() {
 	}
 	bin := flag.String("bin", "bin", "directory holding secretcat, age and bench")
 	out := flag.String("o", "", "write the results as Markdown to `FILE`")
-	runs := flag.Int("runs", 9, "timed rounds for large payloads (small keys get 20 times as many)")
+	runs := flag.Int("runs", 9, fmt.Sprintf("timed rounds for large payloads (small keys get %d times as many)", smallFactor))
 	fixture := flag.String("pem", "testdata/pem/rsa.pkcs8.sha256.aes-256-cbc.pem", "a PKCS#8 key for the small-key runs, with passphrase.txt beside it")
 	flag.Parse()
 	s, err := newSuite(*bin, *runs)
