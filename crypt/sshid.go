@@ -19,7 +19,6 @@ import (
 	"filippo.io/age"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-	"golang.org/x/crypto/curve25519"
 )
 
 // SSH keys as age identities, as the age specification defines them for
@@ -401,20 +400,20 @@ func (i *sshEd25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
 		return nil, age.ErrIncorrectIdentity
 	}
 	if i.ourKey == nil {
-		if i.ourKey, err = curve25519.X25519(i.secret[:], curve25519.Basepoint); err != nil {
+		if i.ourKey, err = x25519(i.secret[:], x25519Basepoint); err != nil {
 			return nil, err
 		}
 	}
-	shared, err := curve25519.X25519(i.secret[:], share)
+	shared, err := x25519(i.secret[:], share)
 	if err != nil {
 		return nil, fmt.Errorf("invalid X25519 recipient: %v", err)
 	}
 	defer clear(shared)
-	tweak, err := hkdf.Key(sha256.New, nil, i.pub.wire, sshEd25519Label, curve25519.ScalarSize)
+	tweak, err := hkdf.Key(sha256.New, nil, i.pub.wire, sshEd25519Label, x25519Size)
 	if err != nil {
 		return nil, err
 	}
-	tweaked, err := curve25519.X25519(tweak, shared)
+	tweaked, err := x25519(tweak, shared)
 	if err != nil {
 		return nil, fmt.Errorf("invalid X25519 recipient: %v", err)
 	}

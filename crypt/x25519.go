@@ -10,7 +10,6 @@ import (
 
 	"filippo.io/age"
 	"golang.org/x/crypto/chacha20poly1305"
-	"golang.org/x/crypto/curve25519"
 )
 
 const (
@@ -31,7 +30,7 @@ const publicKeyComment = "# public key: "
 // public key gives a wrong wrapping key, whose authentication fails, and the
 // stanza is tried again with the derived one.
 type x25519Identity struct {
-	secret  [curve25519.ScalarSize]byte
+	secret  [x25519Size]byte
 	public  []byte
 	derived bool // public was derived from secret
 }
@@ -47,19 +46,19 @@ func parseX25519Identity(s, publicKey string) (*x25519Identity, error) {
 	if hrp != "AGE-SECRET-KEY-" {
 		return nil, fmt.Errorf("malformed secret key: unknown type %q", hrp)
 	}
-	if len(key) != curve25519.ScalarSize {
+	if len(key) != x25519Size {
 		return nil, errors.New("malformed secret key: invalid X25519 secret key")
 	}
 	id := &x25519Identity{}
 	copy(id.secret[:], key)
-	if hrp, pub, err := bech32Decode(publicKey); err == nil && hrp == "age" && len(pub) == curve25519.PointSize {
+	if hrp, pub, err := bech32Decode(publicKey); err == nil && hrp == "age" && len(pub) == x25519Size {
 		id.public = pub
 	}
 	return id, nil
 }
 
 func (i *x25519Identity) derivePublic() error {
-	pub, err := curve25519.X25519(i.secret[:], curve25519.Basepoint)
+	pub, err := x25519(i.secret[:], x25519Basepoint)
 	if err != nil {
 		return err
 	}
@@ -76,7 +75,7 @@ func (i *x25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	shared, err := curve25519.X25519(i.secret[:], share)
+	shared, err := x25519(i.secret[:], share)
 	if err != nil {
 		return nil, fmt.Errorf("invalid X25519 recipient: %v", err)
 	}
@@ -119,7 +118,7 @@ func ephemeralShare(s *age.Stanza, typ string, args int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse %s recipient: %v", typ, err)
 	}
-	if len(share) != curve25519.PointSize {
+	if len(share) != x25519Size {
 		return nil, fmt.Errorf("invalid %s recipient block", typ)
 	}
 	return share, nil
