@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/secretcat/secretcat/crypt"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -76,29 +77,14 @@ func (p *passphraseOptions) readSource() ([]byte, error) {
 		what = "passphrase file " + p.file
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 0, 4096)
-	for len(buf) < maxPassphrase {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), 2*cap(buf))
-			copy(grown, buf)
-			clear(buf)
-			buf = grown
-		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			clear(buf)
-			return nil, fmt.Errorf("reading the passphrase from %s: %w", what, err)
-		}
-		if n == 0 {
-			return buf, nil
-		}
-		buf = buf[:len(buf)+n]
+	buf, err := crypt.ReadSecret(fd, maxPassphrase)
+	if errors.Is(err, crypt.ErrTooLong) {
+		return nil, fmt.Errorf("%s is longer than %d bytes: not a passphrase", what, maxPassphrase)
 	}
-	clear(buf)
-	return nil, fmt.Errorf("%s is longer than %d bytes: not a passphrase", what, maxPassphrase)
+	if err != nil {
+		return nil, fmt.Errorf("reading the passphrase from %s: %w", what, err)
+	}
+	return buf, nil
 }
 
 // errNoTerminal is returned when a passphrase is needed, none was supplied,

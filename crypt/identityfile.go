@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -40,11 +39,14 @@ func (p *IdentityParser) ParseFile(path string, stdin io.Reader) ([]age.Identity
 		name = "standard input"
 		data, err = io.ReadAll(io.LimitReader(stdin, maxIdentityFile+1))
 	} else {
-		data, err = os.ReadFile(path)
+		data, err = readSecretFile(path, maxIdentityFile)
+	}
+	if errors.Is(err, ErrTooLong) {
+		return nil, malformed("identity file %s is too long", name)
 	}
 	if err != nil {
 		clear(data)
-		return nil, malformed("identity file %s: %v", name, unwrapPath(err))
+		return nil, malformed("identity file %s: %v", name, err)
 	}
 	return p.Parse(name, data)
 }

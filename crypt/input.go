@@ -33,10 +33,11 @@ func Open(path string, stdin io.Reader) (*Input, error) {
 		}
 		in.r, in.size = bytes.NewReader(data), int64(len(data))
 	} else {
-		f, err := os.Open(path)
+		fd, err := openFile(path)
 		if err != nil {
-			return nil, malformed("%v", unwrapPath(err))
+			return nil, malformed("%v", err)
 		}
+		f := os.NewFile(uintptr(fd), path)
 		if err := in.attach(f); err != nil {
 			f.Close()
 			return nil, err

@@ -1,0 +1,77 @@
+package crypt
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// openFile opens path for reading, close-on-exec, like os.Open but outside
+// the Go runtime's poller. os.Open registers every file with epoll, which
+// costs a dozen system calls on the first open (an epoll instance, an
+// eventfd) and four more on each, only for epoll to refuse regular files.
+// secretcat reads its files with blocking reads, which is also what the
+// poller falls back to.
+func openFile(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// ErrTooLong is returned by ReadSecret for a source longer than its limit.
+var ErrTooLong = errors.New("too long")
+
+// ReadSecret reads the descriptor fd to its end, for secrets such as
+// identity files and passphrases. Unlike io.ReadAll, it wipes every buffer it
+// outgrows, and everything read if it fails, so that no copy of the secret is
+// left on the heap; the first buffer fits a regular file whole. It reads at
+// most limit bytes, and fails with ErrTooLong on a longer source.
+func ReadSecret(fd int, limit int) ([]byte, error) {
+	size := 4096
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size < int64(limit) {
+		size = int(st.Size) + 1 // room to read the end of the file
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) > limit {
+				clear(buf)
+				return nil, ErrTooLong
+			}
+			grown := make([]byte, len(buf), 2*cap(buf))
+			copy(grown, buf)
+			clear(buf)
+			buf = grown
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			clear(buf)
+			return nil, err
+		}
+		if n == 0 {
+			if len(buf) > limit {
+				clear(buf)
+				return nil, ErrTooLong
+			}
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
+}
+
+// readSecretFile reads the file at path with ReadSecret.
+func readSecretFile(path string, limit int) ([]byte, error) {
+	fd, err := openFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	return ReadSecret(fd, limit)
+}
