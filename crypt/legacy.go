@@ -2,7 +2,6 @@ package crypt
 
 import (
 	"crypto/aes"
-	"crypto/cipher"
 	"crypto/des"
 	"crypto/md5"
 	"encoding/hex"
@@ -15,15 +14,12 @@ import (
 
 // legacyCiphers are the DEK-Info ciphers of OpenSSL's traditional key
 // encryption.
-var legacyCiphers = map[string]struct {
-	keyLen  int
-	newFunc func([]byte) (cipher.Block, error)
-}{
-	"AES-128-CBC":  {16, aes.NewCipher},
-	"AES-192-CBC":  {24, aes.NewCipher},
-	"AES-256-CBC":  {32, aes.NewCipher},
-	"DES-EDE3-CBC": {24, des.NewTripleDESCipher},
-	"DES-CBC":      {8, des.NewCipher},
+var legacyCiphers = table[blockCipher]{
+	{"AES-128-CBC", blockCipher{"AES-128-CBC", 16, aes.NewCipher}},
+	{"AES-192-CBC", blockCipher{"AES-192-CBC", 24, aes.NewCipher}},
+	{"AES-256-CBC", blockCipher{"AES-256-CBC", 32, aes.NewCipher}},
+	{"DES-EDE3-CBC", blockCipher{"DES-EDE3-CBC", 24, des.NewTripleDESCipher}},
+	{"DES-CBC", blockCipher{"DES-CBC", 8, des.NewCipher}},
 }
 
 // decryptLegacy decrypts a Proc-Type: 4,ENCRYPTED block into scratch and
@@ -33,7 +29,7 @@ func decryptLegacy(b *pem.Block, pass, scratch []byte) ([]byte, error) {
 	if !ok {
 		return nil, malformed("missing or malformed DEK-Info header")
 	}
-	c, ok := legacyCiphers[name]
+	c, ok := legacyCiphers.get(name)
 	if !ok {
 		return nil, malformed("unsupported DEK-Info cipher %q (supported: AES-128-CBC, AES-192-CBC, AES-256-CBC, DES-EDE3-CBC, DES-CBC)", name)
 	}

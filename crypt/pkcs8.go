@@ -29,50 +29,42 @@ const (
 )
 
 var (
-	oidPBES2      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
-	oidPBKDF2     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
-	oidScrypt     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11591, 4, 11}
-	oidHMACSHA1   = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 7}
-	oidHMACSHA224 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 8}
-	oidHMACSHA256 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 9}
-	oidHMACSHA384 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 10}
-	oidHMACSHA512 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 11}
+	oidPBES2  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
+	oidPBKDF2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
+	oidScrypt = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11591, 4, 11}
 )
 
 // pbes2Ciphers are the encryption schemes supported within PBES2.
-var pbes2Ciphers = map[string]struct {
-	name    string
-	keyLen  int
-	newFunc func([]byte) (cipher.Block, error)
-}{
-	"2.16.840.1.101.3.4.1.2":  {"AES-128-CBC", 16, aes.NewCipher},
-	"2.16.840.1.101.3.4.1.22": {"AES-192-CBC", 24, aes.NewCipher},
-	"2.16.840.1.101.3.4.1.42": {"AES-256-CBC", 32, aes.NewCipher},
-	"1.2.840.113549.3.7":      {"DES-EDE3-CBC", 24, des.NewTripleDESCipher},
+var pbes2Ciphers = table[blockCipher]{
+	{"2.16.840.1.101.3.4.1.2", blockCipher{"AES-128-CBC", 16, aes.NewCipher}},
+	{"2.16.840.1.101.3.4.1.22", blockCipher{"AES-192-CBC", 24, aes.NewCipher}},
+	{"2.16.840.1.101.3.4.1.42", blockCipher{"AES-256-CBC", 32, aes.NewCipher}},
+	{"1.2.840.113549.3.7", blockCipher{"DES-EDE3-CBC", 24, des.NewTripleDESCipher}},
 }
 
-var pbkdf2PRFs = map[string]func() hash.Hash{
-	oidHMACSHA1.String():   sha1.New,
-	oidHMACSHA224.String(): sha256.New224,
-	oidHMACSHA256.String(): sha256.New,
-	oidHMACSHA384.String(): sha512.New384,
-	oidHMACSHA512.String(): sha512.New,
+// pbkdf2PRFs are the HMACs of PBKDF2 by their OID.
+var pbkdf2PRFs = table[func() hash.Hash]{
+	{"1.2.840.113549.2.7", sha1.New},
+	{"1.2.840.113549.2.8", sha256.New224},
+	{"1.2.840.113549.2.9", sha256.New},
+	{"1.2.840.113549.2.10", sha512.New384},
+	{"1.2.840.113549.2.11", sha512.New},
 }
 
 // knownSchemes names encryption schemes that are recognised but refused.
-var knownSchemes = map[string]string{
-	"1.2.840.113549.1.5.1":    "PBES1 (pbeWithMD2AndDES-CBC)",
-	"1.2.840.113549.1.5.3":    "PBES1 (pbeWithMD5AndDES-CBC)",
-	"1.2.840.113549.1.5.4":    "PBES1 (pbeWithMD2AndRC2-CBC)",
-	"1.2.840.113549.1.5.6":    "PBES1 (pbeWithMD5AndRC2-CBC)",
-	"1.2.840.113549.1.5.10":   "PBES1 (pbeWithSHA1AndDES-CBC)",
-	"1.2.840.113549.1.5.11":   "PBES1 (pbeWithSHA1AndRC2-CBC)",
-	"1.2.840.113549.1.12.1.1": "PKCS#12 pbeWithSHAAnd128BitRC4",
-	"1.2.840.113549.1.12.1.2": "PKCS#12 pbeWithSHAAnd40BitRC4",
-	"1.2.840.113549.1.12.1.3": "PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC",
-	"1.2.840.113549.1.12.1.4": "PKCS#12 pbeWithSHAAnd2-KeyTripleDES-CBC",
-	"1.2.840.113549.1.12.1.5": "PKCS#12 pbeWithSHAAnd128BitRC2-CBC",
-	"1.2.840.113549.1.12.1.6": "PKCS#12 pbeWithSHAAnd40BitRC2-CBC",
+var knownSchemes = table[string]{
+	{"1.2.840.113549.1.5.1", "PBES1 (pbeWithMD2AndDES-CBC)"},
+	{"1.2.840.113549.1.5.3", "PBES1 (pbeWithMD5AndDES-CBC)"},
+	{"1.2.840.113549.1.5.4", "PBES1 (pbeWithMD2AndRC2-CBC)"},
+	{"1.2.840.113549.1.5.6", "PBES1 (pbeWithMD5AndRC2-CBC)"},
+	{"1.2.840.113549.1.5.10", "PBES1 (pbeWithSHA1AndDES-CBC)"},
+	{"1.2.840.113549.1.5.11", "PBES1 (pbeWithSHA1AndRC2-CBC)"},
+	{"1.2.840.113549.1.12.1.1", "PKCS#12 pbeWithSHAAnd128BitRC4"},
+	{"1.2.840.113549.1.12.1.2", "PKCS#12 pbeWithSHAAnd40BitRC4"},
+	{"1.2.840.113549.1.12.1.3", "PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC"},
+	{"1.2.840.113549.1.12.1.4", "PKCS#12 pbeWithSHAAnd2-KeyTripleDES-CBC"},
+	{"1.2.840.113549.1.12.1.5", "PKCS#12 pbeWithSHAAnd128BitRC2-CBC"},
+	{"1.2.840.113549.1.12.1.6", "PKCS#12 pbeWithSHAAnd40BitRC2-CBC"},
 }
 
 type algorithmIdentifier struct {
@@ -114,7 +106,7 @@ func decryptPKCS8(der, pass, scratch []byte) ([]byte, error) {
 	}
 	if !info.Algorithm.Algorithm.Equal(oidPBES2) {
 		oid := info.Algorithm.Algorithm.String()
-		if name, ok := knownSchemes[oid]; ok {
+		if name, ok := knownSchemes.get(oid); ok {
 			oid = name + ", " + oid
 		}
 		return nil, malformed("unsupported scheme %s: re-encrypt the key with PBES2, e.g. openssl pkcs8 -topk8 -v2 aes-256-cbc", oid)
@@ -123,7 +115,7 @@ func decryptPKCS8(der, pass, scratch []byte) ([]byte, error) {
 	if rest, err := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &params); err != nil || len(rest) != 0 {
 		return nil, malformed("invalid PBES2 parameters")
 	}
-	scheme, ok := pbes2Ciphers[params.EncryptionScheme.Algorithm.String()]
+	scheme, ok := pbes2Ciphers.get(params.EncryptionScheme.Algorithm.String())
 	if !ok {
 		return nil, malformed("unsupported PBES2 cipher %s (supported: AES-128/192/256-CBC, DES-EDE3-CBC)", params.EncryptionScheme.Algorithm)
 	}
@@ -156,7 +148,7 @@ func pbes2Key(kdf algorithmIdentifier, pass []byte, keyLen int) ([]byte, error) 
 		prf := sha1.New
 		if p.PRF.Algorithm != nil {
 			var ok bool
-			if prf, ok = pbkdf2PRFs[p.PRF.Algorithm.String()]; !ok {
+			if prf, ok = pbkdf2PRFs.get(p.PRF.Algorithm.String()); !ok {
 				return nil, malformed("unsupported PBKDF2 PRF %s (supported: HMAC-SHA1, -SHA224, -SHA256, -SHA384, -SHA512)", p.PRF.Algorithm)
 			}
 		}
