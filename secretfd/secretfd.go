@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,9 +33,12 @@ func Create(size int64) (*File, error) {
 	if size < 0 || size > maxSize {
 		return nil, fmt.Errorf("secret file size %d out of range", size)
 	}
-	fd, err := unix.MemfdSecret(unix.O_CLOEXEC)
-	if err != nil {
-		return nil, newError("memfd_secret", size, err)
+	fd := int(spare.Swap(0)) - 1
+	if fd < 0 {
+		var err error
+		if fd, err = unix.MemfdSecret(unix.O_CLOEXEC); err != nil {
+			return nil, newError("memfd_secret", size, err)
+		}
 	}
 	f := &File{fd: fd, size: size}
 	if err := unix.Ftruncate(fd, size); err != nil {
@@ -212,14 +216,23 @@ var pageSize = int64(os.Getpagesize())
 func pageRound(n int64) int64 { return (n + pageSize - 1) / pageSize * pageSize }
 
 // Available checks that secret memory can be created, without mapping any:
-// it fails with the same *Error that Create would.
+// it fails with the same *Error that Create would. The secret file it creates
+// is kept for the next Create, which would otherwise make another.
 func Available() error {
 	fd, err := unix.MemfdSecret(unix.O_CLOEXEC)
 	if err != nil {
 		return newError("memfd_secret", 0, err)
 	}
-	return unix.Close(fd)
+	if old := spare.Swap(int64(fd) + 1); old != 0 {
+		unix.Close(int(old - 1))
+	}
+	return nil
 }
+
+// spare is the unused, unsized secret file left by Available, plus one; 0
+// when there is none. It is close-on-exec, like every secret file until it
+// is placed.
+var spare atomic.Int64
 
 // Probe creates a one-page secret file, maps it, writes to it and closes it:
 // the whole path that secretcat takes, at the smallest size.

@@ -181,3 +181,37 @@ func TestHasIPCLock(t *testing.T) {
 		t.Errorf("HasIPCLock() = %v, CapEff says %v", got, want)
 	}
 }
+
+// TestAvailableKeepsItsFile checks that the secret file Available makes is
+// the one the next Create uses, and that a second Available does not leak
+// the first.
+func TestAvailableKeepsItsFile(t *testing.T) {
+	openFds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries)
+	}
+	before := openFds()
+	for range 2 {
+		if err := Available(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := openFds(); n != before+1 {
+		t.Fatalf("%d descriptors open after Available, want %d", n, before+1)
+	}
+	f, err := Create(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := openFds(); n != before+1 {
+		t.Errorf("%d descriptors open after Create, want %d: Create did not use Available's file", n, before+1)
+	}
+	f.Bytes()[0] = 1
+	f.Close()
+	if n := openFds(); n != before {
+		t.Errorf("%d descriptors open after Close, want %d", n, before)
+	}
+}
