@@ -39,19 +39,11 @@ type agePlan struct {
 }
 
 func prepareAge(src io.ReaderAt, size int64, ids Options) (Plan, error) {
-	header, err := age.ExtractHeader(io.NewSectionReader(src, 0, size))
+	header, nonce, err := readHeader(src, size)
 	if err != nil {
-		return nil, malformed("invalid age header: %v", err)
+		return nil, err
 	}
-	// The payload starts right after the header. age's parser only accepts
-	// headers that it re-encodes byte for byte; make sure of it, since the
-	// payload offset depends on it.
-	raw := make([]byte, len(header)+nonceSize)
-	n, _ := src.ReadAt(raw, 0)
-	if n < len(header) || !bytes.Equal(raw[:len(header)], header) {
-		return nil, malformed("invalid age header: not in canonical encoding")
-	}
-	if n < len(raw) {
+	if len(nonce) < nonceSize {
 		return nil, undecryptable("file is truncated: the payload nonce is missing")
 	}
 	offset := int64(len(header) + nonceSize)
@@ -65,7 +57,7 @@ func prepareAge(src io.ReaderAt, size int64, ids Options) (Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	streamKey, err := hkdf.Key(sha256.New, fileKey, raw[len(header):], "payload", chacha20poly1305.KeySize)
+	streamKey, err := hkdf.Key(sha256.New, fileKey, nonce, "payload", chacha20poly1305.KeySize)
 	clear(fileKey)
 	if err != nil {
 		return nil, fmt.Errorf("deriving the payload key: %v", err)
@@ -76,6 +68,57 @@ func prepareAge(src io.ReaderAt, size int64, ids Options) (Plan, error) {
 		return nil, err
 	}
 	return &agePlan{src: src, offset: offset, encSize: encSize, size: plainSize, chunks: chunks, aead: aead}, nil
+}
+
+// maxHeader bounds an age header, as age does.
+const maxHeader = 2 << 20
+
+// footer starts the last line of an age header, which holds its MAC. No other
+// line can start with it: recipient lines start with "-> " and body lines are
+// base64.
+var footer = []byte("\n---")
+
+// readHeader reads the age header at the start of src, up to and including
+// the line of its MAC, and the payload nonce after it, or what there is of
+// it. The header is found in one read of its first page: parsing it is left
+// to age.DecryptHeader, and the payload starts right after it, as in age. A
+// file with no header line ending is checked with age's parser for the
+// reason.
+func readHeader(src io.ReaderAt, size int64) (header, nonce []byte, err error) {
+	buf := make([]byte, min(size, 4096))
+	for {
+		n, err := src.ReadAt(buf, 0)
+		if err != nil && err != io.EOF {
+			return nil, nil, malformed("reading: %v", err)
+		}
+		buf = buf[:n]
+		done := n < cap(buf) || int64(n) == size || n >= maxHeader // nothing more to read
+		end := -1
+		if i := bytes.Index(buf, footer); i >= 0 {
+			if j := bytes.IndexByte(buf[i+1:], '\n'); j >= 0 {
+				end = i + 1 + j + 1
+			}
+		}
+		if end >= 0 && (n >= end+nonceSize || done) {
+			return buf[:end], buf[end:min(n, end+nonceSize)], nil
+		}
+		if done {
+			if err := checkHeader(buf); err != nil {
+				return nil, nil, err
+			}
+			return nil, nil, malformed("invalid age header: no end of line after the MAC")
+		}
+		buf = make([]byte, min(size, 2*int64(n), maxHeader+nonceSize))
+	}
+}
+
+// checkHeader parses an age header with age's parser, for the reason it is
+// malformed; it is nil for a well-formed header.
+func checkHeader(header []byte) error {
+	if _, err := age.ExtractHeader(bytes.NewReader(header)); err != nil {
+		return malformed("invalid age header: %v", err)
+	}
+	return nil
 }
 
 // payloadLayout returns the number of chunks and the plaintext size of a
@@ -97,8 +140,9 @@ func payloadLayout(encSize int64) (chunks, plainSize int64, err error) {
 	return chunks, plainSize, nil
 }
 
-// headerError classifies an error from age.DecryptHeader.
-func headerError(err error) error {
+// headerError classifies an error from age.DecryptHeader: a malformed header,
+// no identity for any recipient, or an error of the identity that matched.
+func headerError(header []byte, err error) error {
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
 		reason := ""
@@ -106,6 +150,9 @@ func headerError(err error) error {
 			reason = noMatch.Errors[0].Error()
 		}
 		return undecryptable("%s", noMatchMessage(noMatch.StanzaTypes, reason))
+	}
+	if err := checkHeader(header); err != nil {
+		return err
 	}
 	return undecryptable("%v", err)
 }

@@ -33,17 +33,24 @@ type Options struct {
 // scryptStanza starts the recipient stanza of a passphrase-encrypted file.
 var scryptStanza = []byte("\n-> scrypt ")
 
-// unwrapFileKey returns the file key of an age header.
+// unwrapFileKey returns the file key of an age header, as read by
+// readHeader: age.DecryptHeader parses it. Before telling that no identity
+// was given, or asking for a passphrase, it is parsed on its own, so that a
+// malformed header is reported as such.
 func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
-	if !bytes.Contains(header, scryptStanza) {
-		if len(ids.Identities) == 0 {
-			return nil, undecryptable("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
-		}
+	passphrase := bytes.Contains(header, scryptStanza)
+	if !passphrase && len(ids.Identities) > 0 {
 		key, err := age.DecryptHeader(header, ids.Identities...)
 		if err != nil {
-			return nil, headerError(err)
+			return nil, headerError(header, err)
 		}
 		return key, nil
+	}
+	if err := checkHeader(header); err != nil {
+		return nil, err
+	}
+	if !passphrase {
+		return nil, undecryptable("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
 	}
 	if ids.Passphrase == nil {
 		return nil, undecryptable("the file is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
@@ -62,7 +69,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	if errors.As(err, &noMatch) {
 		return nil, undecryptable("incorrect passphrase")
 	} else if err != nil {
-		return nil, headerError(err)
+		return nil, headerError(header, err)
 	}
 	return key, nil
 }
