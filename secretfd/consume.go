@@ -65,7 +65,7 @@ func Map(fd int) (*Mapping, error) {
 	}
 	m := &Mapping{fd: fd}
 	if st.Size > 0 {
-		data, err := unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ, unix.MAP_SHARED)
+		data, err := mapShared(fd, st.Size, unix.PROT_READ)
 		if err != nil {
 			return nil, newError("mmap", st.Size, err)
 		}
@@ -82,7 +82,7 @@ func (m *Mapping) Bytes() []byte { return m.data }
 // Close unmaps the file and closes its descriptor.
 func (m *Mapping) Close() error {
 	if m.data != nil {
-		unix.Munmap(m.data)
+		unmap(m.data)
 		m.data = nil
 	}
 	return unix.Close(m.fd)

@@ -40,7 +40,7 @@ func CreateFallback(size int64) (*File, error) {
 		return nil, fmt.Errorf("ftruncate: %w", err)
 	}
 	if size > 0 {
-		mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		mem, err := mapShared(fd, size, unix.PROT_READ|unix.PROT_WRITE)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("mmap: %w", err)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,7 +47,7 @@ func Create(size int64) (*File, error) {
 		return nil, newError("ftruncate", size, err)
 	}
 	if size > 0 {
-		mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		mem, err := mapShared(fd, size, unix.PROT_READ|unix.PROT_WRITE)
 		if err != nil {
 			f.Close()
 			return nil, newError("mmap", size, err)
@@ -54,6 +55,21 @@ func Create(size int64) (*File, error) {
 		f.mem = mem
 	}
 	return f, nil
+}
+
+// mapShared maps size bytes of fd, shared. unix.Mmap would also record the
+// mapping in a global map, which costs an allocation and a lock.
+func mapShared(fd int, size int64, prot int) ([]byte, error) {
+	p, err := unix.MmapPtr(fd, 0, nil, uintptr(size), prot, unix.MAP_SHARED)
+	if err != nil {
+		return nil, err
+	}
+	return unsafe.Slice((*byte)(p), size), nil
+}
+
+// unmap unmaps a mapping made by mapShared.
+func unmap(b []byte) error {
+	return unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)))
 }
 
 // maxSize bounds a single secret file; it is far beyond any memlock limit.
@@ -78,7 +94,7 @@ func (f *File) Fallback() bool { return f.fallback }
 // contents.
 func (f *File) Seal() error {
 	if f.mem != nil {
-		err := unix.Munmap(f.mem)
+		err := unmap(f.mem)
 		f.mem = nil
 		if err != nil {
 			return err
@@ -98,7 +114,7 @@ func (f *File) Seal() error {
 func (f *File) Close() error {
 	if f.mem != nil {
 		clear(f.mem)
-		unix.Munmap(f.mem)
+		unmap(f.mem)
 		f.mem = nil
 	}
 	if f.fd < 0 {
