@@ -16,6 +16,7 @@ require (
 
 require (
 	filippo.io/hpke v0.4.0 // indirect
+	filippo.io/nistec v0.0.4 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
@@ -28,3 +29,8 @@ require (
 // cgroup-aware GOMAXPROCS keeps two cgroup files open there for the life of the
 // process. See secretfd.Reserve.
 godebug containermaxprocs=0
+
+tool (
+	filippo.io/age/cmd/age
+	filippo.io/age/cmd/age-keygen
+)
