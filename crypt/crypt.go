@@ -127,7 +127,7 @@ func (t table[V]) get(key string) (V, bool) {
 
 // blockCipher is a CBC cipher of an encrypted PEM key.
 type blockCipher struct {
-	name    string
+	name    string // for messages, where the table's key is an OID
 	keyLen  int
 	newFunc func([]byte) (cipher.Block, error)
 }

@@ -38,10 +38,6 @@ func ReadSecret(fd int, limit int) ([]byte, error) {
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
-			if len(buf) > limit {
-				clear(buf)
-				return nil, ErrTooLong
-			}
 			grown := make([]byte, len(buf), 2*cap(buf))
 			copy(grown, buf)
 			clear(buf)
@@ -56,13 +52,13 @@ func ReadSecret(fd int, limit int) ([]byte, error) {
 			return nil, err
 		}
 		if n == 0 {
-			if len(buf) > limit {
-				clear(buf)
-				return nil, ErrTooLong
-			}
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]
+		if len(buf) > limit {
+			clear(buf)
+			return nil, ErrTooLong
+		}
 	}
 }
 

@@ -15,11 +15,11 @@ import (
 // legacyCiphers are the DEK-Info ciphers of OpenSSL's traditional key
 // encryption.
 var legacyCiphers = table[blockCipher]{
-	{"AES-128-CBC", blockCipher{"AES-128-CBC", 16, aes.NewCipher}},
-	{"AES-192-CBC", blockCipher{"AES-192-CBC", 24, aes.NewCipher}},
-	{"AES-256-CBC", blockCipher{"AES-256-CBC", 32, aes.NewCipher}},
-	{"DES-EDE3-CBC", blockCipher{"DES-EDE3-CBC", 24, des.NewTripleDESCipher}},
-	{"DES-CBC", blockCipher{"DES-CBC", 8, des.NewCipher}},
+	{"AES-128-CBC", blockCipher{keyLen: 16, newFunc: aes.NewCipher}},
+	{"AES-192-CBC", blockCipher{keyLen: 24, newFunc: aes.NewCipher}},
+	{"AES-256-CBC", blockCipher{keyLen: 32, newFunc: aes.NewCipher}},
+	{"DES-EDE3-CBC", blockCipher{keyLen: 24, newFunc: des.NewTripleDESCipher}},
+	{"DES-CBC", blockCipher{keyLen: 8, newFunc: des.NewCipher}},
 }
 
 // decryptLegacy decrypts a Proc-Type: 4,ENCRYPTED block into scratch and
