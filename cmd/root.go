@@ -7,6 +7,9 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	// Before the standard library initialises: see the package.
+	_ "github.com/secretcat/secretcat/cmd/internal/prestack"
 )
 
 const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
