@@ -280,16 +280,20 @@ func scanMemory(t *testing.T, windows map[uint64]bool, skip []byte) int {
 		regions = append(regions, [2]uint64{start, end})
 	}
 	hits := 0
-	buf := make([]byte, 1<<20)
+	// The last window read, hist, lives on the heap with buf, never on the
+	// stack: the runtime may move this goroutine's stack in mid-scan and
+	// leave the old one, with the window of a positive control in it,
+	// for the next scan to find.
+	scratch := make([]byte, 1<<20+canaryWindow)
+	buf, hist := scratch[:1<<20], scratch[1<<20:]
 	for _, r := range regions {
 		var h uint64
-		var hist [canaryWindow]byte
 		n := 0
 		for off := r[0]; off < r[1]; off += uint64(len(buf)) {
 			chunk := buf[:min(uint64(len(buf)), r[1]-off)]
 			if _, err := mem.ReadAt(chunk, int64(off)); err != nil {
 				h, n = 0, 0 // unreadable: restart the window
-				clear(hist[:])
+				clear(hist)
 				continue
 			}
 			for _, b := range chunk {
@@ -301,8 +305,8 @@ func scanMemory(t *testing.T, windows map[uint64]bool, skip []byte) int {
 				}
 			}
 		}
-		clear(hist[:])
+		clear(hist)
 	}
-	clear(buf)
+	clear(scratch)
 	return hits
 }
