@@ -354,6 +354,38 @@ func withIterations(t *testing.T, data []byte, iter int) []byte {
 	return pem.EncodeToMemory(b)
 }
 
+// craftedOpenSSH is an OPENSSH PRIVATE KEY with the given header fields,
+// a 51-byte public key and 66 bytes of "encrypted" key.
+func craftedOpenSSH(cipher, kdf, kdfOptions string) []byte {
+	str := func(b []byte, s string) []byte { return append(binary.BigEndian.AppendUint32(b, uint32(len(s))), s...) }
+	blob := []byte("openssh-key-v1\x00")
+	blob = str(str(str(blob, cipher), kdf), kdfOptions)
+	blob = binary.BigEndian.AppendUint32(blob, 1)
+	blob = str(blob, string(make([]byte, 51)))
+	blob = str(blob, string(make([]byte, 66)))
+	return pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: blob})
+}
+
+// craftedOpenSSHHeaders are OpenSSH keys whose cipher, KDF and options are
+// shorter than the "none", "none" and empty options of the unencrypted key
+// that decryption writes in their place.
+var craftedOpenSSHHeaders = [][3]string{{"", "", ""}, {"x", "", ""}, {"aes256-ctr", "", ""}, {"", "bcrypt", ""}, {"abc", "de", ""}}
+
+// TestOpenSSHCraftedHeader: such keys are malformed, and do not run the
+// decryption past its buffer.
+func TestOpenSSHCraftedHeader(t *testing.T) {
+	for _, h := range craftedOpenSSHHeaders {
+		in, err := crypt.Open("-", bytes.NewReader(craftedOpenSSH(h[0], h[1], h[2])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = in.Prepare(pemOptions("pass"))
+		if crypt.KindOf(err) != crypt.Malformed {
+			t.Errorf("cipher %q, KDF %q, options %q: got %v (kind %d), want a malformed key", h[0], h[1], h[2], err, crypt.KindOf(err))
+		}
+	}
+}
+
 // FuzzPEM feeds arbitrary PEM files to the PEM path: it must never panic
 // and every failure must have a kind.
 func FuzzPEM(f *testing.F) {
@@ -361,6 +393,9 @@ func FuzzPEM(f *testing.F) {
 	for _, name := range files {
 		data, _ := os.ReadFile(name)
 		f.Add(data)
+	}
+	for _, h := range craftedOpenSSHHeaders {
+		f.Add(craftedOpenSSH(h[0], h[1], h[2]))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := crypt.Options{
