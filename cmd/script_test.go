@@ -99,6 +99,7 @@ func TestScripts(t *testing.T) {
 			"pty":       cmdPty,
 			"mkcert":    cmdMkcert,
 			"tlsget":    cmdTLSGet,
+			"sockpoke":  cmdSockpoke,
 		},
 	})
 }
