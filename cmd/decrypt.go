@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"filippo.io/age/plugin"
 	"github.com/spf13/cobra"
 
 	"github.com/secretcat/secretcat/crypt"
@@ -16,7 +17,9 @@ import (
 // decryptOptions are the flags that say how FILEs are decrypted, shared by
 // the commands that decrypt (run, open).
 type decryptOptions struct {
-	identities       []string
+	identities       []string // -i, in order
+	plugins          []string // -j, in order
+	pluginOrder      []bool   // for each -i or -j in turn, whether it was -j
 	names            []string
 	fallback         bool
 	der              bool
@@ -27,7 +30,8 @@ type decryptOptions struct {
 
 func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
-	f.VarP(listFlag{&o.identities}, "identity", "i", "identity `FILE` (age, SSH or plugin identities); repeatable; - reads standard input")
+	f.VarP(identityFlag{o, false}, "identity", "i", "identity `FILE` (age, SSH or plugin identities); repeatable; - reads standard input")
+	f.VarP(identityFlag{o, true}, "plugin", "j", "decrypt with the default identity of age plugin `NAME` (age-plugin-NAME in PATH), as age -d -j does; repeatable")
 	f.Var(listFlag{&o.names}, "name", "`NAME` of the next FILE's descriptor (default: FILE's base name without .age); repeatable, in FILE order")
 	f.BoolVar(&o.fallback, "allow-fallback", false, "where memfd_secret is unavailable, use sealed memfd_create memory instead: much weaker (swappable, in the direct map, readable by root), with a warning; consumers see SECRETCAT_MEMORY=fallback")
 	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single decrypted key as DER instead of PEM")
@@ -49,6 +53,36 @@ func (l listFlag) Set(s string) error {
 func (l listFlag) String() string { return strings.Join(*l.values, ",") }
 
 func (l listFlag) Type() string { return "stringArray" }
+
+// identityFlag is -i or -j. Both keep their order, as in age, so that
+// "-j agent -i fallback.age" tries the plugin before asking for the
+// passphrase of an encrypted identity file.
+type identityFlag struct {
+	o      *decryptOptions
+	plugin bool
+}
+
+func (f identityFlag) Set(s string) error {
+	if f.plugin {
+		if plugin.EncodeIdentity(s, nil) == "" {
+			return fmt.Errorf("%q is not an age plugin name (the NAME of age-plugin-NAME: letters, digits and - . + _)", s)
+		}
+		f.o.plugins = append(f.o.plugins, s)
+	} else {
+		f.o.identities = append(f.o.identities, s)
+	}
+	f.o.pluginOrder = append(f.o.pluginOrder, f.plugin)
+	return nil
+}
+
+func (f identityFlag) String() string {
+	if f.plugin {
+		return strings.Join(f.o.plugins, ",")
+	}
+	return strings.Join(f.o.identities, ",")
+}
+
+func (f identityFlag) Type() string { return "stringArray" }
 
 // secretFile is one FILE of the command line on its way to a descriptor.
 type secretFile struct {
