@@ -97,6 +97,9 @@ func TestScripts(t *testing.T) {
 			"pty":       cmdPty,
 			"mkcert":    cmdMkcert,
 			"tlsget":    cmdTLSGet,
+			"tlsload":   cmdTLSLoad,
+			"keyscan":   cmdKeyscan,
+			"coredump":  cmdCoredump,
 		},
 	})
 }
