@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/secretcat/secretcat/secretfd"
 )
 
 // The OpenSSL secret heap (--openssl-secret-heap): the preload library
@@ -76,5 +74,5 @@ func (h heapSize) lockedSizes() []int64 {
 
 // describe names the heap in messages about the locked-memory limit.
 func (h heapSize) describe() string {
-	return fmt.Sprintf("--openssl-secret-heap=%s (twice: the heap, and room for the copy each fork makes)", secretfd.FormatBytes(h.bytes))
+	return fmt.Sprintf("--openssl-secret-heap of %d KiB counted twice (the heap, and room for the copy each fork makes)", h.bytes/1024)
 }

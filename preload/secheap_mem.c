@@ -35,15 +35,18 @@
  * memory until exec by design and run no handlers; a raw clone or _Fork
  * without handlers would share the arena and is not supported.
  *
- * When the arena is full an allocation fails (NULL, errno ENOMEM), as
- * malloc does when memory runs out; OpenSSL reports it as a malloc failure
- * and the program goes on. The first time, in each process, the library
- * says so on standard error with the size and how to raise it. It never
- * falls back to ordinary memory: that is what the option rules out.
+ * When the arena is full, an allocation goes to ordinary memory (libc's
+ * malloc), and the first time in each process the library says so on
+ * standard error, with the heap's size and how to raise it. Failing the
+ * allocation instead would let anyone who opens enough TLS connections at
+ * once deny service to all (and some programs loop when OpenSSL cannot
+ * allocate); what is already in the arena, the private key loaded at start
+ * among it, stays there. Blocks in ordinary memory are zeroed when freed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -115,6 +118,7 @@ static void open_arena(void)
 	arena_init(&arena, p, arena_size);
 }
 
+/* report_full says once per process that the arena is full; with the lock held. */
 static void report_full(size_t n)
 {
 	if (full_reported)
@@ -122,9 +126,16 @@ static void report_full(size_t n)
 	full_reported = 1;
 	char a[24], b[24], c[24];
 	sc_heap_say("the OpenSSL secret heap is full (", sc_heap_num(a, arena.size / 1024), " KiB, ",
-		    sc_heap_num(b, arena.used / 1024), " KiB in use): an allocation of ",
-		    sc_heap_num(c, n), " bytes failed, and OpenSSL calls this a malloc failure; "
-		    "give it more room with --openssl-secret-heap=SIZE", NULL);
+		    sc_heap_num(b, arena.used / 1024), " KiB in use, ", sc_heap_num(c, n),
+		    " bytes asked for): OpenSSL's allocations that do not fit now go to ordinary memory; "
+		    "give the heap more room with --openssl-secret-heap=SIZE", NULL);
+}
+
+/* release_ordinary zeroes and frees a block of libc's malloc. */
+static void release_ordinary(void *p)
+{
+	memset(p, 0, malloc_usable_size(p));
+	free(p);
 }
 
 static void bad_pointer(const char *what)
@@ -146,9 +157,7 @@ void *sc_heap_malloc(size_t n, const char *file, int line)
 	if (p == NULL)
 		report_full(n);
 	pthread_mutex_unlock(&lock);
-	if (p == NULL)
-		errno = ENOMEM;
-	return p;
+	return p != NULL ? p : malloc(n);
 }
 
 void sc_heap_free(void *p, const char *file, int line)
@@ -157,7 +166,9 @@ void sc_heap_free(void *p, const char *file, int line)
 	if (p == NULL)
 		return;
 	if (!arena_contains(&arena, p)) {
-		free(p); /* not ours: memory the program gave OpenSSL to own */
+		/* From malloc: the overflow of a full heap, or memory the program
+		 * gave OpenSSL to own. */
+		release_ordinary(p);
 		return;
 	}
 	pthread_mutex_lock(&lock);
@@ -175,18 +186,30 @@ void *sc_heap_realloc(void *p, size_t n, const char *file, int line)
 		sc_heap_free(p, file, line);
 		return NULL;
 	}
-	if (!arena_contains(&arena, p))
-		return realloc(p, n);
+	if (!arena_contains(&arena, p)) {
+		/* Ordinary memory stays ordinary, and is zeroed when left. */
+		size_t had = malloc_usable_size(p);
+		if (n <= had)
+			return p;
+		void *q = malloc(n);
+		if (q != NULL) {
+			memcpy(q, p, had);
+			release_ordinary(p);
+		}
+		return q;
+	}
 	pthread_mutex_lock(&lock);
-	int live = arena_usable(&arena, p) != 0;
-	void *q = live ? arena_realloc(&arena, p, n) : NULL;
-	if (live && q == NULL)
+	size_t had = arena_usable(&arena, p);
+	void *q = had != 0 ? arena_realloc(&arena, p, n) : NULL;
+	if (had != 0 && q == NULL)
 		report_full(n);
 	pthread_mutex_unlock(&lock);
-	if (!live)
+	if (had == 0)
 		bad_pointer("realloc");
-	if (q == NULL)
-		errno = ENOMEM;
+	if (q == NULL && (q = malloc(n)) != NULL) {
+		memcpy(q, p, had < n ? had : n);
+		sc_heap_free(p, file, line);
+	}
 	return q;
 }
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "preload.h"
 #include "secheap.h"
 
 typedef void *(*malloc_fn)(size_t, const char *, int);
@@ -106,7 +107,7 @@ void sc_heap_init(void)
  * locked, unswappable ordinary memory, not secret memory. That is the
  * program's choice, and it gets what it asked for, but not silently.
  */
-__attribute__((visibility("default"))) int CRYPTO_secure_malloc_init(size_t size, size_t minsize)
+SC_EXPORT int CRYPTO_secure_malloc_init(size_t size, size_t minsize)
 {
 	secure_init_fn real = (secure_init_fn)dlsym(RTLD_NEXT, "CRYPTO_secure_malloc_init");
 	void *h = crypto != NULL && crypto != RTLD_DEFAULT ? crypto : loaded_libcrypto();

@@ -9,8 +9,9 @@
  *	                    allocating too; parent and children must not see
  *	                    each other's writes, and a child of a parent that
  *	                    frees everything and exits keeps its memory intact
- *	heapcheck full      allocates until OpenSSL's allocator refuses, checks
- *	                    the refusal (NULL, ENOMEM), frees, allocates again
+ *	heapcheck full      allocates past the heap's end: the blocks that do
+ *	                    not fit go to ordinary memory and work, and after
+ *	                    everything is freed blocks are secret again
  *
  * Exits 0 when every check holds, 1 with a message otherwise.
  */
@@ -173,28 +174,31 @@ static int forks(int n)
 
 static int full(void)
 {
-	void *blocks[100000];
-	int n = 0;
-	while (n < 100000) {
-		errno = 0;
-		void *p = MALLOC(1000);
-		if (p == NULL)
-			break;
-		blocks[n++] = p;
+	enum { N = 400, SIZE = 1000 };
+	static unsigned char *blocks[N];
+	int secret = 0;
+	for (int i = 0; i < N; i++) {
+		if ((blocks[i] = MALLOC(SIZE)) == NULL)
+			die("an allocation failed");
+		fill(blocks[i], SIZE, (unsigned char)i);
+		secret += in_secret(blocks[i]);
 	}
-	if (n == 100000)
-		die("never refused");
-	if (errno != ENOMEM)
-		die("refused without ENOMEM");
-	if (MALLOC(1000) != NULL)
-		die("second allocation on a full heap succeeded");
-	for (int i = 0; i < n; i++)
+	if (secret == 0 || secret == N)
+		die("no block in secret memory, or no block past the heap's end");
+	unsigned char *grown = REALLOC(blocks[0], 100 * SIZE);
+	if (grown == NULL || !holds(grown, SIZE, 0))
+		die("growing a block past the heap's end lost it");
+	blocks[0] = grown;
+	for (int i = 1; i < N; i++)
+		if (!holds(blocks[i], SIZE, (unsigned char)i))
+			die("a block changed");
+	for (int i = 0; i < N; i++)
 		FREE(blocks[i]);
-	void *p = MALLOC(1000);
-	if (p == NULL)
-		die("no room after freeing everything");
+	void *p = MALLOC(SIZE);
+	if (p == NULL || !in_secret(p))
+		die("not in secret memory after freeing everything");
 	FREE(p);
-	printf("full: refused after %d KiB, room again after freeing\n", n * 1000 / 1024);
+	printf("full: %d of %d blocks in secret memory, the rest in ordinary memory; secret again after freeing\n", secret, N);
 	return 0;
 }
 
