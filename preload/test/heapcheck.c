@@ -12,6 +12,8 @@
  *	heapcheck full      allocates past the heap's end: the blocks that do
  *	                    not fit go to ordinary memory and work, and after
  *	                    everything is freed blocks are secret again
+ *	heapcheck secure    sets up OpenSSL's own secure heap, as a program
+ *	                    linked with libcrypto would, and prints the result
  *
  * Exits 0 when every check holds, 1 with a message otherwise.
  */
@@ -218,9 +220,17 @@ int main(int argc, char **argv)
 		FREE(p);
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "secure") == 0) {
+		/* Found as a linked program finds it: the global namespace first. */
+		int (*init)(size_t, size_t) = (int (*)(size_t, size_t))dlsym(RTLD_DEFAULT, "CRYPTO_secure_malloc_init");
+		if (init == NULL)
+			init = (int (*)(size_t, size_t))dlsym(h, "CRYPTO_secure_malloc_init");
+		printf("CRYPTO_secure_malloc_init: %d\n", init(65536, 16));
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "fork") == 0)
 		return forks(atoi(argv[2]));
 	if (argc == 2 && strcmp(argv[1], "full") == 0)
 		return full();
-	die("usage: heapcheck where | fork N | full");
+	die("usage: heapcheck where | fork N | full | secure");
 }
