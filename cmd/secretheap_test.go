@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -127,7 +128,7 @@ func cmdTLSLoad(ts *testscript.TestScript, neg bool, args []string) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(certPEM)
 	var lastErr error
-	for i := 0; i < 100; i++ { // the server may still be starting
+	for i := 0; i < 600; i++ { // the server may still be starting (30 s)
 		var c net.Conn
 		if c, lastErr = net.Dial("tcp", addr); lastErr == nil {
 			c.Close()
@@ -153,4 +154,87 @@ func cmdTLSLoad(ts *testscript.TestScript, neg bool, args []string) {
 		conn.Close()
 	}
 	fmt.Fprintf(ts.Stdout(), "%d handshakes, certificate %s every time\n", n, filepath.Base(args[1]))
+}
+
+// freeport VAR sets VAR to a TCP port on 127.0.0.1 that is free now.
+func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	defer l.Close()
+	ts.Setenv(args[0], strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+}
+
+// expand IN OUT writes IN to OUT with $VAR and ${VAR} replaced by the
+// script's variables (a server's configuration with its port and paths).
+func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: expand IN OUT")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o644))
+}
+
+// stoppid PIDFILE sends SIGTERM to the process whose PID is in PIDFILE (a
+// daemon the script cannot wait for) and waits up to 10 seconds for it to
+// go, then kills it and fails.
+func cmdStoppid(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: stoppid PIDFILE")
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(ts.ReadFile(args[0])))
+	ts.Check(err)
+	ts.Check(syscall.Kill(pid, syscall.SIGTERM))
+	for range 200 {
+		if syscall.Kill(pid, 0) != nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	ts.Fatalf("process %d did not stop within 10 seconds of SIGTERM", pid)
+}
+
+// secretheaps PIDFILE KIB checks that the server whose master's PID is in
+// PIDFILE, and each of its children, has its own writable secret-memory
+// mapping of KIB KiB (its OpenSSL secret heap), and prints one line per
+// process.
+func cmdSecretheaps(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: secretheaps PIDFILE KIB")
+	}
+	master := strings.TrimSpace(ts.ReadFile(args[0]))
+	kib, err := strconv.ParseUint(args[1], 10, 64)
+	ts.Check(err)
+	children, err := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", master, master))
+	ts.Check(err)
+	owner := map[string]string{} // heap inode: process
+	for i, pid := range append([]string{master}, strings.Fields(string(children))...) {
+		role := "master"
+		if i > 0 {
+			role = "child"
+		}
+		maps, err := os.ReadFile("/proc/" + pid + "/maps")
+		ts.Check(err)
+		inode := ""
+		for _, l := range strings.Split(string(maps), "\n") {
+			f := strings.Fields(l)
+			if len(f) < 6 || f[5] != "/secretmem" || f[1] != "rw-s" {
+				continue
+			}
+			var lo, hi uint64
+			if _, err := fmt.Sscanf(f[0], "%x-%x", &lo, &hi); err == nil && hi-lo == kib<<10 {
+				inode = f[4]
+			}
+		}
+		if inode == "" {
+			ts.Fatalf("%s %s has no secret heap of %d KiB", role, pid, kib)
+		}
+		if other, shared := owner[inode]; shared {
+			ts.Fatalf("%s %s shares its secret heap with %s", role, pid, other)
+		}
+		owner[inode] = role + " " + pid
+		fmt.Fprintf(ts.Stdout(), "%s: own secret heap of %d KiB\n", role, kib)
+	}
 }
