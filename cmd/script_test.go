@@ -106,6 +106,7 @@ func TestScripts(t *testing.T) {
 			"expand":      cmdExpand,
 			"stoppid":     cmdStoppid,
 			"secretheaps": cmdSecretheaps,
+			"sockpoke":    cmdSockpoke,
 		},
 	})
 }
