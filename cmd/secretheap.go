@@ -29,7 +29,8 @@ type heapSize struct{ bytes int64 }
 func addHeapFlag(c *cobra.Command, h *heapSize) {
 	f := c.Flags()
 	f.Var(h, "openssl-secret-heap", "keep all of COMMAND's OpenSSL allocations (keys, PEM buffers, bignums, session secrets) in a secret-memory heap of `SIZE` bytes (K, M, G suffixes: KiB, MiB, GiB; default 3M); implies --preload (see secretcat-run(1))")
-	f.Lookup("openssl-secret-heap").NoOptDefVal = "3M"
+	flag := f.Lookup("openssl-secret-heap")
+	flag.NoOptDefVal, flag.DefValue = "3M", "off"
 }
 
 func (h *heapSize) String() string {
