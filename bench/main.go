@@ -148,6 +148,12 @@ func newSuite(bin string, runs int) (*suite, error) {
 // a file, streaming.
 func (s *suite) encrypt(name string, size int64) string {
 	path := filepath.Join(s.dir, name)
+	s.seal(path, io.LimitReader(rand.Reader, size))
+	return path
+}
+
+// seal writes what r holds, encrypted to the suite's identity, to path.
+func (s *suite) seal(path string, r io.Reader) {
 	f, err := os.Create(path)
 	if err != nil {
 		log.Fatal(err)
@@ -156,7 +162,7 @@ func (s *suite) encrypt(name string, size int64) string {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := io.CopyN(w, rand.Reader, size); err != nil {
+	if _, err := io.Copy(w, r); err != nil {
 		log.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -165,7 +171,6 @@ func (s *suite) encrypt(name string, size int64) string {
 	if err := f.Close(); err != nil {
 		log.Fatal(err)
 	}
-	return path
 }
 
 // large compares delivering large payloads with decrypting them elsewhere

@@ -20,8 +20,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"filippo.io/age"
 )
 
 // tlsResult is one row of the handshake comparison.
@@ -57,7 +55,12 @@ func (s *suite) handshakes(rounds int, each time.Duration) {
 	}
 	cert, key := writeServerKey(dir)
 	sealed := filepath.Join(dir, "key.pem.age")
-	s.sealFile(key, sealed)
+	pemKey, err := os.Open(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s.seal(sealed, pemKey)
+	pemKey.Close()
 	secretcat := s.exe("secretcat")
 	servers := []*nginxServer{
 		{name: "nginx, key from a file"},
@@ -92,31 +95,6 @@ func (s *suite) handshakes(rounds int, each time.Duration) {
 		log.Printf("%-56s best %6.0f/s  median %6.0f/s  failed %d", r.name, r.best(), r.median(), r.failed)
 	}
 	s.tls, s.tlsRound = results, each
-}
-
-// sealFile encrypts the file at from to the suite's identity.
-func (s *suite) sealFile(from, to string) {
-	data, err := os.ReadFile(from)
-	if err != nil {
-		log.Fatal(err)
-	}
-	f, err := os.Create(to)
-	if err != nil {
-		log.Fatal(err)
-	}
-	w, err := age.Encrypt(f, s.recipient)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := w.Write(data); err != nil {
-		log.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		log.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		log.Fatal(err)
-	}
 }
 
 // writeServerKey writes an RSA-2048 key and a certificate for 127.0.0.1.

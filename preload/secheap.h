@@ -35,7 +35,7 @@ void *sc_heap_realloc(void *p, size_t n, const char *file, int line);
 void sc_heap_free(void *p, const char *file, int line);
 
 /*
- * secheap_say.c: writes "secretcat: PROGRAM[PID]: " and the parts (up to a
+ * say.c: writes "secretcat: PROGRAM[PID]: " and the parts (up to a
  * NULL) to standard error, without allocating and keeping errno; and the
  * same, then ends the process with status.
  */

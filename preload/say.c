@@ -1,7 +1,7 @@
 /*
- * Messages from the secret heap: a library inside someone else's program has
- * only standard error, and may be called where malloc must not be (fork
- * handlers, the allocator itself), so the text is written part by part.
+ * Messages: a library inside someone else's program has only standard
+ * error, and may speak where malloc must not be called (fork handlers, the
+ * secret heap's allocator), so the text is written part by part.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -9,9 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "preload.h"
 #include "secheap.h"
 
-static void put(const char *s)
+void sc_stderr(const char *s)
 {
 	size_t n = strlen(s);
 	while (n > 0) {
@@ -38,14 +39,14 @@ const char *sc_heap_num(char *buf, unsigned long long n)
 static void vsay(const char *part, va_list ap)
 {
 	char pid[24];
-	put("secretcat: ");
-	put(program_invocation_short_name);
-	put("[");
-	put(sc_heap_num(pid, (unsigned long long)getpid()));
-	put("]: ");
+	sc_stderr("secretcat: ");
+	sc_stderr(program_invocation_short_name);
+	sc_stderr("[");
+	sc_stderr(sc_heap_num(pid, (unsigned long long)getpid()));
+	sc_stderr("]: ");
 	for (; part != NULL; part = va_arg(ap, const char *))
-		put(part);
-	put("\n");
+		sc_stderr(part);
+	sc_stderr("\n");
 }
 
 void sc_heap_say(const char *part, ...)
