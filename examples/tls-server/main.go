@@ -41,6 +41,9 @@ func main() {
 	http.Serve(onceListener(ln, *once, done), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello over TLS, with a key that never touched the disk")
 		if *once {
+			// Out before the listener closes and main returns: the
+			// process would otherwise exit with the response unsent.
+			w.(http.Flusher).Flush()
 			close(done)
 		}
 	}))
