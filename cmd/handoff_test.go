@@ -100,3 +100,23 @@ func cmdTLSGet(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	fmt.Fprintf(ts.Stdout(), "peer: %s\n%s\n", conn.ConnectionState().PeerCertificates[0].Subject.CommonName, resp)
 }
+
+// sockpoke PATH connects to the unix socket at PATH, once it exists, and
+// closes the connection at once, reading nothing.
+func cmdSockpoke(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sockpoke PATH")
+	}
+	addr := &net.UnixAddr{Name: ts.MkAbs(args[0]), Net: "unix"}
+	for i := 0; ; i++ {
+		conn, err := net.DialUnix("unix", nil, addr)
+		if err == nil {
+			conn.Close()
+			return
+		}
+		if i == 200 {
+			ts.Fatalf("sockpoke: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -34,6 +35,10 @@ func addRunFlags(c *cobra.Command, o *runOptions) {
 // process with COMMAND. It only returns on failure, having closed every
 // secret file: COMMAND never starts with a partial set.
 func (o *runOptions) run(c *cobra.Command, args []string) error {
+	if len(args) == 0 && c.Flags().NFlag() == 0 {
+		fmt.Fprint(c.ErrOrStderr(), shortUsage(c.Root()))
+		return errUsageShown
+	}
 	dash := c.ArgsLenAtDash()
 	if dash < 0 {
 		return usageError("missing '--' before COMMAND: usage is secretcat [flags] FILE... -- COMMAND [ARG...]")

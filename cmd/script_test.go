@@ -102,6 +102,7 @@ func TestScripts(t *testing.T) {
 			"freeport":   cmdFreeport,
 			"waitserver": cmdWaitserver,
 			"stopserver": cmdStopserver,
+			"sockpoke":   cmdSockpoke,
 		},
 	})
 }
