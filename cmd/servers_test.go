@@ -18,18 +18,6 @@ import (
 // a script ends without stopping them.
 const serverDeadline = 15 * time.Second
 
-// freeport VAR sets VAR to a TCP port on 127.0.0.1 that nothing listens on.
-func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: freeport VAR")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	ts.Check(err)
-	port := l.Addr().(*net.TCPAddr).Port
-	ts.Check(l.Close())
-	ts.Setenv(args[0], strconv.Itoa(port))
-}
-
 // waitserver PIDFILE ADDR waits until PIDFILE names a running process and
 // ADDR accepts connections, sets SERVER_PID to that process, and makes sure
 // it is gone when the script ends.
