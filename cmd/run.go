@@ -23,7 +23,7 @@ type runOptions struct {
 func addRunFlags(c *cobra.Command, o *runOptions) {
 	o.decryptOptions.addFlags(c)
 	f := c.Flags()
-	f.IntVar(&o.fd, "fd", 3, "first descriptor `N` for the secret files; the rest follow consecutively")
+	fdVar(f, &o.fd, true, "fd", "first descriptor `N` for the secret files; the rest follow consecutively (default 3)")
 	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects (descriptors start at 3)")
 	f.BoolVar(&o.noSubst, "no-subst", false, "pass COMMAND's arguments as they are, without replacing {fd} and {fd:NAME}")
 }
@@ -50,11 +50,11 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err := o.passphrase.check(); err != nil {
 		return err
 	}
+	if o.fd < 0 {
+		o.fd = 3
+	}
 	if o.listenFds && o.fd != 3 {
 		return usageError("--listen-fds needs the descriptors to start at 3, not %d", o.fd)
-	}
-	if o.fd < 3 {
-		return usageError("--fd %d would replace standard input, output or error: use 3 or more", o.fd)
 	}
 	argv := command
 	if !o.noSubst {
