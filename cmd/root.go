@@ -4,7 +4,11 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -84,10 +88,60 @@ func NewCommand(stdin *os.File) *cobra.Command {
 
 // Main runs secretcat with os.Args and returns its exit status.
 func Main() int {
-	root := NewCommand(os.Stdin)
-	if err := root.Execute(); err != nil {
-		fmt.Fprintf(os.Stderr, "secretcat: %v\n", err)
-		return exitCode(err)
+	return guard(os.Stderr, func() int {
+		root := NewCommand(os.Stdin)
+		if err := root.Execute(); err != nil {
+			fmt.Fprintf(os.Stderr, "secretcat: %v\n", err)
+			return exitCode(err)
+		}
+		return 0
+	})
+}
+
+// guard runs main and turns a panic into an internal-error message on w and
+// ExitFailure: a Go panic would exit 2, the status of a usage error. The
+// deferred functions of main, which close the secret files, have run by
+// then.
+func guard(w io.Writer, main func() int) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(w, "secretcat: internal error: %s%s: this is a bug in secretcat; please report it with the command line that caused it\n", panicText(r), panicSite())
+			code = ExitFailure
+		}
+	}()
+	return main()
+}
+
+// panicText describes a panic's value. Only errors and strings are shown in
+// full; other values could hold anything, secrets included, so only their
+// type is.
+func panicText(r any) string {
+	switch r := r.(type) {
+	case error:
+		return r.Error()
+	case string:
+		return r
 	}
-	return 0
+	return fmt.Sprintf("panic with a %T", r)
+}
+
+// panicSite names the function that panicked and its line, from within the
+// deferred function that recovered; "" if it cannot be found. Unlike a
+// stack trace it shows no argument values.
+func panicSite() string {
+	pc := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(1, pc)])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			return fmt.Sprintf(" in %s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
 }
