@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -111,7 +112,8 @@ func (o *decryptOptions) memoryKind() (string, error) {
 	if err == nil {
 		return secretfd.MemorySecret, nil
 	}
-	if !o.fallback {
+	var se *secretfd.Error
+	if !o.fallback || !errors.As(err, &se) || (se.Kind != secretfd.Unsupported && se.Kind != secretfd.Refused) {
 		return "", err
 	}
 	warnf("WARNING: %v", err)

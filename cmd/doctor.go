@@ -50,7 +50,7 @@ func doctor(w io.Writer) error {
 	if secretfd.HasIPCLock() {
 		line("RLIMIT_MEMLOCK", "soft %s, hard %s; not binding: this process has CAP_IPC_LOCK", secretfd.FormatLimit(rl.Cur), secretfd.FormatLimit(rl.Max))
 	} else {
-		line("RLIMIT_MEMLOCK", "soft %s, hard %s: the most secret memory secretcat (up to the hard limit) and its COMMAND can hold; to raise it: %s",
+		line("RLIMIT_MEMLOCK", "soft %s, hard %s: the most secret memory secretcat (up to the hard limit) and its COMMAND can hold; %s",
 			secretfd.FormatLimit(rl.Cur), secretfd.FormatLimit(rl.Max), secretfd.MemlockHint)
 	}
 

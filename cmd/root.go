@@ -91,7 +91,7 @@ func Main() int {
 	return guard(os.Stderr, func() int {
 		root := NewCommand(os.Stdin)
 		if err := root.Execute(); err != nil {
-			fmt.Fprintf(os.Stderr, "secretcat: %v\n", err)
+			fmt.Fprintf(os.Stderr, "secretcat: %v%s\n", err, descriptorHint(err))
 			return exitCode(err)
 		}
 		return 0

@@ -35,7 +35,7 @@ func Open(path string, stdin io.Reader) (*Input, error) {
 	} else {
 		fd, err := openFile(path)
 		if err != nil {
-			return nil, malformed("%v", err)
+			return nil, malformed("%w", err)
 		}
 		f := os.NewFile(uintptr(fd), path)
 		if err := in.attach(f); err != nil {
