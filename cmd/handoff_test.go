@@ -100,3 +100,22 @@ func cmdTLSGet(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	fmt.Fprintf(ts.Stdout(), "peer: %s\n%s\n", conn.ConnectionState().PeerCertificates[0].Subject.CommonName, resp)
 }
+
+// connect PATH waits for a unix socket at PATH (up to ten seconds),
+// connects to it and closes the connection: a client that wakes a socket
+// activator.
+func cmdConnect(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: connect PATH")
+	}
+	var err error
+	for i := 0; i < 200; i++ {
+		var conn net.Conn
+		if conn, err = net.Dial("unix", ts.MkAbs(args[0])); err == nil {
+			conn.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("connect: %v", err)
+}

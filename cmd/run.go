@@ -18,13 +18,14 @@ type runOptions struct {
 	fd        int
 	listenFds bool
 	noSubst   bool
+	sockets   []string // names of the sockets inherited with LISTEN_FDS, for --listen-fds
 }
 
 func addRunFlags(c *cobra.Command, o *runOptions) {
 	o.decryptOptions.addFlags(c)
 	f := c.Flags()
-	fdVar(f, &o.fd, true, "fd", "first descriptor `N` for the secret files; the rest follow consecutively (default 3)")
-	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects (descriptors start at 3)")
+	fdVar(f, &o.fd, true, "fd", "first descriptor `N` for the secret files; the rest follow consecutively (default: the first number above every inherited descriptor, usually 3)")
+	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects: the secret files follow the sockets inherited from a socket activator, or start at 3")
 	f.BoolVar(&o.noSubst, "no-subst", false, "pass COMMAND's arguments as they are, without replacing {fd} and {fd:NAME}")
 }
 
@@ -50,29 +51,18 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err := o.passphrase.check(); err != nil {
 		return err
 	}
-	if o.fd < 0 {
-		o.fd = 3
+	// Claim the descriptor numbers before this process opens anything.
+	slots, err := o.reserve(len(files))
+	if err != nil {
+		return err
 	}
-	if o.listenFds && o.fd != 3 {
-		return usageError("--listen-fds needs the descriptors to start at 3, not %d", o.fd)
-	}
+	defer slots.Release()
 	argv := command
 	if !o.noSubst {
 		if argv, err = substitute(command, files, o.fd); err != nil {
 			return err
 		}
 	}
-
-	// Claim the descriptor numbers before this process opens anything.
-	targets := make([]int, len(files))
-	for i := range targets {
-		targets[i] = o.fd + i
-	}
-	slots, err := secretfd.Reserve(targets)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	defer slots.Release()
 	defer closeAll(files)
 	hard, err := harden()
 	if err != nil {
@@ -188,9 +178,9 @@ func (o *runOptions) environ(files []*secretFile, memory string) []string {
 		secretfd.EnvMemory:  memory,
 	}
 	if o.listenFds {
-		set["LISTEN_FDS"] = strconv.Itoa(len(files))
+		set["LISTEN_FDS"] = strconv.Itoa(len(o.sockets) + len(files))
 		set["LISTEN_PID"] = strconv.Itoa(os.Getpid())
-		set["LISTEN_FDNAMES"] = set[secretfd.EnvFdNames]
+		set["LISTEN_FDNAMES"] = strings.Join(append(o.sockets, names(files)...), ":")
 	}
 	var env []string
 	for _, kv := range os.Environ() {

@@ -97,6 +97,7 @@ func TestScripts(t *testing.T) {
 			"pty":       cmdPty,
 			"mkcert":    cmdMkcert,
 			"tlsget":    cmdTLSGet,
+			"connect":   cmdConnect,
 		},
 	})
 }
