@@ -124,12 +124,12 @@ func (o *decryptOptions) memoryKind() (string, error) {
 // decrypt reads and checks every FILE, makes sure their secret memory fits
 // the locked-memory limit, then decrypts each into its own secret file.
 func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
-	ids, err := o.loadIdentities(files)
+	defer o.passphrase.wipe()
+	ids, err := o.loadIdentities()
 	if err != nil {
 		return err
 	}
 	defer crypt.WipeIdentities(ids.Identities)
-	defer o.passphrase.wipe()
 	create := secretfd.Create
 	if memory == secretfd.MemoryFallback {
 		create = secretfd.CreateFallback
@@ -149,7 +149,7 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		if err != nil {
 			return fileError(f.path, err)
 		}
-		ids.Passphrase = o.passphrase.source(in.Name)
+		ids.Passphrase = o.passphrase.source(f.path, in.Name)
 		f.plan, err = in.Prepare(ids)
 		if err != nil {
 			in.Close()
@@ -183,8 +183,14 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 	return nil
 }
 
-// fileError prefixes err with the file it concerns.
+// fileError prefixes err with the file it concerns. An error of secretcat's
+// own, such as a passphrase source's, already names what it concerns (the
+// identity file that needed the passphrase, say) and is returned as it is.
 func fileError(path string, err error) error {
+	var own *exitError
+	if errors.As(err, &own) {
+		return own
+	}
 	return &exitError{code: exitCode(err), err: fmt.Errorf("%s: %w", displayPath(path), err)}
 }
 

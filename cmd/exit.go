@@ -15,8 +15,8 @@ import (
 // replaces secretcat and its status is the command's own.
 const (
 	ExitFailure     = 1   // any other failure
-	ExitUsage       = 2   // invalid command line
-	ExitInput       = 3   // an input or identity file cannot be read or is malformed
+	ExitUsage       = 2   // invalid command line, or no usable passphrase source
+	ExitInput       = 3   // an input, identity or passphrase file cannot be read or is malformed
 	ExitDecrypt     = 4   // decryption failed: no matching identity, wrong passphrase, tampered or truncated data
 	ExitUnavailable = 5   // secret memory is not available on this system
 	ExitMemlock     = 6   // secret memory exceeds RLIMIT_MEMLOCK
@@ -30,8 +30,10 @@ const exitStatusHelp = `Exit status:
   Otherwise:
     0    success (commands other than run)
     1    any other failure
-    2    invalid command line
-    3    an input or identity file cannot be read or is malformed
+    2    invalid command line, or a passphrase source that cannot be used
+         (a descriptor not open, no terminal to ask on)
+    3    an input, identity or passphrase file cannot be read or is
+         malformed, or a passphrase is empty
     4    decryption failed: no matching identity, wrong passphrase,
          truncated, corrupted or tampered data
     5    secret memory (memfd_secret) is not available on this system

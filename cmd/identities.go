@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"filippo.io/age/plugin"
 
@@ -14,27 +15,52 @@ import (
 // by colons, for unattended use.
 const EnvIdentity = "SECRETCAT_IDENTITY"
 
-// loadIdentities reads the -i identity files, or those of SECRETCAT_IDENTITY.
-func (o *decryptOptions) loadIdentities(files []*secretFile) (crypt.Options, error) {
-	paths := o.identities
-	if len(paths) == 0 {
+// identityPaths are the -i identity files, or those of SECRETCAT_IDENTITY.
+func (o *decryptOptions) identityPaths() []string {
+	if len(o.identities) == 0 {
 		if env := os.Getenv(EnvIdentity); env != "" {
-			paths = filepath.SplitList(env)
+			return filepath.SplitList(env)
 		}
 	}
-	filePaths := make([]string, len(files))
-	for i, f := range files {
-		filePaths[i] = f.path
+	return o.identities
+}
+
+// checkSources checks that standard input is read for one thing at most,
+// and the passphrase flags against the FILEs and identity files.
+func (o *decryptOptions) checkSources(files []*secretFile) error {
+	ids := o.identityPaths()
+	targets := slices.Clone(ids)
+	for _, f := range files {
+		targets = append(targets, f.path)
 	}
-	if usesStdin(paths) && usesStdin(filePaths) {
-		return crypt.Options{}, usageError("standard input (-) is named more than once among FILEs and -i")
+	stdin := ""
+	switch {
+	case usesStdin(ids) && slices.Contains(targets[len(ids):], "-"):
+		return usageError("standard input (-) is named more than once among FILEs and -i")
+	case usesStdin(ids):
+		stdin = "-i -"
+	case slices.Contains(targets, "-"):
+		stdin = "FILE -"
 	}
-	parser := &crypt.IdentityParser{
-		Prompt:   o.passphrase.read,
-		PluginUI: plugin.NewTerminalUI(warnf, warnf),
-	}
+	return o.passphrase.parse(targets, stdin)
+}
+
+// readsStdin reports whether a FILE, an identity or a passphrase is read
+// from standard input.
+func (o *decryptOptions) readsStdin(paths []string) bool {
+	return usesStdin(paths) || usesStdin(o.identityPaths()) || o.passphrase.readsStdin()
+}
+
+// loadIdentities reads the identity files. An encrypted one asks for its
+// passphrase as the identity file it is on the command line.
+func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
+	ui := plugin.NewTerminalUI(warnf, warnf)
 	var ids crypt.Options
-	for _, p := range paths {
+	for _, p := range o.identityPaths() {
+		parser := &crypt.IdentityParser{
+			Prompt:   func(what string) ([]byte, error) { return o.passphrase.read(p, what) },
+			PluginUI: ui,
+		}
 		parsed, err := parser.ParseFile(p, o.stdin)
 		if err != nil {
 			crypt.WipeIdentities(ids.Identities)

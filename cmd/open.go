@@ -76,14 +76,14 @@ func newOpenCommand(stdin *os.File) *cobra.Command {
 }
 
 func (o *openOptions) open(paths []string, stdin *os.File) error {
-	if err := o.passphrase.check(); err != nil {
-		return err
-	}
 	if o.count < 1 {
 		return usageError("--count must be at least 1")
 	}
 	files, err := o.plan(paths)
 	if err != nil {
+		return err
+	}
+	if err := o.checkSources(files); err != nil {
 		return err
 	}
 	defer closeAll(files)
@@ -136,7 +136,7 @@ func (o *openOptions) open(paths []string, stdin *os.File) error {
 	for _, l := range lines {
 		fmt.Println(l)
 	}
-	o.waitForStop(stop, stdin, usesStdin(paths) || usesStdin(o.identities))
+	o.waitForStop(stop, stdin, o.readsStdin(paths))
 	return nil
 }
 

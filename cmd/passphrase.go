@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/secretcat/secretcat/crypt"
@@ -14,86 +17,188 @@ import (
 	"golang.org/x/term"
 )
 
-// passphraseOptions say where passphrases come from: a file, a descriptor, or
+// passphraseOptions say where passphrases come from: files, descriptors, or
 // else the terminal. Never the command line or the environment.
+//
+// Each --passphrase-file and --passphrase-fd value is [FILE=]SOURCE. With
+// FILE=, the source serves FILE alone, which must be a FILE or an identity
+// file of the command line, written as it is there; without, it serves every
+// file that has no source of its own. A file has at most one source, so a
+// passphrase cannot land on a file it was not given for; files without any
+// source are asked for on the terminal, each with its own prompt.
 type passphraseOptions struct {
-	file  string
-	fd    int
-	saved []byte // the passphrase from file or fd, read once
+	files, fds []string           // the flags' values, as given
+	sources    map[string]*source // by FILE; "" serves every other file
+}
+
+// source is one --passphrase-file or --passphrase-fd.
+type source struct {
+	flag string // the flag as given, for messages
+	path string // a file to open when needed; "" for a descriptor
+	fd   int    // the descriptor to read, -1 for a path
+	pass []byte // its first line, once read
+	read bool
 }
 
 // maxPassphrase bounds what is read from a passphrase file or descriptor.
 const maxPassphrase = 64 << 10
 
 func (p *passphraseOptions) addFlags(c *cobra.Command) {
-	c.Flags().StringVar(&p.file, "passphrase-file", "", "read the passphrase from the first line of `PATH`, for passphrase-encrypted files, identity files and SSH keys")
-	c.Flags().IntVar(&p.fd, "passphrase-fd", -1, "read the passphrase from the first line of descriptor `N` (read once, then closed)")
+	c.Flags().Var(listFlag{&p.files}, "passphrase-file", "passphrase from the first line of `[FILE=]PATH` (- is standard input); FILE= gives FILE its own; repeatable")
+	c.Flags().Var(listFlag{&p.fds}, "passphrase-fd", "passphrase from the first line of descriptor `[FILE=]N`, then closed; FILE= gives FILE its own; repeatable")
 }
 
-// check rejects contradictory passphrase flags.
-func (p *passphraseOptions) check() error {
-	if p.file != "" && p.fd >= 0 {
-		return usageError("--passphrase-file and --passphrase-fd are mutually exclusive")
+// parse checks the passphrase flags against the FILEs and identity files
+// that may need a passphrase (targets), and checks that every passphrase
+// file is there to be read and every descriptor open, whether or not a file
+// turns out to need it. stdin says what already reads standard input, if
+// anything. It opens nothing: files are opened when needed (a FIFO blocks
+// until written to), and it runs before secretcat opens any descriptor of
+// its own, so that an open descriptor was inherited.
+func (p *passphraseOptions) parse(targets []string, stdin string) error {
+	p.sources = map[string]*source{}
+	fdUsers := map[int]string{}
+	add := func(flag, value string) error {
+		target, src, _ := strings.Cut(value, "=")
+		if !strings.Contains(value, "=") {
+			target, src = "", value
+		}
+		s := &source{flag: fmt.Sprintf("--%s %s", flag, value), fd: -1}
+		if target != "" && !slices.Contains(targets, target) {
+			return usageError("%s: %s is not a FILE or identity file of this command line (give FILE as it is written there; for a PATH containing '=', write =PATH)", s.flag, target)
+		}
+		if prev, dup := p.sources[target]; dup {
+			if target == "" {
+				return usageError("%s and %s both give the passphrase of every file: give one, or one per file as FILE=PATH or FILE=N", prev.flag, s.flag)
+			}
+			return usageError("%s and %s both give the passphrase of %s: give one", prev.flag, s.flag, target)
+		}
+		switch {
+		case flag == "passphrase-fd":
+			n, err := strconv.ParseInt(src, 10, 32)
+			if err != nil || n < 0 {
+				return usageError("%s: %q is not a descriptor number", s.flag, src)
+			}
+			s.fd = int(n)
+		case src == "-":
+			s.fd = 0
+		case src == "":
+			return usageError("%s: the path is empty", s.flag)
+		default:
+			s.path = src
+			if err := unix.Faccessat(unix.AT_FDCWD, s.path, unix.R_OK, 0); err != nil {
+				return &exitError{code: ExitInput, err: fmt.Errorf("passphrase file %s: %w", s.path, err)}
+			}
+		}
+		if s.fd >= 0 {
+			if other, ok := fdUsers[s.fd]; ok {
+				return usageError("%s and %s both read descriptor %d: it is read once, to its end, for one passphrase source", other, s.flag, s.fd)
+			}
+			if s.fd == 0 && stdin != "" {
+				return usageError("%s reads standard input, which %s already reads", s.flag, stdin)
+			}
+			flags, err := unix.FcntlInt(uintptr(s.fd), unix.F_GETFD, 0)
+			if err != nil || flags&unix.FD_CLOEXEC != 0 {
+				return usageError("%s: descriptor %d is not open (secretcat reads only descriptors it inherited)", s.flag, s.fd)
+			}
+			fdUsers[s.fd] = s.flag
+		}
+		p.sources[target] = s
+		return nil
+	}
+	for _, v := range p.files {
+		if err := add("passphrase-file", v); err != nil {
+			return err
+		}
+	}
+	for _, v := range p.fds {
+		if err := add("passphrase-fd", v); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// read returns a passphrase that the caller must wipe. It prompts on the
-// terminal only when neither --passphrase-file nor --passphrase-fd is given.
-func (p *passphraseOptions) read(prompt string) ([]byte, error) {
-	if p.file == "" && p.fd < 0 {
-		return promptTerminal(prompt)
+// readsStdin reports whether a passphrase source is standard input.
+func (p *passphraseOptions) readsStdin() bool {
+	for _, s := range p.sources {
+		if s.fd == 0 {
+			return true
+		}
 	}
-	if p.saved == nil {
-		data, err := p.readSource()
+	return false
+}
+
+// read returns the passphrase of what (a FILE or "identity file PATH",
+// "SSH key PATH"), whose path on the command line is target; the caller
+// wipes it. It prompts on the terminal only when no flag gives a source for
+// target. Its errors name what, and carry their exit status.
+func (p *passphraseOptions) read(target, what string) ([]byte, error) {
+	s := p.sources[target]
+	if s == nil {
+		s = p.sources[""]
+	}
+	if s == nil {
+		return promptTerminal(what)
+	}
+	if !s.read {
+		data, err := s.readAll()
 		if err != nil {
-			return nil, err
+			return nil, &exitError{code: ExitInput, err: fmt.Errorf("the passphrase of %s: %s: %w", what, s.flag, err)}
 		}
 		line, _, _ := bytes.Cut(data, []byte("\n"))
-		p.saved = bytes.Clone(bytes.TrimSuffix(line, []byte("\r")))
+		s.pass = bytes.Clone(bytes.TrimSuffix(line, []byte("\r")))
+		s.read = true
 		clear(data)
 	}
-	return bytes.Clone(p.saved), nil
-}
-
-// source returns the passphrase callback for the encrypted file name.
-func (p *passphraseOptions) source(name string) func() ([]byte, error) {
-	return func() ([]byte, error) { return p.read(fmt.Sprintf("Enter passphrase for %s: ", name)) }
-}
-
-// wipe erases the saved passphrase.
-func (p *passphraseOptions) wipe() {
-	clear(p.saved)
-	p.saved = nil
-}
-
-func (p *passphraseOptions) readSource() ([]byte, error) {
-	fd, what := p.fd, fmt.Sprintf("descriptor %d", p.fd)
-	if p.file != "" {
-		var err error
-		if fd, err = unix.Open(p.file, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
-			return nil, fmt.Errorf("passphrase file %s: %w", p.file, err)
-		}
-		what = "passphrase file " + p.file
+	if len(s.pass) == 0 {
+		return nil, &exitError{code: ExitInput, err: fmt.Errorf("the passphrase of %s is empty (%s)", what, s.flag)}
 	}
-	defer unix.Close(fd)
+	return bytes.Clone(s.pass), nil
+}
+
+// source returns the passphrase callback for the FILE path, called name in
+// messages.
+func (p *passphraseOptions) source(path, name string) func() ([]byte, error) {
+	return func() ([]byte, error) { return p.read(path, name) }
+}
+
+// wipe erases the passphrases read and closes the descriptors given, read
+// or not, so that COMMAND inherits none of them. Standard input stays open.
+func (p *passphraseOptions) wipe() {
+	for _, s := range p.sources {
+		clear(s.pass)
+		s.pass = nil
+		if s.fd > 0 {
+			unix.Close(s.fd)
+			s.fd = -1
+		}
+	}
+}
+
+// readAll reads the source to its end.
+func (s *source) readAll() ([]byte, error) {
+	fd := s.fd
+	if s.path != "" {
+		var err error
+		if fd, err = unix.Open(s.path, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return nil, err
+		}
+		defer unix.Close(fd)
+	}
 	buf, err := crypt.ReadSecret(fd, maxPassphrase)
 	if errors.Is(err, crypt.ErrTooLong) {
-		return nil, fmt.Errorf("%s is longer than %d bytes: not a passphrase", what, maxPassphrase)
+		return nil, fmt.Errorf("longer than %d bytes: not a passphrase", maxPassphrase)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the passphrase from %s: %w", what, err)
-	}
-	return buf, nil
+	return buf, err
 }
 
-// errNoTerminal is returned when a passphrase is needed, none was supplied,
-// and there is no terminal to ask on.
-var errNoTerminal = errors.New("no terminal to ask for the passphrase on (/dev/tty): use --passphrase-file or --passphrase-fd")
-
-// promptTerminal asks on /dev/tty with echo off. A signal during the prompt
-// restores the terminal before secretcat exits, so echo is never left off.
-func promptTerminal(prompt string) ([]byte, error) {
+// promptTerminal asks for the passphrase of what on /dev/tty with echo off.
+// A signal during the prompt restores the terminal before secretcat exits,
+// so echo is never left off. Without a terminal, it fails with a usage
+// error: the command line gave no source for what.
+func promptTerminal(what string) ([]byte, error) {
+	errNoTerminal := usageError("the passphrase of %s is needed and there is no terminal (/dev/tty) to ask for it: give it with --passphrase-file or --passphrase-fd", what)
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		return nil, errNoTerminal
@@ -135,13 +240,13 @@ func promptTerminal(prompt string) ([]byte, error) {
 	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
 		return nil, errNoTerminal
 	}
-	if _, err := tty.WriteString(prompt); err != nil {
+	if _, err := tty.WriteString("Enter passphrase for " + what + ": "); err != nil {
 		return nil, errNoTerminal
 	}
 	pass, err := readLine(fd)
 	tty.WriteString("\n")
 	if err != nil {
-		return nil, fmt.Errorf("reading the passphrase from the terminal: %w", err)
+		return nil, &exitError{code: ExitInput, err: fmt.Errorf("reading the passphrase of %s from the terminal: %w", what, err)}
 	}
 	return pass, nil
 }

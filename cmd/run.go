@@ -48,7 +48,7 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := o.passphrase.check(); err != nil {
+	if err := o.checkSources(files); err != nil {
 		return err
 	}
 	// Claim the descriptor numbers before this process opens anything.

@@ -154,7 +154,7 @@ func headerError(header []byte, err error) error {
 	if err := checkHeader(header); err != nil {
 		return err
 	}
-	return undecryptable("%v", err)
+	return undecryptable("%w", err) // an identity's own error, such as its Prompt's
 }
 
 // noMatchMessage lists the recipient types of the file, as age does, so that

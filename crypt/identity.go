@@ -57,7 +57,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	}
 	pass, err := ids.Passphrase()
 	if err != nil {
-		return nil, undecryptable("reading the passphrase: %v", err)
+		return nil, undecryptable("reading the passphrase: %w", err)
 	}
 	scrypt, err := newScrypt(pass)
 	if err != nil {

@@ -19,10 +19,11 @@ import (
 // passphrase-encrypted age identity files, and SSH private keys (ed25519 and
 // RSA, encrypted or not).
 type IdentityParser struct {
-	// Prompt asks for a passphrase; it is called only when an encrypted
-	// identity file or SSH key is actually needed for a file. The returned
-	// slice is wiped after use.
-	Prompt func(prompt string) ([]byte, error)
+	// Prompt returns the passphrase of what ("identity file PATH" or "SSH
+	// key PATH"); it is called only when an encrypted identity file or SSH
+	// key is actually needed for a file. The returned slice is wiped after
+	// use. Its error is returned as it is, and should name what.
+	Prompt func(what string) ([]byte, error)
 	// PluginUI talks to the user on behalf of age plugins.
 	PluginUI *plugin.ClientUI
 }
@@ -151,7 +152,7 @@ func (e *encryptedIdentity) decrypt() error {
 	if Detect(e.contents) == AgeArmor {
 		src = armor.NewReader(src)
 	}
-	pass, err := e.parser.Prompt(fmt.Sprintf("Enter passphrase for identity file %s: ", e.name))
+	pass, err := e.parser.Prompt("identity file " + e.name)
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,7 @@ func preparePEM(data []byte, opts Options) (Plan, error) {
 	}
 	pass, err := opts.Passphrase()
 	if err != nil {
-		return nil, undecryptable("reading the passphrase: %v", err)
+		return nil, undecryptable("reading the passphrase: %w", err)
 	}
 	defer clear(pass)
 	if len(pass) == 0 {

@@ -488,7 +488,7 @@ func (p *IdentityParser) encryptedSSH(name string, pub sshPublicKey, decrypt fun
 	return &encryptedSSHIdentity{
 		name: name, pub: pub, tag: pub.tag(), decrypt: decrypt,
 		prompt: func() ([]byte, error) {
-			return p.Prompt(fmt.Sprintf("Enter passphrase for SSH key %s: ", name))
+			return p.Prompt("SSH key " + name)
 		},
 	}
 }
@@ -500,7 +500,7 @@ func (e *encryptedSSHIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
 		}
 		pass, err := e.prompt()
 		if err != nil {
-			return nil, fmt.Errorf("SSH key %s: reading the passphrase: %v", e.name, err)
+			return nil, err
 		}
 		id, err := e.decrypt(pass)
 		clear(pass)
