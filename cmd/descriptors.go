@@ -13,13 +13,19 @@ import (
 // reserve claims the descriptor numbers of count secret files and sets o.fd
 // to the first: --fd's, or with --listen-fds the one right after the
 // sockets of a socket activator, or else the lowest number above every
-// descriptor secretcat inherited. Inherited descriptors belong to COMMAND
-// too and are never replaced. It must run before secretcat opens any
+// descriptor secretcat inherited and passes on (a --passphrase-fd is read
+// and closed). Inherited descriptors belong to COMMAND too and are never
+// replaced. It must run before secretcat opens any
 // descriptor of its own.
 func (o *runOptions) reserve(count int) (*secretfd.Slots, error) {
 	fds, err := secretfd.Scan()
 	if err != nil {
 		return nil, err
+	}
+	for _, s := range o.passphrase.sources {
+		if s.fd > 0 { // closed before COMMAND runs
+			fds.Consumed(s.fd)
+		}
 	}
 	explicit := o.fd >= 0
 	flag := "--fd " + strconv.Itoa(o.fd)

@@ -84,6 +84,19 @@ func listFds() ([]int, error) {
 	}
 }
 
+// Consumed marks inherited descriptors that this process reads and closes
+// itself, such as a passphrase's: they do not reach the child, so First need
+// not stay above them, but they are in use until then.
+func (d *Descriptors) Consumed(fds ...int) {
+	for _, fd := range fds {
+		if i := slices.Index(d.Inherited, fd); i >= 0 {
+			d.Inherited = slices.Delete(d.Inherited, i, i+1)
+			d.own = append(d.own, fd)
+		}
+	}
+	slices.Sort(d.own)
+}
+
 // First returns the lowest number, at least min, above every inherited
 // descriptor, from which count consecutive numbers are free.
 func (d *Descriptors) First(min, count int) int {
