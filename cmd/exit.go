@@ -29,9 +29,10 @@ const exitStatusHelp = `Exit status:
   When COMMAND runs, secretcat is replaced by it and its status is COMMAND's.
   Otherwise:
     0    success (commands other than run)
-    1    any other failure
-    2    invalid command line, or a passphrase source that cannot be used
-         (a descriptor not open, no terminal to ask on)
+    1    any other failure, such as running out of descriptors (ulimit -n)
+    2    invalid command line, no identity for a FILE that needs one, or a
+         passphrase source that cannot be used (a descriptor not open, no
+         terminal to ask on)
     3    an input, identity or passphrase file cannot be read or is
          malformed, or a passphrase is empty
     4    decryption failed: no matching identity, wrong passphrase,

@@ -3,6 +3,8 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -60,5 +62,45 @@ func TestDescriptorHint(t *testing.T) {
 	}
 	if got := descriptorHint(unix.ENOENT); got != "" {
 		t.Errorf("ENOENT: %q", got)
+	}
+}
+
+// The exit statuses in --help, the README and the man page are one table.
+func TestExitStatusTables(t *testing.T) {
+	clean := func(s string) string {
+		return strings.Join(strings.Fields(strings.NewReplacer("`", "", "*", "").Replace(s)), " ")
+	}
+	help := map[string]string{}
+	last := ""
+	for _, line := range strings.Split(exitStatusHelp, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(line, "    ") && !strings.HasPrefix(line, "     ") {
+			last = f[0]
+			help[last] = clean(strings.Join(f[1:], " "))
+		} else if last != "" {
+			help[last] = clean(help[last] + " " + line)
+		}
+	}
+	if help["0"] == "" || help["127"] == "" {
+		t.Fatalf("--help lists %d statuses: %v", len(help), help)
+	}
+	for _, doc := range []string{"../README.md", "../docs/man/src/secretcat.md", "../docs/man/src/secretcat-run.md"} {
+		data, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := map[string]string{}
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Split(line, "|"); len(f) == 4 && strings.Trim(f[1], " 0123456789") == "" {
+				table[strings.TrimSpace(f[1])] = clean(f[2])
+			}
+		}
+		for status, meaning := range help {
+			if table[status] != meaning {
+				t.Errorf("%s: status %s is %q; --help says %q", doc, status, table[status], meaning)
+			}
+		}
+		if len(table) != len(help) {
+			t.Errorf("%s lists %d statuses, --help %d", doc, len(table), len(help))
+		}
 	}
 }
