@@ -32,7 +32,7 @@ such as a socket activator's socket, is never replaced.
 COMMAND replaces secretcat (same PID, like env(1)) and learns its descriptors
 from SECRETCAT_FD (the first), SECRETCAT_FDS (comma-separated) and
 SECRETCAT_FDNAMES (colon-separated names: FILE's base name without .age, or
---name), and from {fd} and {fd:NAME} in its arguments. It reads a descriptor
+--name FILE=NAME), and from {fd} and {fd:NAME} in its arguments. It reads a descriptor
 by fstat(2) for the size and mmap(2) with MAP_SHARED: read(2) is refused.
 
 FILE is recognised by its content: age, binary or armored; or a PEM file with
