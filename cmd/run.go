@@ -87,6 +87,11 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err := slots.Place(secrets); err != nil {
 		return err
 	}
+	if o.readsStdin(paths) {
+		if err := nullStdin(); err != nil {
+			return err
+		}
+	}
 	if err := hard.restore(); err != nil {
 		return err
 	}
