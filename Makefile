@@ -8,12 +8,23 @@ PREFIX ?= /usr/local
 # dynamically, and the dynamic loader costs start-up time on every run.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test vet fmt-check demo bench fuzz man install uninstall clean
+# The preload library (preload/) runs inside other programs: C, only libc
+# and libdl, built with the system C compiler.
+CC     ?= cc
+PRELOAD = $(BIN)/libsecretcat-preload.so
+PRELOAD_CFLAGS = -std=gnu11 -O2 -fPIC -fvisibility=hidden -U_FORTIFY_SOURCE -Wall -Wextra -Werror
+PRELOAD_LDFLAGS = -shared -Wl,-z,defs -Wl,-z,now
+
+.PHONY: all build preload test vet fmt-check demo bench fuzz man install uninstall clean
 
 all: build
 
-build:
+build: preload
 	$(GO) build -o $(BIN)/secretcat .
+
+preload:
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(PRELOAD_CFLAGS) $(LDFLAGS) $(PRELOAD_LDFLAGS) -o $(PRELOAD) preload/*.c -ldl
 
 vet:
 	$(GO) vet ./...
@@ -43,14 +54,16 @@ demo: build
 man:
 	$(GO) test ./cmd -run '^TestManPages$$' -count=1 -args -update
 
+LIBDIR  ?= $(PREFIX)/lib/secretcat
 MANDIR  ?= $(PREFIX)/share/man/man1
 BASHDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHDIR  ?= $(PREFIX)/share/zsh/site-functions
 FISHDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
 	install -m 0755 $(BIN)/secretcat $(DESTDIR)$(PREFIX)/bin/secretcat
+	install -m 0755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/libsecretcat-preload.so
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/
 	$(BIN)/secretcat completion bash > $(DESTDIR)$(BASHDIR)/secretcat
 	$(BIN)/secretcat completion zsh > $(DESTDIR)$(ZSHDIR)/_secretcat
@@ -58,6 +71,8 @@ install: build
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/secretcat
+	rm -f $(DESTDIR)$(LIBDIR)/libsecretcat-preload.so
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(wildcard docs/man/*.1)))
 	rm -f $(DESTDIR)$(BASHDIR)/secretcat $(DESTDIR)$(ZSHDIR)/_secretcat $(DESTDIR)$(FISHDIR)/secretcat.fish
 

@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -14,6 +15,7 @@ type catOptions struct {
 	fd     int
 	name   string
 	socket string
+	wait   time.Duration
 }
 
 const catLong = `cat writes the contents of a secret descriptor to standard output, for
@@ -29,7 +31,7 @@ the descriptor themselves.
 The descriptor is SECRETCAT_FD, or --fd N, or the one named NAME in
 SECRETCAT_FDS and SECRETCAT_FDNAMES (--name), or the one received from a
 "secretcat open --socket PATH" (--socket, with --name to choose among
-several). cat refuses descriptors that are not secret memory, and exits 3
+several; it waits --wait for the socket to appear). cat refuses descriptors that are not secret memory, and exits 3
 when it cannot find or read one.`
 
 func newCatCommand() *cobra.Command {
@@ -45,6 +47,7 @@ func newCatCommand() *cobra.Command {
 	fdVar(f, &o.fd, false, "fd", "the secret descriptor `N` (default: SECRETCAT_FD)")
 	f.StringVar(&o.name, "name", "", "the secret descriptor named `NAME` in SECRETCAT_FDNAMES, or among those received with --socket")
 	f.StringVar(&o.socket, "socket", "", "receive the descriptor from secretcat open --socket `PATH`")
+	addWaitFlag(c, &o.wait)
 	return c
 }
 
@@ -74,7 +77,7 @@ func (o *catOptions) find() (int, error) {
 	case o.socket == "":
 		return secretfd.Lookup(o.name)
 	}
-	offers, err := secretfd.Dial(o.socket)
+	offers, err := secretfd.Dial(o.socket, o.wait)
 	if err != nil {
 		return -1, err
 	}
@@ -90,4 +93,12 @@ func (o *catOptions) find() (int, error) {
 		return -1, fmt.Errorf("%s offered no descriptor named %q", o.socket, o.name)
 	}
 	return chosen, nil
+}
+
+// defaultWait is how long a consumer waits for the socket of a secretcat
+// open started alongside it.
+const defaultWait = 10 * time.Second
+
+func addWaitFlag(c *cobra.Command, wait *time.Duration) {
+	c.Flags().DurationVar(wait, "wait", defaultWait, "with --socket, wait up to `DURATION` for the socket to appear and listen")
 }

@@ -20,6 +20,7 @@ const (
 	ExitDecrypt     = 4   // decryption failed: no matching identity, wrong passphrase, tampered or truncated data
 	ExitUnavailable = 5   // secret memory is not available on this system
 	ExitMemlock     = 6   // secret memory exceeds RLIMIT_MEMLOCK
+	ExitPreload     = 7   // --preload: the preload library is missing or unusable
 	ExitCannotExec  = 126 // COMMAND was found but could not be executed
 	ExitNotFound    = 127 // COMMAND was not found
 )
@@ -39,6 +40,7 @@ const exitStatusHelp = `Exit status:
          truncated, corrupted or tampered data
     5    secret memory (memfd_secret) is not available on this system
     6    the secret files exceed the locked-memory limit (RLIMIT_MEMLOCK)
+    7    --preload: the preload library is missing or unusable
     126  COMMAND was found but could not be executed
     127  COMMAND was not found`
 

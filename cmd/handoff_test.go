@@ -101,21 +101,22 @@ func cmdTLSGet(ts *testscript.TestScript, neg bool, args []string) {
 	fmt.Fprintf(ts.Stdout(), "peer: %s\n%s\n", conn.ConnectionState().PeerCertificates[0].Subject.CommonName, resp)
 }
 
-// connect PATH waits for a unix socket at PATH (up to ten seconds),
-// connects to it and closes the connection: a client that wakes a socket
-// activator.
-func cmdConnect(ts *testscript.TestScript, neg bool, args []string) {
+// sockpoke PATH connects to the unix socket at PATH, once it exists, and
+// closes the connection at once, reading nothing.
+func cmdSockpoke(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: connect PATH")
+		ts.Fatalf("usage: sockpoke PATH")
 	}
-	var err error
-	for i := 0; i < 200; i++ {
-		var conn net.Conn
-		if conn, err = net.Dial("unix", ts.MkAbs(args[0])); err == nil {
+	addr := &net.UnixAddr{Name: ts.MkAbs(args[0]), Net: "unix"}
+	for i := 0; ; i++ {
+		conn, err := net.DialUnix("unix", nil, addr)
+		if err == nil {
 			conn.Close()
 			return
 		}
+		if i == 200 {
+			ts.Fatalf("sockpoke: %v", err)
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	ts.Fatalf("connect: %v", err)
 }

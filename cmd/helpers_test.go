@@ -81,8 +81,9 @@ func cmdPluginID(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(content), 0o600))
 }
 
-// pty [-status N] ANSWER PROG [ARG...] runs PROG with a new pseudo-terminal
-// as its controlling terminal and standard input. Each time the terminal
+// pty [-status N] [-stderr] ANSWER PROG [ARG...] runs PROG with a new
+// pseudo-terminal as its controlling terminal and standard input (and
+// standard error, with -stderr). Each time the terminal
 // shows a prompt ending in ": ", it types the next comma-separated item of
 // ANSWER and Enter (^C types an interrupt and nothing else). PROG's standard
 // output and error go to the script's; the terminal transcript follows on
@@ -95,8 +96,12 @@ func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		want, args = w, args[2:]
 	}
+	stderrTTY := len(args) > 2 && args[0] == "-stderr"
+	if stderrTTY {
+		args = args[1:]
+	}
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: pty [-status N] ANSWER PROG [ARG...]")
+		ts.Fatalf("usage: pty [-status N] [-stderr] ANSWER PROG [ARG...]")
 	}
 	answers := strings.Split(args[0], ",")
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
@@ -122,6 +127,9 @@ func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	var stdout, stderr bytes.Buffer
 	c.Stdin, c.Stdout, c.Stderr = slave, &stdout, &stderr
+	if stderrTTY {
+		c.Stderr = slave
+	}
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	ts.Check(c.Start())
 	slave.Close()

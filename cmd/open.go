@@ -1,16 +1,19 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 
 	"github.com/secretcat/secretcat/secretfd"
 )
@@ -39,9 +42,12 @@ fd is the number in secretcat's process, pid is secretcat's PID.
 
 - If standard output is a unix socket, each line travels with its
   descriptor (SCM_RIGHTS); open exits once all are sent.
-- With --socket PATH, open listens on a new unix socket at PATH (mode
-  0600), hands every line and descriptor to a peer whose uid is its own
-  (SO_PEERCRED), --count times (default once), removes PATH and exits.
+- With --socket PATH, open listens on a unix socket at PATH (mode 0600)
+  and hands every line and descriptor to each process whose uid is its own
+  (SO_PEERCRED) that connects, until --count of them (default 1) have read
+  them all; one that leaves early does not count. PATH appears only once
+  open listens. A socket nobody listens on (left by a killed secretcat) is
+  replaced, a live one never.
 - Otherwise it prints the lines and waits, while a parent takes the
   descriptors with pidfd_getfd(2), until standard input (a pipe, socket or
   terminal) is closed, SIGTERM, SIGINT or SIGHUP arrives, or --timeout
@@ -51,8 +57,8 @@ fd is the number in secretcat's process, pid is secretcat's PID.
   that a same-user parent can take them (subject to Yama's ptrace_scope).
 
 Standard input does not count when a FILE or identity was read from it.
-Then it closes every descriptor and exits 0; on --timeout with --socket and
-no taker, or on any failure, with the statuses of secretcat(1).`
+Then it closes every descriptor and exits 0. With --socket, a stop signal
+or --timeout before --count consumers took the descriptors is a failure.`
 
 func newOpenCommand(stdin *os.File) *cobra.Command {
 	o := &openOptions{decryptOptions: decryptOptions{stdin: stdin}}
@@ -68,8 +74,8 @@ func newOpenCommand(stdin *os.File) *cobra.Command {
 	o.decryptOptions.addFlags(c)
 	f := c.Flags()
 	f.BoolVar(&o.json, "json", false, "announce each descriptor as a JSON object on one line")
-	f.StringVar(&o.socket, "socket", "", "listen on a new unix socket at `PATH` and hand the descriptors to a peer of the same uid")
-	f.IntVar(&o.count, "count", 1, "with --socket, serve `N` peers before exiting")
+	f.StringVar(&o.socket, "socket", "", "listen on a unix socket at `PATH` and hand the descriptors to consumers of the same uid")
+	f.IntVar(&o.count, "count", 1, "with --socket, exit once `N` consumers have taken the descriptors")
 	f.DurationVar(&o.timeout, "timeout", 0, "stop after `DURATION` (e.g. 30s) even if nothing took the descriptors; 0 waits forever")
 	f.BoolVar(&o.allowGetfd, "allow-getfd", false, "once decrypted, let same-user processes ptrace secretcat, so that a parent can take the descriptors with pidfd_getfd(2)")
 	return c
@@ -90,7 +96,12 @@ func (o *openOptions) open(paths []string, stdin *os.File) error {
 	if _, err := harden(); err != nil {
 		return err
 	}
-	var listener *net.UnixListener
+	// Stop signals are caught from here on: the socket path is removed on
+	// the way out, and a consumer may answer the announcement with SIGTERM
+	// at once.
+	ctx, cancel := o.stopContext()
+	defer cancel()
+	var listener *socketListener
 	if o.socket != "" {
 		if listener, err = listen(o.socket); err != nil {
 			return err
@@ -104,6 +115,9 @@ func (o *openOptions) open(paths []string, stdin *os.File) error {
 	if err := o.decrypt(files, memory); err != nil {
 		return err
 	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped before the descriptors were offered: %v", o.why(ctx))
+	}
 	lines := make([]string, len(files))
 	for i, f := range files {
 		lines[i] = secretfd.Offer{Fd: f.file.Fd(), Name: f.name, Size: f.file.Size(), Pid: os.Getpid()}.Line(o.json)
@@ -111,7 +125,7 @@ func (o *openOptions) open(paths []string, stdin *os.File) error {
 
 	switch {
 	case listener != nil:
-		return o.serve(listener, files, lines)
+		return o.serve(ctx, listener, files, lines)
 	case isSocket(os.Stdout):
 		conn, err := net.FileConn(os.Stdout)
 		if err != nil {
@@ -129,66 +143,86 @@ func (o *openOptions) open(paths []string, stdin *os.File) error {
 			return err
 		}
 	}
-	// Catch stop signals before announcing: a consumer may answer the
-	// announcement with SIGTERM at once.
-	stop := stopSignals()
-	defer signal.Stop(stop)
 	for _, l := range lines {
 		fmt.Println(l)
 	}
-	o.waitForStop(stop, stdin, o.readsStdin(paths))
+	o.waitForStop(ctx, stdin, o.readsStdin(paths))
 	return nil
 }
 
-// listen makes the unix socket at path, readable and writable by this user
-// only.
-func listen(path string) (*net.UnixListener, error) {
-	if _, err := os.Lstat(path); err == nil {
-		return nil, usageError("--socket %s: the path exists; remove it or choose another", path)
+// stopContext ends on SIGTERM, SIGINT or SIGHUP, or when --timeout passes.
+func (o *openOptions) stopContext() (context.Context, context.CancelFunc) {
+	parent, cancelTimeout := context.Background(), context.CancelFunc(func() {})
+	if o.timeout > 0 {
+		parent, cancelTimeout = context.WithTimeout(parent, o.timeout)
 	}
-	old := unix.Umask(0o177)
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	unix.Umask(old)
-	if err != nil {
-		return nil, &exitError{code: ExitFailure, err: fmt.Errorf("--socket %s: %w", path, err)}
-	}
-	l.SetUnlinkOnClose(true)
-	return l, nil
+	ctx, stop := signal.NotifyContext(parent, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	return ctx, func() { stop(); cancelTimeout() }
 }
 
-// serve hands the descriptors to --count peers of this uid.
-func (o *openOptions) serve(l *net.UnixListener, files []*secretFile, lines []string) error {
-	if o.timeout > 0 {
-		l.SetDeadline(time.Now().Add(o.timeout))
+// why says what ended ctx: a signal or --timeout.
+func (o *openOptions) why(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+		return fmt.Sprintf("--timeout %v passed", o.timeout)
 	}
-	stop := stopSignals()
-	defer signal.Stop(stop)
-	go func() {
-		<-stop
-		l.Close()
-	}()
+	return context.Cause(ctx).Error()
+}
+
+// peerWait bounds how long a connected consumer may take to read the
+// descriptors before secretcat drops it and waits for another.
+const peerWait = 5 * time.Second
+
+// serve hands the descriptors to --count consumers of this uid. A consumer
+// counts once it has read every line and descriptor: one that connects and
+// leaves does not use up the offer.
+func (o *openOptions) serve(ctx context.Context, l *socketListener, files []*secretFile, lines []string) error {
+	stopListening := context.AfterFunc(ctx, func() { l.Close() })
+	defer stopListening()
 	for served := 0; served < o.count; {
+		if isTerminal(os.Stderr) {
+			warnf("waiting for a process of uid %d to connect to %s (%d of %d served)", os.Getuid(), o.socket, served, o.count)
+		}
 		conn, err := l.AcceptUnix()
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				return fmt.Errorf("no consumer connected to %s within %v", o.socket, o.timeout)
+		if err == nil {
+			if o.handOff(ctx, conn, files, lines) {
+				served++
 			}
-			return fmt.Errorf("stopped before a consumer connected to %s", o.socket)
-		}
-		uid, err := peerUID(conn)
-		if err != nil || uid != os.Getuid() {
-			warnf("refused a connection to %s from uid %d: only uid %d may take the descriptors", o.socket, uid, os.Getuid())
 			conn.Close()
-			continue
 		}
-		err = sendAll(conn, files, lines)
-		conn.Close()
+		if ctx.Err() != nil {
+			return fmt.Errorf("%d of %d consumers took the descriptors from %s: %v", served, o.count, o.socket, o.why(ctx))
+		}
 		if err != nil {
 			return err
 		}
-		served++
 	}
 	return nil
+}
+
+// handOff sends every line and descriptor to the consumer on conn and
+// reports whether it read them all.
+func (o *openOptions) handOff(ctx context.Context, conn *net.UnixConn, files []*secretFile, lines []string) bool {
+	uid, err := peerUID(conn)
+	if err != nil || uid != os.Getuid() {
+		warnf("refused a connection to %s from uid %d: only uid %d may take the descriptors", o.socket, uid, os.Getuid())
+		return false
+	}
+	taken, err := false, sendAll(conn, files, lines)
+	if err == nil {
+		conn.CloseWrite()
+		peerCtx, cancel := context.WithTimeout(ctx, peerWait)
+		defer cancel()
+		taken, err = secretfd.Taken(peerCtx, conn)
+	}
+	switch {
+	case ctx.Err() != nil:
+		return false
+	case errors.Is(err, context.DeadlineExceeded):
+		warnf("a consumer of %s took nothing within %v: waiting for another", o.socket, peerWait)
+	case !taken:
+		warnf("a consumer left %s before taking the descriptors: waiting for another", o.socket)
+	}
+	return taken
 }
 
 func sendAll(conn *net.UnixConn, files []*secretFile, lines []string) error {
@@ -218,11 +252,12 @@ func peerUID(conn *net.UnixConn) (int, error) {
 }
 
 // waitForStop returns when standard input (if it is a pipe, socket or
-// terminal, and did not carry a FILE or identity) reaches its end, a stop
-// signal arrives, or --timeout passes.
-func (o *openOptions) waitForStop(stop <-chan os.Signal, stdin *os.File, stdinUsed bool) {
+// terminal, and did not carry a FILE or identity) reaches its end, or ctx
+// ends: a stop signal or --timeout.
+func (o *openOptions) waitForStop(ctx context.Context, stdin *os.File, stdinUsed bool) {
 	done := make(chan struct{}, 1)
-	if !stdinUsed && watchable(stdin) {
+	watched := !stdinUsed && watchable(stdin)
+	if watched {
 		go func() {
 			buf := make([]byte, 512)
 			for {
@@ -233,21 +268,33 @@ func (o *openOptions) waitForStop(stop <-chan os.Signal, stdin *os.File, stdinUs
 			}
 		}()
 	}
-	var timeout <-chan time.Time
-	if o.timeout > 0 {
-		timeout = time.After(o.timeout)
+	if isTerminal(os.Stderr) {
+		warnf("holding the descriptors until %s", o.stopConditions(watched, isTerminal(stdin)))
 	}
 	select {
-	case <-stop:
+	case <-ctx.Done():
 	case <-done:
-	case <-timeout:
 	}
 }
 
-func stopSignals() chan os.Signal {
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	return c
+// stopConditions says in words what ends the wait of open without --socket.
+func (o *openOptions) stopConditions(stdinWatched, stdinTerminal bool) string {
+	var when []string
+	switch {
+	case stdinWatched && stdinTerminal:
+		when = append(when, "standard input ends (Ctrl-D)")
+	case stdinWatched:
+		when = append(when, "standard input ends")
+	}
+	when = append(when, "SIGINT (Ctrl-C), SIGTERM or SIGHUP arrives")
+	if o.timeout > 0 {
+		when = append(when, fmt.Sprintf("--timeout %v passes", o.timeout))
+	}
+	return strings.Join(when, ", or ")
+}
+
+func isTerminal(f *os.File) bool {
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // watchable reports whether f's end means "stop": a pipe, a socket or a

@@ -3,11 +3,13 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -64,11 +66,19 @@ func NewCommand(stdin *os.File) *cobra.Command {
 		Long:          rootLong + "\n\n" + exitStatusHelp,
 		Example:       rootExample,
 		Args:          cobra.ArbitraryArgs,
-		RunE:          rootOpts.run,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
 	addRunFlags(root, rootOpts)
+	version := root.Flags().Bool("version", false, "print the version, VCS revision and Go release, and exit")
+	root.RunE = func(c *cobra.Command, args []string) error {
+		if *version {
+			info, _ := debug.ReadBuildInfo()
+			fmt.Fprintln(c.OutOrStdout(), versionText(info))
+			return nil
+		}
+		return rootOpts.run(c, args)
+	}
 
 	runOpts := &runOptions{decryptOptions: decryptOptions{stdin: stdin}}
 	run := &cobra.Command{
@@ -89,12 +99,31 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	return root
 }
 
+// errUsageShown is the error of a command line that only got the short
+// usage in answer.
+var errUsageShown = &exitError{code: ExitUsage, err: errors.New("usage shown")}
+
+// shortUsage lists the forms of the command line, for a bare secretcat.
+func shortUsage(root *cobra.Command) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: %s\n", root.UseLine())
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() && c.Name() != "run" {
+			fmt.Fprintf(&b, "       %s\n", c.UseLine())
+		}
+	}
+	fmt.Fprintf(&b, "Run '%s --help' for the flags, 'man %s' for the details.\n", root.Name(), root.Name())
+	return b.String()
+}
+
 // Main runs secretcat with os.Args and returns its exit status.
 func Main() int {
 	return guard(os.Stderr, func() int {
 		root := NewCommand(os.Stdin)
 		if err := root.Execute(); err != nil {
-			fmt.Fprintf(os.Stderr, "secretcat: %v%s\n", err, descriptorHint(err))
+			if err != errUsageShown {
+				fmt.Fprintf(os.Stderr, "secretcat: %v%s\n", err, descriptorHint(err))
+			}
 			return exitCode(err)
 		}
 		return 0

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ type runOptions struct {
 	listenFds bool
 	noSubst   bool
 	sockets   []string // names of the sockets inherited with LISTEN_FDS, for --listen-fds
+	preload   bool
 }
 
 func addRunFlags(c *cobra.Command, o *runOptions) {
@@ -26,13 +28,18 @@ func addRunFlags(c *cobra.Command, o *runOptions) {
 	f := c.Flags()
 	fdVar(f, &o.fd, true, "fd", "first descriptor `N` for the secret files; the rest follow consecutively (default: the first number above every inherited descriptor, usually 3)")
 	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects: the secret files follow the sockets inherited from a socket activator, or start at 3")
-	f.BoolVar(&o.noSubst, "no-subst", false, "pass COMMAND's arguments as they are, without replacing {fd} and {fd:NAME}")
+	f.BoolVar(&o.noSubst, "no-subst", false, "pass COMMAND's arguments as they are, without replacing {fd}, {fd:NAME}, {path} and {path:NAME}")
+	f.BoolVar(&o.preload, "preload", false, "add secretcat's preload library to COMMAND's LD_PRELOAD, so that unmodified programs can open the paths /dev/fd/N of their secret descriptors (see secretcat-run(1))")
 }
 
 // run decrypts every FILE into its own secret descriptor and replaces this
 // process with COMMAND. It only returns on failure, having closed every
 // secret file: COMMAND never starts with a partial set.
 func (o *runOptions) run(c *cobra.Command, args []string) error {
+	if len(args) == 0 && c.Flags().NFlag() == 0 {
+		fmt.Fprint(c.ErrOrStderr(), shortUsage(c.Root()))
+		return errUsageShown
+	}
 	dash := c.ArgsLenAtDash()
 	if dash < 0 {
 		return usageError("missing '--' before COMMAND: usage is secretcat [flags] FILE... -- COMMAND [ARG...]")
@@ -57,9 +64,15 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 		return err
 	}
 	defer slots.Release()
-	argv := command
+	argv, usedPath := command, false
 	if !o.noSubst {
-		if argv, err = substitute(command, files, o.fd); err != nil {
+		if argv, usedPath, err = substitute(command, files, o.fd); err != nil {
+			return err
+		}
+	}
+	preload := ""
+	if o.preload {
+		if preload, err = findPreload(); err != nil {
 			return err
 		}
 	}
@@ -76,6 +89,9 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	memory, err := o.memoryKind()
 	if err != nil {
 		return err
+	}
+	if usedPath && preload == "" && memory != secretfd.MemoryFallback {
+		return usageError("{path} needs --preload: the kernel refuses to reopen a secret descriptor through /dev/fd/N, the preload library opens it for COMMAND (see secretcat-run(1))")
 	}
 	if err := o.decrypt(files, memory); err != nil {
 		return err
@@ -95,70 +111,95 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err := hard.restore(); err != nil {
 		return err
 	}
-	err = syscall.Exec(path, argv, o.environ(files, memory))
+	err = syscall.Exec(path, argv, o.environ(files, memory, preload))
 	return execError(command[0], err)
 }
 
-// substitute replaces {fd} with the first descriptor and {fd:NAME} with the
-// descriptor named NAME in every argument but COMMAND itself.
-func substitute(command []string, files []*secretFile, first int) ([]string, error) {
-	fdOf := func(name string) (int, bool) {
-		if name == "" {
-			return first, true
-		}
+// substitute replaces {fd} and {path} with the first descriptor's number
+// and /dev/fd/N path, and {fd:NAME} and {path:NAME} with those of the
+// descriptor named NAME, in every argument but COMMAND itself. It reports
+// whether any {path} was used.
+func substitute(command []string, files []*secretFile, first int) ([]string, bool, error) {
+	usedPath, missing := false, ""
+	value := func(kind, name string) (string, bool) {
+		fd := -1
 		for j, f := range files {
-			if f.name == name {
-				return first + j, true
+			if name == "" || f.name == name {
+				fd = first + j
+				break
 			}
 		}
-		return 0, false
+		if fd < 0 {
+			missing = name
+			return "", false
+		}
+		if kind == "path" {
+			usedPath = true
+			return fdPath(fd), true
+		}
+		return strconv.Itoa(fd), true
 	}
 	argv := append([]string{command[0]}, command[1:]...)
 	for i := 1; i < len(argv); i++ {
-		expanded, unknown := expandPlaceholders(argv[i], fdOf)
+		expanded, unknown := expandPlaceholders(argv[i], value)
 		if unknown != "" {
-			return nil, usageError("argument %q refers to {fd:%s}, but no FILE is named %q (names: %s)", argv[i], unknown, unknown, strings.Join(names(files), ", "))
+			return nil, false, usageError("argument %q refers to %s, but no FILE is named %q (names: %s)", argv[i], unknown, missing, strings.Join(names(files), ", "))
 		}
 		argv[i] = expanded
 	}
-	return argv, nil
+	return argv, usedPath, nil
 }
 
-// expandPlaceholders replaces each {fd} and {fd:NAME} (NAME without braces)
-// in arg with fdOf(NAME), NAME being "" for {fd}. It returns the first name
-// fdOf does not know. (A scanner rather than a regular expression: compiling
-// one would cost every run a third of its start-up.)
-func expandPlaceholders(arg string, fdOf func(name string) (int, bool)) (string, string) {
+// placeholderKinds are the words that may follow "{" in a placeholder.
+var placeholderKinds = [...]string{"fd", "path"}
+
+// expandPlaceholders replaces each {KIND} and {KIND:NAME} (KIND one of
+// placeholderKinds, NAME without braces) in arg with value(KIND, NAME), NAME
+// being "" for {KIND}. It returns the first placeholder that value does not
+// know. (A scanner rather than a regular expression: compiling one would
+// cost every run a third of its start-up.)
+func expandPlaceholders(arg string, value func(kind, name string) (string, bool)) (string, string) {
 	var b strings.Builder
 	for {
-		i := strings.Index(arg, "{fd")
+		i := strings.IndexByte(arg, '{')
 		if i < 0 {
 			b.WriteString(arg)
 			return b.String(), ""
 		}
 		b.WriteString(arg[:i])
-		rest := arg[i+len("{fd"):]
-		name, ok := "", false
-		switch {
-		case strings.HasPrefix(rest, "}"):
-			ok, rest = true, rest[1:]
-		case strings.HasPrefix(rest, ":"):
-			if end := strings.IndexAny(rest[1:], "{}"); end >= 0 && rest[1+end] == '}' {
-				name, ok, rest = rest[1:1+end], true, rest[2+end:]
-			}
-		}
-		if !ok { // not a placeholder: keep "{fd" and go on after it
-			b.WriteString("{fd")
-			arg = rest
+		arg = arg[i+1:]
+		kind, name, rest, ok := placeholder(arg)
+		if !ok { // not a placeholder: keep "{" and go on after it
+			b.WriteByte('{')
 			continue
 		}
-		fd, known := fdOf(name)
+		v, known := value(kind, name)
 		if !known {
-			return "", name
+			return "", "{" + kind + ":" + name + "}"
 		}
-		b.WriteString(strconv.Itoa(fd))
+		b.WriteString(v)
 		arg = rest
 	}
+}
+
+// placeholder parses "KIND}" or "KIND:NAME}" at the start of s, the part of
+// a placeholder after its "{".
+func placeholder(s string) (kind, name, rest string, ok bool) {
+	for _, k := range placeholderKinds {
+		r, found := strings.CutPrefix(s, k)
+		if !found {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(r, "}"):
+			return k, "", r[1:], true
+		case strings.HasPrefix(r, ":"):
+			if end := strings.IndexAny(r[1:], "{}"); end >= 0 && r[1+end] == '}' {
+				return k, r[1 : 1+end], r[2+end:], true
+			}
+		}
+	}
+	return "", "", "", false
 }
 
 func names(files []*secretFile) []string {
@@ -170,8 +211,9 @@ func names(files []*secretFile) []string {
 }
 
 // environ is this process's environment with the variables that tell COMMAND
-// where its secret descriptors are.
-func (o *runOptions) environ(files []*secretFile, memory string) []string {
+// where its secret descriptors are, and with the preload library, if any,
+// added to LD_PRELOAD.
+func (o *runOptions) environ(files []*secretFile, memory, preload string) []string {
 	fds := make([]string, len(files))
 	for i := range files {
 		fds[i] = strconv.Itoa(o.fd + i)
@@ -187,6 +229,9 @@ func (o *runOptions) environ(files []*secretFile, memory string) []string {
 		set["LISTEN_PID"] = strconv.Itoa(os.Getpid())
 		set["LISTEN_FDNAMES"] = strings.Join(append(o.sockets, names(files)...), ":")
 	}
+	if preload != "" {
+		set["LD_PRELOAD"] = withPreload(os.Getenv("LD_PRELOAD"), preload)
+	}
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -194,7 +239,7 @@ func (o *runOptions) environ(files []*secretFile, memory string) []string {
 			env = append(env, kv)
 		}
 	}
-	for _, k := range []string{secretfd.EnvFd, secretfd.EnvFds, secretfd.EnvFdNames, secretfd.EnvMemory, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"} {
+	for _, k := range []string{secretfd.EnvFd, secretfd.EnvFds, secretfd.EnvFdNames, secretfd.EnvMemory, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "LD_PRELOAD"} {
 		if v, ok := set[k]; ok {
 			env = append(env, k+"="+v)
 		}

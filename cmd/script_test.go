@@ -59,6 +59,7 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	preload := buildPreload(t, repo, root)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		WorkdirRoot:         root,
@@ -66,6 +67,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SECRETCAT_IDENTITY", "")
 			env.Setenv("REPO", repo)
+			env.Setenv("SECRETCAT_PRELOAD", preload)
 			env.Setenv("GOCACHE", goEnv("GOCACHE"))
 			env.Setenv("GOPATH", goEnv("GOPATH"))
 			env.Setenv("GOFLAGS", "-buildvcs=false")
@@ -97,9 +99,25 @@ func TestScripts(t *testing.T) {
 			"pty":       cmdPty,
 			"mkcert":    cmdMkcert,
 			"tlsget":    cmdTLSGet,
-			"connect":   cmdConnect,
+			"sockpoke":  cmdSockpoke,
 		},
 	})
+}
+
+// buildPreload builds the preload library with make, as make build does,
+// into a directory under root, and returns its path. Scripts find it
+// through SECRETCAT_PRELOAD (secretcat in a script is this test binary, with
+// no library next to it).
+func buildPreload(t *testing.T, repo, root string) string {
+	dir := filepath.Join(root, "preload")
+	out, err := exec.Command("make", "-s", "-C", repo, "preload", "BIN="+dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("building the preload library (make and a C compiler are needed; .ci/run installs them): %v\n%s", err, out)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "libsecretcat-preload.so")
 }
 
 // exitcode N PROG [ARG...] runs PROG and expects exit status N; its output

@@ -1,6 +1,7 @@
 package secretfd
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -122,10 +124,51 @@ func Receive(conn *net.UnixConn) (Offer, error) {
 	return o, nil
 }
 
+// Taken waits until the peer of conn has read everything sent over it and
+// reports whether it did: false when the peer closed the connection with
+// data unread, which discards the descriptors that came with the data. It
+// returns ctx's error if ctx ends first.
+func Taken(ctx context.Context, conn *net.UnixConn) (bool, error) {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		// What the peer has not read yet is this socket's send queue
+		// (SIOCOUTQ). A peer that closes with data unread sets ECONNRESET
+		// on this socket before the kernel drops the data.
+		var unread, sockErr int
+		var err error
+		if cerr := raw.Control(func(fd uintptr) {
+			unread, err = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ)
+			if err == nil && unread == 0 {
+				sockErr, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
+			}
+		}); cerr != nil {
+			return false, cerr
+		}
+		if err != nil {
+			return false, err
+		}
+		if unread == 0 {
+			return sockErr == 0, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
 // Dial connects to a secretcat open --socket PATH and receives every offer,
-// each with its descriptor, until secretcat closes the connection.
-func Dial(path string) ([]Offer, error) {
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+// each with its descriptor, until secretcat closes the connection. For a
+// consumer started alongside secretcat open, it waits up to wait for the
+// socket to appear and listen.
+func Dial(path string, wait time.Duration) ([]Offer, error) {
+	conn, err := dialWait(path, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +180,7 @@ func Dial(path string) ([]Offer, error) {
 			return offers, nil
 		}
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s closed the connection without offering a descriptor (secretcat open serves only peers of its own uid)", path)
+			return nil, fmt.Errorf("%s closed the connection without offering a descriptor (secretcat open serves only peers of its own uid, and only --count of them)", path)
 		}
 		if err != nil {
 			for _, o := range offers {
@@ -146,5 +189,28 @@ func Dial(path string) ([]Offer, error) {
 			return nil, fmt.Errorf("receiving from %s: %w", path, err)
 		}
 		offers = append(offers, o)
+	}
+}
+
+// dialWait connects to the unix socket at path, trying again for up to wait
+// while the path does not exist yet or nobody listens on it yet.
+func dialWait(path string, wait time.Duration) (*net.UnixConn, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+		if err == nil {
+			return conn, nil
+		}
+		notYet := errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED)
+		if !notYet {
+			return nil, err
+		}
+		if time.Now().After(deadline) {
+			if wait > 0 {
+				return nil, fmt.Errorf("no secretcat open listened on %s within %v: %w", path, wait, err)
+			}
+			return nil, fmt.Errorf("no secretcat open listens on %s: %w", path, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

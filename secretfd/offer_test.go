@@ -1,9 +1,11 @@
 package secretfd
 
 import (
+	"context"
 	"net"
 	"os"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,7 +29,8 @@ func TestOfferLines(t *testing.T) {
 	}
 }
 
-func TestSendReceive(t *testing.T) {
+// connPair returns two connected unix stream sockets.
+func connPair(t *testing.T) (*net.UnixConn, *net.UnixConn) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +44,48 @@ func TestSendReceive(t *testing.T) {
 		}
 		return c.(*net.UnixConn)
 	}
-	a, b := conn(pair[0]), conn(pair[1])
+	return conn(pair[0]), conn(pair[1])
+}
+
+// TestTaken: a hand-off counts once the peer has read everything, not when
+// it closes the connection with the descriptors unread, and not while it
+// has read nothing.
+func TestTaken(t *testing.T) {
+	f, err := Create(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	line := Offer{Fd: f.Fd(), Name: "k", Size: 5, Pid: os.Getpid()}.Line(false)
+	for _, peer := range []string{"reads", "leaves", "idles"} {
+		a, b := connPair(t)
+		if err := Send(a, line, f.Fd()); err != nil {
+			t.Fatal(err)
+		}
+		a.CloseWrite()
+		switch peer {
+		case "reads":
+			o, err := Receive(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unix.Close(o.Fd)
+		case "leaves":
+			b.Close()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		taken, err := Taken(ctx, a)
+		cancel()
+		if want := peer == "reads"; taken != want || (peer == "idles") != (err != nil) {
+			t.Errorf("peer %s: Taken = %v, %v", peer, taken, err)
+		}
+		a.Close()
+		b.Close()
+	}
+}
+
+func TestSendReceive(t *testing.T) {
+	a, b := connPair(t)
 	defer b.Close()
 
 	files := []*File{}

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -24,7 +25,7 @@ func main() {
 	fd, err := secretfd.Lookup("") // SECRETCAT_FD
 	if *socket != "" {
 		var offers []secretfd.Offer
-		if offers, err = secretfd.Dial(*socket); err == nil {
+		if offers, err = secretfd.Dial(*socket, 10*time.Second); err == nil {
 			fd = offers[0].Fd
 		}
 	}

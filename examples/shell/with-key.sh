@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run the rest of this script with the key in a secret descriptor: the script
 # re-executes itself under secretcat once, then finds SECRETCAT_FD set.
-# Usage: with-key.sh IDENTITY KEYFILE.age
+# Run it by its path, so that $0 names it as an executable:
+#   ./with-key.sh IDENTITY KEYFILE.age
 [ -n "$SECRETCAT_FD" ] || exec secretcat -i "$1" "$2" -- "$0" "$@"
 
 echo "the key is in descriptor $SECRETCAT_FD ($SECRETCAT_FDNAMES)"

@@ -1,0 +1,106 @@
+/*
+ * Recognising the paths that name one of this process's descriptors:
+ * /dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N and /proc/PID/fd/N with
+ * this process's PID. Repeated slashes and "." components are allowed, as
+ * the kernel allows them; relative paths and ".." are left to the kernel.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+/* The most components a descriptor path has: /proc/PID/fd/N. */
+#define SC_MAX_COMPONENTS 4
+
+struct sc_component {
+	const char *s;
+	size_t len;
+};
+
+/*
+ * split stores up to SC_MAX_COMPONENTS components of the absolute path in
+ * c and returns how many there are, or -1 if the path is relative, has
+ * more, or has a ".." component.
+ */
+static int split(const char *path, struct sc_component *c)
+{
+	if (path[0] != '/')
+		return -1;
+	int n = 0;
+	const char *p = path;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			return n;
+		const char *end = strchrnul(p, '/');
+		size_t len = (size_t)(end - p);
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return -1;
+		if (!(len == 1 && p[0] == '.')) {
+			if (n == SC_MAX_COMPONENTS)
+				return -1;
+			c[n].s = p;
+			c[n].len = len;
+			n++;
+		}
+		p = end;
+	}
+}
+
+static int is(const struct sc_component *c, const char *word)
+{
+	return c->len == strlen(word) && memcmp(c->s, word, c->len) == 0;
+}
+
+/*
+ * number parses a decimal number as the kernel's /proc does: digits only,
+ * no leading zero, at most INT_MAX. It returns -1 otherwise.
+ */
+static long number(const struct sc_component *c)
+{
+	if (c->len == 0 || c->len > 10 || (c->len > 1 && c->s[0] == '0'))
+		return -1;
+	long v = 0;
+	for (size_t i = 0; i < c->len; i++) {
+		if (c->s[i] < '0' || c->s[i] > '9')
+			return -1;
+		v = v * 10 + (c->s[i] - '0');
+	}
+	return v <= INT_MAX ? v : -1;
+}
+
+/* is_self reports whether a /proc component names this process. */
+static int is_self(const struct sc_component *c)
+{
+	return is(c, "self") || is(c, "thread-self") || number(c) == (long)getpid();
+}
+
+/*
+ * sc_fd_of_path returns N when path names this process's descriptor N, and
+ * -1 for any other path.
+ */
+int sc_fd_of_path(const char *path)
+{
+	if (path == NULL)
+		return -1;
+	struct sc_component c[SC_MAX_COMPONENTS];
+	int n = split(path, c);
+	if (n == 3 && is(&c[0], "dev") && is(&c[1], "fd"))
+		return (int)number(&c[2]);
+	if (n == 4 && is(&c[0], "proc") && is_self(&c[1]) && is(&c[2], "fd"))
+		return (int)number(&c[3]);
+	return -1;
+}
+
+/*
+ * sc_secret_of_path returns N when path names this process's descriptor N
+ * and N is a secret-memory file, and -1 otherwise. errno is kept.
+ */
+int sc_secret_of_path(const char *path)
+{
+	int fd = sc_fd_of_path(path);
+	return fd >= 0 && sc_is_secret(fd) ? fd : -1;
+}

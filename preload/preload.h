@@ -1,0 +1,71 @@
+/*
+ * libsecretcat-preload: runs inside a program started by
+ * "secretcat --preload" and serves the paths /dev/fd/N, /proc/self/fd/N and
+ * /proc/<own pid>/fd/N of its secret-memory descriptors (memfd_secret(2)),
+ * which the kernel refuses to reopen, from a read-only shared mapping.
+ *
+ * Only libc and libdl. Names not marked SC_EXPORT stay inside the library.
+ */
+#ifndef SECRETCAT_PRELOAD_H
+#define SECRETCAT_PRELOAD_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* An interposed libc function, visible to the program. */
+#define SC_EXPORT __attribute__((visibility("default")))
+
+/* next.c: the definition of a libc function that this library hides. */
+void *sc_next(const char *name, void *_Atomic *cache);
+
+/*
+ * SC_NEXT(fn) is the next definition of the libc function fn, with fn's
+ * type, or NULL (errno ENOSYS) if the dynamic linker has none.
+ */
+#define SC_NEXT(fn) \
+	({ \
+		static void *_Atomic sc_cache_; \
+		(__typeof__(&fn))sc_next(#fn, &sc_cache_); \
+	})
+
+/* Calls fn's next definition, or fails with ENOSYS if there is none. */
+#define SC_CALL_NEXT(fn, ...) \
+	({ \
+		__typeof__(&fn) next_ = SC_NEXT(fn); \
+		next_ != NULL ? next_(__VA_ARGS__) : -1; \
+	})
+
+/* detect.c: whether fd is a secret-memory (memfd_secret) file. */
+int sc_is_secret(int fd);
+
+/*
+ * fdpath.c: N of a path that names this process's descriptor N, or -1;
+ * the same only when N is a secret-memory file.
+ */
+int sc_fd_of_path(const char *path);
+int sc_secret_of_path(const char *path);
+
+/* view.c: a read-only shared mapping of a whole secret file. */
+struct sc_view {
+	const unsigned char *base; /* NULL when size is 0 */
+	size_t size;
+};
+int sc_view_map(int fd, struct sc_view *v);
+int sc_view_unmap(struct sc_view *v);
+size_t sc_view_copy(const struct sc_view *v, off_t pos, void *buf, size_t n);
+off_t sc_view_seek(const struct sc_view *v, off_t cur, off_t off, int whence);
+
+/* fdtable.c: descriptors handed out by the open family, served by read. */
+struct sc_open;
+int sc_table_add(int fd, const struct sc_view *v, off_t pos);
+int sc_table_copy(struct sc_open *o, int newfd);
+struct sc_open *sc_table_find(int fd);
+ssize_t sc_open_read(struct sc_open *o, void *buf, size_t n, off_t pos);
+off_t sc_open_seek(struct sc_open *o, off_t off, int whence);
+void sc_table_remove(int fd);
+
+/* dumpable.c: makes the process non-dumpable unless opted out. */
+void sc_dumpable_init(void);
+
+#endif
