@@ -24,6 +24,10 @@ type decryptOptions struct {
 	allowUnencrypted bool
 	passphrase       passphraseOptions
 	stdin            io.Reader
+	// alsoLocked is locked memory COMMAND needs beyond the FILEs (the
+	// OpenSSL secret heap), named by alsoLockedFor in messages.
+	alsoLocked    []int64
+	alsoLockedFor string
 }
 
 func (o *decryptOptions) addFlags(c *cobra.Command) {
@@ -154,6 +158,8 @@ func (o *decryptOptions) memoryKind() (string, error) {
 // the locked-memory limit, then decrypts each into its own secret file.
 func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 	defer o.passphrase.wipe()
+	status.start()
+	defer status.stop()
 	ids, err := o.loadIdentities()
 	if err != nil {
 		return err
@@ -174,11 +180,13 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 
 	sizes := make([]int64, len(files))
 	for i, f := range files {
+		status.set("reading "+displayPath(f.path), 0)
 		in, err := crypt.Open(f.path, o.stdin)
 		if err != nil {
 			return fileError(f.path, err)
 		}
 		ids.Passphrase = o.passphrase.source(f.path, in.Name)
+		ids.Progress = status.set("unlocking "+displayPath(f.path), 0)
 		f.plan, err = in.Prepare(ids)
 		if err != nil {
 			in.Close()
@@ -188,15 +196,19 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		sizes[i] = f.plan.Size()
 	}
 	if memory == secretfd.MemorySecret {
-		if err := secretfd.EnsureMemlock(sizes...); err != nil {
+		if err := secretfd.EnsureMemlock(append(sizes, o.alsoLocked...)...); err != nil {
 			paths := make([]string, len(files))
 			for i, f := range files {
 				paths[i] = displayPath(f.path)
+			}
+			if o.alsoLockedFor != "" {
+				paths = append(paths, o.alsoLockedFor)
 			}
 			return &exitError{code: ExitMemlock, err: fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)}
 		}
 	}
 	for _, f := range files {
+		status.set("decrypting "+displayPath(f.path), f.plan.Size())
 		if f.file, err = create(f.plan.Size()); err != nil {
 			return fileError(f.path, err)
 		}
