@@ -56,7 +56,7 @@ func (o *decryptOptions) readsStdin(paths []string) bool {
 // identities, in command-line order. An encrypted identity file asks for its
 // passphrase as the identity file it is on the command line.
 func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
-	ui := plugin.NewTerminalUI(warnf, warnf)
+	ui := status.guard(plugin.NewTerminalUI(warnf, warnf))
 	paths, plugins := o.identityPaths(), o.plugins
 	order := o.pluginOrder
 	if len(order) == 0 {
@@ -92,5 +92,5 @@ func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
 
 // warnf writes a message for the user on standard error.
 func warnf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "secretcat: "+format+"\n", args...)
+	status.say(fmt.Sprintf("secretcat: "+format+"\n", args...))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"filippo.io/age"
@@ -29,6 +30,9 @@ type Options struct {
 	// AllowUnencrypted lets PEM files without any encrypted key through,
 	// as they are.
 	AllowUnencrypted bool
+	// Progress, if set, counts the plaintext bytes an age payload's
+	// decryption has written so far, for a progress display.
+	Progress *atomic.Int64
 }
 
 // scryptStanza starts the recipient stanza of a passphrase-encrypted file.
@@ -51,7 +55,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		return nil, err
 	}
 	if !passphrase {
-		return nil, undecryptable("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
+		return nil, noKey("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
 	}
 	// Plugins may take passphrase-encrypted files (age-plugin-batchpass
 	// does): as in age, they are offered the file first.

@@ -41,8 +41,7 @@ func main() {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello over TLS, with a key that never touched the disk")
 		if *once {
-			// Out before the listener closes and main returns: the
-			// process would otherwise exit with the response unsent.
+			// The response goes out before the server stops and exits.
 			w.(http.Flusher).Flush()
 			close(done)
 		}
