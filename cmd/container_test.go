@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,6 +59,8 @@ func imageRun() {
 	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: memlock, Max: memlock}); err != nil {
 		fail(err)
 	}
+	// The bounding set is per thread: drop it on the thread that execs.
+	runtime.LockOSThread()
 	if err := syscall.Chroot(args[2]); err != nil {
 		fail(err)
 	}
