@@ -9,9 +9,12 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/internal/secrettest"
 )
 
 func TestCreateFillMap(t *testing.T) {
+	secrettest.Need(t)
 	for _, size := range []int64{0, 1, 4096, 4097, 1 << 20} {
 		f, err := Create(size)
 		if err != nil {
@@ -98,6 +101,7 @@ func TestFallbackIsSealed(t *testing.T) {
 }
 
 func TestReserveAndPlace(t *testing.T) {
+	secrettest.Need(t)
 	// Descriptor numbers well above anything the test holds.
 	targets := []int{900, 901}
 	slots, err := Reserve(targets)
@@ -172,6 +176,7 @@ func TestHasIPCLock(t *testing.T) {
 // the one the next Create uses, and that a second Available does not leak
 // the first.
 func TestAvailableKeepsItsFile(t *testing.T) {
+	secrettest.Need(t)
 	openFds := func() int {
 		entries, err := os.ReadDir("/proc/self/fd")
 		if err != nil {
