@@ -13,6 +13,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"flag"
 	"fmt"
@@ -52,12 +53,24 @@ func main() {
 		os.WriteFile(*addrFile, []byte(ln.Addr().String()), 0o644)
 	}
 	done := make(chan struct{})
-	http.Serve(onceListener(ln, *once, done), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello over TLS, with a key that never touched the disk")
 		if *once {
+			// The response goes out before the server stops and exits.
+			w.(http.Flusher).Flush()
 			close(done)
 		}
-	}))
+	})}
+	if !*once {
+		log.Fatal(srv.Serve(ln))
+	}
+	// With -once, exit only after the first response has gone out:
+	// Shutdown waits for the connection that is serving it.
+	go srv.Serve(ln)
+	<-done
+	if err := srv.Shutdown(context.Background()); err != nil {
+		log.Fatal(err)
+	}
 }
 
 // loadKeyPair pairs the certificate file with the key in the secret
@@ -98,12 +111,4 @@ func activated(name string) (net.Listener, error) {
 		}
 	}
 	return nil, fmt.Errorf("-socket-name %s: no such name in LISTEN_FDNAMES=%s", name, os.Getenv("LISTEN_FDNAMES"))
-}
-
-// onceListener stops accepting after the first response when once is set.
-func onceListener(ln net.Listener, once bool, done chan struct{}) net.Listener {
-	if once {
-		go func() { <-done; ln.Close() }()
-	}
-	return ln
 }
