@@ -11,9 +11,10 @@ func newCompletionCommand() *cobra.Command {
 	var noDesc bool
 	c := &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
-		Short: "Print the shell completion script for bash, zsh, fish or powershell",
+		Short: "Print a completion script for bash, zsh, fish or powershell",
 		Long:  "Print the shell completion script for the named shell on standard output.\nmake install installs those for bash, zsh and fish.",
-		Example: `  secretcat completion bash > ~/.local/share/bash-completion/completions/secretcat
+		Example: `  secretcat completion bash \
+      > ~/.local/share/bash-completion/completions/secretcat
   secretcat completion fish > ~/.config/fish/completions/secretcat.fish`,
 		ValidArgs:             []string{"bash", "zsh", "fish", "powershell"},
 		Args:                  usageArgs(cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs)),

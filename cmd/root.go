@@ -19,10 +19,9 @@ const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
 
 const rootLong = `secretcat decrypts age-encrypted files and encrypted private keys straight
 into Linux secret memory (memfd_secret(2)) and runs COMMAND with each
-plaintext in a file descriptor:
-the plaintext never touches a disk, a pipe, the page cache or the kernel's
-direct map, and no other process, root included, can read it through
-/proc/PID/mem or ptrace.
+plaintext in a file descriptor: the plaintext never touches a disk, a pipe,
+the page cache or the kernel's direct map, and no other process, root
+included, can read it through /proc/PID/mem or ptrace.
 
 Each FILE becomes its own secret descriptor, numbered from 3 (or --fd N).
 COMMAND replaces secretcat (same PID, like env(1)) and learns its descriptors
@@ -44,11 +43,10 @@ To hand descriptors to a consumer that is not a child, see "secretcat open";
 for programs that can only read a file or a pipe, "secretcat cat".
 
 A FILE named like a subcommand (run, open, cat, doctor, help, completion)
-needs the explicit
-"secretcat run FILE -- ...".`
+needs the explicit "secretcat run FILE -- ...".`
 
 const rootExample = `  secretcat -i key.txt server.key.age -- ./server --key-fd {fd}
-  secretcat -i key.txt tls.key.age ca.key.age -- ./signer --tls {fd:tls.key} --ca {fd:ca.key}
+  secretcat -i key.txt tls.age ca.age -- ./signer --tls {fd:tls} --ca {fd:ca}
   secretcat --listen-fds -i key.txt key.age -- ./daemon`
 
 // NewCommand returns the secretcat command tree reading stdin from stdin.
@@ -57,14 +55,14 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "secretcat " + runUsage,
 		Short:         "Decrypt files into secret memory and run a command with the descriptors",
-		Long:          rootLong + "\n\n" + exitStatusHelp,
+		Long:          rootLong,
 		Example:       rootExample,
 		Args:          cobra.ArbitraryArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
 	addRunFlags(root, rootOpts)
-	version := root.Flags().Bool("version", false, "print the version, VCS revision and Go release, and exit")
+	version := root.Flags().Bool("version", false, "print the version and exit")
 	root.RunE = func(c *cobra.Command, args []string) error {
 		if *version {
 			info, _ := debug.ReadBuildInfo()
@@ -77,8 +75,8 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	runOpts := &runOptions{decryptOptions: decryptOptions{stdin: stdin}}
 	run := &cobra.Command{
 		Use:     "run [flags] FILE... -- COMMAND [ARG...]",
-		Short:   "Decrypt FILEs into secret descriptors and replace secretcat with COMMAND",
-		Long:    rootLong + "\n\n" + exitStatusHelp,
+		Short:   "Decrypt FILEs and exec COMMAND with the secret descriptors",
+		Long:    rootLong,
 		Example: rootExample,
 		Args:    cobra.ArbitraryArgs,
 		RunE:    runOpts.run,
@@ -86,6 +84,7 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	addRunFlags(run, runOpts)
 	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand(), newCompletionCommand())
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetHelpFunc(help)
 
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see '%s --help')", err, c.CommandPath())

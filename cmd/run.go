@@ -27,8 +27,8 @@ func addRunFlags(c *cobra.Command, o *runOptions) {
 	f := c.Flags()
 	f.IntVar(&o.fd, "fd", 3, "first descriptor `N` for the secret files; the rest follow consecutively")
 	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects (descriptors start at 3)")
-	f.BoolVar(&o.noSubst, "no-subst", false, "pass COMMAND's arguments as they are, without replacing {fd}, {fd:NAME}, {path} and {path:NAME}")
-	f.BoolVar(&o.preload, "preload", false, "add secretcat's preload library to COMMAND's LD_PRELOAD, so that unmodified programs can open the paths /dev/fd/N of their secret descriptors (see secretcat-run(1))")
+	f.BoolVar(&o.noSubst, "no-subst", false, "leave {fd}, {fd:NAME}, {path} and {path:NAME} in COMMAND's arguments as they are")
+	f.BoolVar(&o.preload, "preload", false, "add the preload library to LD_PRELOAD, so that COMMAND can open its secret descriptors as /dev/fd/N")
 }
 
 // run decrypts every FILE into its own secret descriptor and replaces this
