@@ -85,6 +85,7 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand(), newCompletionCommand())
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetHelpFunc(help)
+	setCompletions(root)
 
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see '%s --help')", err, c.CommandPath())
@@ -112,6 +113,9 @@ func shortUsage(root *cobra.Command) string {
 // Main runs secretcat with os.Args and returns its exit status.
 func Main() int {
 	root := NewCommand(os.Stdin)
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], cobra.ShellCompRequestCmd) {
+		plainUsages(root)
+	}
 	if err := root.Execute(); err != nil {
 		if err != errUsageShown {
 			fmt.Fprintf(os.Stderr, "secretcat: %v\n", err)
