@@ -52,6 +52,8 @@ type openSSHHeader struct {
 	encrypted, tag                     []byte
 }
 
+var errOpenSSHMalformed = malformed("not a valid OpenSSH private key: truncated or corrupted")
+
 func parseOpenSSH(blob []byte) (*openSSHHeader, error) {
 	s := cryptobyte.String(blob)
 	var cipherName, kdf, kdfOpts, pub, enc cryptobyte.String
@@ -60,7 +62,7 @@ func parseOpenSSH(blob []byte) (*openSSHHeader, error) {
 		!readSSHString(&s, &cipherName) || !readSSHString(&s, &kdf) ||
 		!readSSHString(&s, &kdfOpts) || !s.ReadUint32(&n) ||
 		!readSSHString(&s, &pub) || !readSSHString(&s, &enc) {
-		return nil, malformed("not a valid OpenSSH private key: truncated or corrupted")
+		return nil, errOpenSSHMalformed
 	}
 	if n != 1 {
 		return nil, malformed("the OpenSSH file holds %d keys; only single-key files are supported", n)
@@ -95,7 +97,14 @@ func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
 	header := append([]byte(openSSHMagic), sshWire([]byte("none"), []byte("none"), nil)...)
 	header = binary.BigEndian.AppendUint32(header, 1)
 	header = append(header, sshWire([]byte(h.publicKey))...)
-	n := copy(scratch, header) + 4
+	// A well-formed key's own cipher, KDF and options are longer than
+	// "none", "none" and nothing; a crafted one's may not be, and the
+	// rebuilt key would not fit where the encrypted one was.
+	n := len(header) + 4
+	if n+len(h.encrypted) > len(scratch) {
+		return nil, errOpenSSHMalformed
+	}
+	copy(scratch, header)
 	priv := scratch[n : n+len(h.encrypted)]
 
 	end, err := h.decrypt(pass, priv)

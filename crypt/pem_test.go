@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func pemOptions(pass string) crypt.Options {
 	}
 }
 
-func fixturePassphrase(t *testing.T, dir string) string {
+func fixturePassphrase(t testing.TB, dir string) string {
 	p, err := os.ReadFile(filepath.Join(dir, "passphrase.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -295,6 +296,8 @@ func TestPEMKDFBounds(t *testing.T) {
 	}{
 		{"PBKDF2 iterations", withIterations(t, pbkdf2, 20_000_000), nil, nil, "PBKDF2 iteration count 20000000 is out of bounds"},
 		{"scrypt N", scrypt, []byte{0x02, 0x02, 0x04, 0x00}, []byte{0x02, 0x02, 0x7f, 0xff}, "scrypt parameters N=32767"},
+		{"scrypt memory", withScrypt(t, scrypt, 1<<15, 8, 1), nil, nil, "scrypt parameters N=32768 r=8 p=1 are out of bounds: secretcat takes what openssl takes by default, N a power of 2 above 1 and below 2^(16r), at most 32 MiB"},
+		{"scrypt p", withScrypt(t, scrypt, 1<<10, 8, 17), nil, nil, "scrypt parameters N=1024 r=8 p=17 are out of bounds"},
 		{"bcrypt rounds", openssh, []byte{0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01}, []byte{0x00, 0x0f, 0x42, 0x40, 0x00, 0x00, 0x00, 0x01}, "bcrypt rounds 1000000 out of bounds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -314,25 +317,21 @@ func TestPEMKDFBounds(t *testing.T) {
 	}
 }
 
-// withIterations re-encodes a PBES2/PBKDF2 PKCS#8 key with another
-// iteration count.
-func withIterations(t *testing.T, data []byte, iter int) []byte {
-	type algID struct {
-		Algorithm  asn1.ObjectIdentifier
-		Parameters asn1.RawValue `asn1:"optional"`
-	}
-	type pbkdf2Params struct {
-		Salt      []byte
-		Iter      int
-		KeyLength int   `asn1:"optional"`
-		PRF       algID `asn1:"optional"`
-	}
+type algID struct {
+	Algorithm  asn1.ObjectIdentifier
+	Parameters asn1.RawValue `asn1:"optional"`
+}
+
+// withKDF re-encodes a PBES2 PKCS#8 key with the parameters of its key
+// derivation changed by edit, which is given them as params to decode
+// into and returns the new ones to encode.
+func withKDF[P any](t testing.TB, data []byte, edit func(*P)) []byte {
 	var info struct {
 		Algorithm algID
 		Data      []byte
 	}
 	var pbes2 struct{ KDF, Enc algID }
-	var kdf pbkdf2Params
+	var kdf P
 	b, _ := pem.Decode(data)
 	_, err1 := asn1.Unmarshal(b.Bytes, &info)
 	_, err2 := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &pbes2)
@@ -340,7 +339,7 @@ func withIterations(t *testing.T, data []byte, iter int) []byte {
 	if err1 != nil || err2 != nil || err3 != nil {
 		t.Fatal(err1, err2, err3)
 	}
-	kdf.Iter = iter
+	edit(&kdf)
 	remarshal := func(v any) asn1.RawValue {
 		der, err := asn1.Marshal(v)
 		if err != nil {
@@ -354,6 +353,93 @@ func withIterations(t *testing.T, data []byte, iter int) []byte {
 	return pem.EncodeToMemory(b)
 }
 
+// withIterations re-encodes a PBES2/PBKDF2 PKCS#8 key with another
+// iteration count.
+func withIterations(t testing.TB, data []byte, iter int) []byte {
+	type pbkdf2Params struct {
+		Salt      []byte
+		Iter      int
+		KeyLength int   `asn1:"optional"`
+		PRF       algID `asn1:"optional"`
+	}
+	return withKDF(t, data, func(p *pbkdf2Params) { p.Iter = iter })
+}
+
+// withScrypt re-encodes a PBES2/scrypt PKCS#8 key with other parameters.
+func withScrypt(t testing.TB, data []byte, n, r, p int) []byte {
+	type scryptParams struct {
+		Salt      []byte
+		N, R, P   int
+		KeyLength int `asn1:"optional"`
+	}
+	return withKDF(t, data, func(s *scryptParams) { s.N, s.R, s.P = n, r, p })
+}
+
+// TestScryptBoundsAsOpenSSL checks secretcat's bounds on scrypt parameters
+// against this machine's openssl, with its default memory limit, which
+// encrypts a key only with parameters it can decrypt it with: the two agree
+// but for p, which openssl leaves free and secretcat bounds to 16.
+func TestScryptBoundsAsOpenSSL(t *testing.T) {
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Fatal("openssl is needed to check the scrypt bounds against it")
+	}
+	key := filepath.Join(fixtureDir, "ed25519.pkcs8.scrypt.aes-256-cbc.pem.want")
+	for _, c := range [][3]int{
+		// Accepted by openssl: at the bound on N for r up to 3 (N below
+		// 2^(16r)), at the memory limit (128*r*(N+2+p) bytes), and p past
+		// secretcat's bound. (Each accepted case costs openssl the work.)
+		{1 << 15, 1, 1}, {2, 52428, 1}, {2, 1, 16}, {2, 1, 17},
+		// Refused by openssl: one step past the bound on N, and past the
+		// memory limit by N, r or p.
+		{1 << 16, 1, 1}, {2, 52429, 1}, {1 << 15, 8, 1}, {1 << 17, 2, 1}, {1 << 12, 64, 1}, {1 << 10, 255, 3}, {1 << 11, 127, 15},
+	} {
+		n, r, p := c[0], c[1], c[2]
+		cmd := exec.Command(openssl, "pkcs8", "-topk8", "-in", key, "-passout", "pass:x", "-scrypt",
+			"-scrypt_N", strconv.Itoa(n), "-scrypt_r", strconv.Itoa(r), "-scrypt_p", strconv.Itoa(p))
+		out, err := cmd.CombinedOutput()
+		opensslTakes := err == nil
+		if !opensslTakes && !bytes.Contains(out, []byte("memory limit exceeded")) {
+			t.Fatalf("openssl with N=%d r=%d p=%d: %v\n%s", n, r, p, err, out)
+		}
+		if want := opensslTakes && p <= 16; crypt.ScryptAllowed(n, r, p) != want {
+			t.Errorf("N=%d r=%d p=%d: secretcat allows it: %v; openssl: %v", n, r, p, !want, opensslTakes)
+		}
+	}
+}
+
+// craftedOpenSSH is an OPENSSH PRIVATE KEY with the given header fields,
+// a 51-byte public key and 66 bytes of "encrypted" key.
+func craftedOpenSSH(cipher, kdf, kdfOptions string) []byte {
+	str := func(b []byte, s string) []byte { return append(binary.BigEndian.AppendUint32(b, uint32(len(s))), s...) }
+	blob := []byte("openssh-key-v1\x00")
+	blob = str(str(str(blob, cipher), kdf), kdfOptions)
+	blob = binary.BigEndian.AppendUint32(blob, 1)
+	blob = str(blob, string(make([]byte, 51)))
+	blob = str(blob, string(make([]byte, 66)))
+	return pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: blob})
+}
+
+// craftedOpenSSHHeaders are OpenSSH keys whose cipher, KDF and options are
+// shorter than the "none", "none" and empty options of the unencrypted key
+// that decryption writes in their place.
+var craftedOpenSSHHeaders = [][3]string{{"", "", ""}, {"x", "", ""}, {"aes256-ctr", "", ""}, {"", "bcrypt", ""}, {"abc", "de", ""}}
+
+// TestOpenSSHCraftedHeader: such keys are malformed, and do not run the
+// decryption past its buffer.
+func TestOpenSSHCraftedHeader(t *testing.T) {
+	for _, h := range craftedOpenSSHHeaders {
+		in, err := crypt.Open("-", bytes.NewReader(craftedOpenSSH(h[0], h[1], h[2])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = in.Prepare(pemOptions("pass"))
+		if crypt.KindOf(err) != crypt.Malformed {
+			t.Errorf("cipher %q, KDF %q, options %q: got %v (kind %d), want a malformed key", h[0], h[1], h[2], err, crypt.KindOf(err))
+		}
+	}
+}
+
 // FuzzPEM feeds arbitrary PEM files to the PEM path: it must never panic
 // and every failure must have a kind.
 func FuzzPEM(f *testing.F) {
@@ -361,6 +447,9 @@ func FuzzPEM(f *testing.F) {
 	for _, name := range files {
 		data, _ := os.ReadFile(name)
 		f.Add(data)
+	}
+	for _, h := range craftedOpenSSHHeaders {
+		f.Add(craftedOpenSSH(h[0], h[1], h[2]))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := crypt.Options{

@@ -19,13 +19,16 @@ import (
 
 // Limits on key-derivation work, against files crafted to make secretcat
 // spin or exhaust memory. They are far above what openssl and ssh-keygen
-// write by default (PBKDF2 2048 iterations, scrypt N=2^14, bcrypt 16 rounds).
+// write by default (PBKDF2 2048 iterations, scrypt N=2^14 r=8 p=1, bcrypt 16
+// rounds).
 const (
 	maxPBKDF2Iterations = 10_000_000
-	maxScryptLogN       = 22
-	maxScryptR          = 32
+	// scrypt's memory is bounded as openssl bounds it by default, at
+	// SCRYPT_MAX_MEM (crypto/evp/pbe_scrypt.c), which bounds the work of
+	// each of its p lanes; openssl leaves p free within that memory, and
+	// secretcat bounds it too.
+	opensslScryptMaxMem = 32 << 20
 	maxScryptP          = 16
-	maxScryptMemory     = 1 << 30
 )
 
 var (
@@ -159,8 +162,8 @@ func pbes2Key(kdf algorithmIdentifier, pass []byte, keyLen int) ([]byte, error) 
 			return nil, malformed("invalid scrypt parameters")
 		}
 		n, r, par := p.CostParameter, p.BlockSize, p.ParallelizationParameter
-		if n < 2 || n&(n-1) != 0 || n > 1<<maxScryptLogN || r < 1 || r > maxScryptR || par < 1 || par > maxScryptP || 128*n*r > maxScryptMemory {
-			return nil, malformed("scrypt parameters N=%d r=%d p=%d are out of bounds (N a power of 2 up to 2^%d, r up to %d, p up to %d, at most 1 GiB)", n, r, par, maxScryptLogN, maxScryptR, maxScryptP)
+		if !scryptAllowed(n, r, par) {
+			return nil, malformed("scrypt parameters N=%d r=%d p=%d are out of bounds: secretcat takes what openssl takes by default, N a power of 2 above 1 and below 2^(16r), at most %d MiB of memory counted as 128*r*(N+2+p) bytes, and also bounds p to %d", n, r, par, opensslScryptMaxMem>>20, maxScryptP)
 		}
 		if p.KeyLength != 0 && p.KeyLength != keyLen {
 			return nil, malformed("scrypt key length %d does not fit the cipher's %d", p.KeyLength, keyLen)
@@ -168,6 +171,25 @@ func pbes2Key(kdf algorithmIdentifier, pass []byte, keyLen int) ([]byte, error) 
 		return scrypt.Key(pass, p.Salt, n, r, par, keyLen)
 	}
 	return nil, malformed("unsupported PBES2 key derivation %s (supported: PBKDF2, scrypt)", kdf.Algorithm)
+}
+
+// scryptAllowed reports whether openssl derives a key with scrypt
+// parameters n, r and p under its default memory limit (the checks of
+// EVP_PBE_scrypt_ex and of its scrypt KDF), and p is at most maxScryptP.
+func scryptAllowed(n, r, p int) bool {
+	if n < 2 || n&(n-1) != 0 || r < 1 || p < 1 || p > maxScryptP {
+		return false
+	}
+	// Each of N+2 blocks of V, and each of p of B, is 128*r bytes: with N
+	// or r at 2^20, V alone is past the limit, and below that nothing
+	// overflows.
+	if n >= 1<<20 || r >= 1<<20 {
+		return false
+	}
+	if 16*r <= 63 && n >= 1<<(16*r) { // openssl's bound on N for small r
+		return false
+	}
+	return 128*r*(n+2+p) <= opensslScryptMaxMem
 }
 
 // decryptCBCKey decrypts a CBC-encrypted key into scratch, removes the
