@@ -145,15 +145,8 @@ func parseKeys(t *testing.T, p []byte) {
 		}
 		var err error
 		switch b.Type {
-		case "PRIVATE KEY":
-			_, err = x509.ParsePKCS8PrivateKey(b.Bytes)
-		case "RSA PRIVATE KEY":
-			_, err = x509.ParsePKCS1PrivateKey(b.Bytes)
-		case "EC PRIVATE KEY":
-			_, err = x509.ParseECPrivateKey(b.Bytes)
-		case "DSA PRIVATE KEY":
-			var k struct{ V, P, Q, G, Y, X asn1.RawValue }
-			_, err = asn1.Unmarshal(b.Bytes, &k)
+		case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY":
+			err = parseKey(b.Type, b.Bytes)
 		case "OPENSSH PRIVATE KEY":
 			_, err = ssh.ParseRawPrivateKey(pem.EncodeToMemory(b))
 		case "CERTIFICATE":
