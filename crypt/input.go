@@ -147,6 +147,9 @@ func (in *Input) Prepare(ids Options) (Plan, error) {
 		}
 		return preparePEM(data, ids)
 	}
+	if in.size == 0 {
+		return nil, malformed("the file is empty: expected an age file or a PEM file with an encrypted private key")
+	}
 	return nil, &Error{Kind: Malformed, Err: errUnknownFormat}
 }
 
