@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/secretfd"
 )
 
 const (
@@ -177,10 +178,12 @@ func TestPEMNoPlaintextOnHeap(t *testing.T) {
 	}
 }
 
-// TestNoPlaintextOnHeap decrypts a random canary into secret memory, then
-// scans every readable page of this process except the secret mapping for
-// any 95-byte run of the plaintext: none may exist. A positive control
-// copies some plaintext to the heap and must find it.
+// TestNoPlaintextOnHeap decrypts a random canary into secret memory, from a
+// file and from a pipe, then scans every readable page of this process
+// except the secret mapping for any 95-byte run of the plaintext: none may
+// exist. From a pipe, the memory file that holds the ciphertext is scanned
+// too. A positive control copies some plaintext to the heap and must find
+// it.
 func TestNoPlaintextOnHeap(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -193,18 +196,58 @@ func TestNoPlaintextOnHeap(t *testing.T) {
 		t.Fatalf("helper: %v\n%s", err, out)
 	}
 	windows := readWindows(t, path+".hashes", canarySize/canaryStride-1)
+	ids := crypt.Options{Identities: []age.Identity{id}}
 
-	file, err := decryptToSecret(path, nil, crypt.Options{Identities: []age.Identity{id}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	secret := file.Bytes()
+	t.Run("file", func(t *testing.T) {
+		file, err := decryptToSecret(path, nil, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		checkNoPlaintext(t, windows, file.Bytes())
+	})
+	t.Run("pipe", func(t *testing.T) {
+		ciphertext, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := crypt.Open("-", pipeOf(t, ciphertext, 1<<20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		var file *secretfd.File
+		err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
+			if file, err = secretfd.Create(size); err != nil {
+				return nil, err
+			}
+			return file.Bytes(), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		spooled := spoolContents(t)
+		if len(spooled) != 1 || !bytes.Equal(spooled[0], ciphertext) {
+			t.Fatalf("%d memory files, not one holding the ciphertext", len(spooled))
+		}
+		if hits := countWindows(windows, spooled[0]); hits != 0 {
+			t.Errorf("found %d plaintext windows in the memory file of the ciphertext", hits)
+		}
+		if hits := countWindows(windows, file.Bytes()); hits < canarySize/canaryStride/2 {
+			t.Errorf("positive control: found %d windows in the plaintext", hits)
+		}
+		checkNoPlaintext(t, windows, file.Bytes())
+	})
+}
+
+// checkNoPlaintext scans this process's memory outside secret for the
+// canary's windows, then copies some of secret to the heap and makes sure
+// the scan finds it.
+func checkNoPlaintext(t *testing.T, windows map[uint64]bool, secret []byte) {
 	if hits := scanMemory(t, windows, secret); hits != 0 {
 		t.Errorf("found %d plaintext windows outside secret memory", hits)
 	}
-
-	// Positive control: the scan finds plaintext that is on the heap.
 	leak := make([]byte, 4096)
 	copy(leak, secret[8192:])
 	hits := scanMemory(t, windows, secret)
@@ -212,6 +255,17 @@ func TestNoPlaintextOnHeap(t *testing.T) {
 	if hits < 4096/canaryStride-1 {
 		t.Errorf("positive control: found %d windows of a 4 KiB heap copy, want at least %d", hits, 4096/canaryStride-1)
 	}
+}
+
+// countWindows counts the windows of data whose hash is a canary window's.
+func countWindows(windows map[uint64]bool, data []byte) int {
+	hits := 0
+	for off := 0; off+canaryWindow <= len(data); off++ {
+		if windows[windowHash(data[off:off+canaryWindow])] {
+			hits++
+		}
+	}
+	return hits
 }
 
 // rollBase is the base of a polynomial rolling hash over canaryWindow bytes.
