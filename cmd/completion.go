@@ -58,7 +58,7 @@ func setCompletions(root *cobra.Command) {
 	for _, c := range commands {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
 			arg, _ := pflag.UnquoteUsage(f)
-			if f.NoOptDefVal == "" && !strings.HasSuffix(arg, "FILE") && !strings.HasSuffix(arg, "PATH") {
+			if f.Value.Type() != "bool" && !strings.HasSuffix(arg, "FILE") && !strings.HasSuffix(arg, "PATH") {
 				c.RegisterFlagCompletionFunc(f.Name, cobra.NoFileCompletions)
 			}
 		})

@@ -15,7 +15,7 @@ const helpWidth = 80
 // flagDoc is how --help and the man pages show a flag.
 type flagDoc struct {
 	names string // "-i, --identity" or "--der"
-	arg   string // "FILE", or "" for a flag without a value
+	arg   string // "FILE", "[=SIZE]" for an optional value, "" for none
 	usage string // without the backquotes that mark arg
 }
 
@@ -27,10 +27,13 @@ func flagDocs(fs *pflag.FlagSet) []flagDoc {
 			return
 		}
 		arg, usage := pflag.UnquoteUsage(f)
-		if f.NoOptDefVal != "" { // a bool: no value
+		switch {
+		case f.Value.Type() == "bool":
 			arg = ""
+		case f.NoOptDefVal != "": // the value is optional
+			arg = "[=" + arg + "]"
 		}
-		if shownDefault(f.DefValue) {
+		if shownDefault(f.DefValue) && !strings.Contains(usage, "default") {
 			usage += " (default " + f.DefValue + ")"
 		}
 		names := "--" + f.Name
@@ -95,9 +98,10 @@ func writeFlags(w io.Writer, docs []flagDoc) {
 	heads := make([]flagDoc, len(docs))
 	for i, d := range docs {
 		head := d.names
-		if d.arg != "" {
-			head += " " + d.arg
+		if d.arg != "" && !strings.HasPrefix(d.arg, "[=") {
+			head += " "
 		}
+		head += d.arg
 		if strings.HasPrefix(head, "--") {
 			head = "    " + head // align long names after "-x, "
 		}

@@ -93,8 +93,11 @@ func withOptions(page string, c *cobra.Command) string {
 			names[i] = `\fB` + roffText(n) + `\fP`
 		}
 		b.WriteString(strings.Join(names, ", "))
+		if d.arg != "" && !strings.HasPrefix(d.arg, "[=") {
+			b.WriteString(" ")
+		}
 		if d.arg != "" {
-			b.WriteString(` \fI` + roffText(d.arg) + `\fP`)
+			b.WriteString(`\fI` + roffText(d.arg) + `\fP`)
 		}
 		b.WriteString("\n" + roffText(d.usage) + "\n")
 	}
