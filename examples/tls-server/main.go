@@ -41,6 +41,8 @@ func main() {
 	http.Serve(onceListener(ln, *once, done), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello over TLS, with a key that never touched the disk")
 		if *once {
+			// Out to the client before the server stops and exits.
+			w.(http.Flusher).Flush()
 			close(done)
 		}
 	}))
