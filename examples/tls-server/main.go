@@ -41,7 +41,7 @@ func main() {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello over TLS, with a key that never touched the disk")
 		if *once {
-			// Out to the client before the server stops and exits.
+			// The response goes out before the server stops and exits.
 			w.(http.Flusher).Flush()
 			close(done)
 		}
