@@ -48,15 +48,18 @@ func main() {
 	nginx := flag.Bool("nginx", true, "compare nginx's TLS handshakes per second with its key from a file, --preload and --openssl-secret-heap")
 	hsRounds := flag.Int("handshake-rounds", 5, "rounds of handshake load for each nginx")
 	hsTime := flag.Duration("handshake-time", 3*time.Second, "how long each round of handshake load lasts")
+	onlyHandshakes := flag.Bool("only-handshakes", false, "run the nginx handshake comparison alone")
 	flag.Parse()
 	s, err := newSuite(*bin, *runs)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(s.dir)
-	s.large()
-	s.small(*fixture)
-	if *nginx {
+	if !*onlyHandshakes {
+		s.large()
+		s.small(*fixture)
+	}
+	if *nginx || *onlyHandshakes {
 		s.handshakes(*hsRounds, *hsTime)
 	}
 	report := s.markdown()
