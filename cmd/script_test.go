@@ -103,6 +103,8 @@ func TestScripts(t *testing.T) {
 			"keyscan":     cmdKeyscan,
 			"coredump":    cmdCoredump,
 			"freeport":    cmdFreeport,
+			"waitserver":  cmdWaitserver,
+			"stopserver":  cmdStopserver,
 			"expand":      cmdExpand,
 			"stoppid":     cmdStoppid,
 			"secretheaps": cmdSecretheaps,
