@@ -81,8 +81,8 @@ func cmdKeyscan(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // coredump PIDFILE PREFIX writes core dumps, with gcore, of the nginx
-// master whose PID is in PIDFILE (PREFIX.master) and of its first worker
-// (PREFIX.worker).
+// master whose PID is in PIDFILE (PREFIX.master) and of its newest worker
+// (PREFIX.worker; after a reload, older ones may be on their way out).
 func cmdCoredump(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: coredump PIDFILE PREFIX")
@@ -93,7 +93,7 @@ func cmdCoredump(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("no nginx master with workers in %s", args[0])
 	}
 	prefix := ts.MkAbs(args[1])
-	for role, p := range map[string]int{"master": master, "worker": workers[0]} {
+	for role, p := range map[string]int{"master": master, "worker": slices.Max(workers)} {
 		pid := strconv.Itoa(p)
 		out, err := exec.Command("gcore", "-o", prefix, pid).CombinedOutput()
 		if err != nil {
@@ -194,6 +194,9 @@ func cmdSecretheaps(ts *testscript.TestScript, neg bool, args []string) {
 			role = "child"
 		}
 		maps, err := os.ReadFile("/proc/" + pid + "/maps")
+		if i > 0 && (err != nil || !alive(p)) {
+			continue // a worker that exited meanwhile (after a reload)
+		}
 		ts.Check(err)
 		inode := ""
 		for _, l := range strings.Split(string(maps), "\n") {
