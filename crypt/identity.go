@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"filippo.io/age"
@@ -28,6 +29,9 @@ type Options struct {
 	// AllowUnencrypted lets PEM files without any encrypted key through,
 	// as they are.
 	AllowUnencrypted bool
+	// Progress, if set, counts the plaintext bytes an age payload's
+	// decryption has written so far, for a progress display.
+	Progress *atomic.Int64
 }
 
 // scryptStanza starts the recipient stanza of a passphrase-encrypted file.
@@ -50,7 +54,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		return nil, err
 	}
 	if !passphrase {
-		return nil, undecryptable("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
+		return nil, noKey("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
 	}
 	if ids.Passphrase == nil {
 		return nil, undecryptable("the file is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
