@@ -90,7 +90,6 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecrypt$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzPEM$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt
-	$(GO) test -run '^$$' -fuzz '^FuzzX25519$$' -fuzztime $(FUZZTIME) ./crypt
 
 clean:
 	rm -rf $(BIN) demo

@@ -1,9 +1,11 @@
 package crypt
 
-// ScryptAllowed exports scryptAllowed to the tests, which check it against
-// openssl.
-var ScryptAllowed = scryptAllowed
-
-// X25519 exports x25519 to the tests, which check it against RFC 7748 and
-// golang.org/x/crypto/curve25519.
-var X25519 = x25519
+// Exports to the tests: ScryptAllowed is checked against openssl, and the
+// wipes of library fields are checked to reach them.
+var (
+	ScryptAllowed = scryptAllowed
+	WipeAEAD      = wipeAEAD
+	WipeScrypt    = wipeScrypt
+	WipeSHA512    = wipeSHA512
+	WipeX25519Key = wipeX25519Key
+)
