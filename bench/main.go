@@ -315,13 +315,25 @@ func (s *suite) targets() []string {
 	if maxBeyond >= minBeyond {
 		out = append(out, fmt.Sprintf("peak RSS beyond the payload does not grow with it: %s to %s, %s", human(minBeyond), human(maxBeyond), verdict(maxBeyond-minBeyond <= 2<<20)))
 	}
-	for _, r := range s.results {
-		if r.name == "secretcat k.age -- true" {
-			ratio := float64(r.best) / float64(s.reference(r.group))
-			out = append(out, fmt.Sprintf("1 KiB key: secretcat, which also execs the child, within 1.1x of age -d to /dev/null: %.2fx, %s", ratio, verdict(ratio <= 1.1)))
-		}
+	// Small keys: secretcat also execs the child, so it is held to age -d
+	// plus one exec of true.
+	sc, ad, tr := s.best("1 KiB age key", "secretcat k.age -- true"), s.best("1 KiB age key", "age -d k.age > /dev/null"), s.best("1 KiB age key", "true")
+	if sc > 0 && ad > 0 && tr > 0 {
+		ratio := float64(sc) / float64(ad+tr)
+		out = append(out, fmt.Sprintf("1 KiB key: `secretcat k.age -- true` no slower than `age -d` plus one exec of `true`: %s against %s + %s, %.2fx, %s",
+			sc.Round(100*time.Microsecond), ad.Round(100*time.Microsecond), tr.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
 	}
 	return out
+}
+
+// best is the best time of the command called name in group, or 0.
+func (s *suite) best(group, name string) time.Duration {
+	for _, r := range s.results {
+		if r.group == group && r.name == name {
+			return r.best
+		}
+	}
+	return 0
 }
 
 // reference is the time each result of group is compared with.
