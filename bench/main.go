@@ -1,9 +1,10 @@
 // Command bench is secretcat's side-by-side benchmark suite (make bench).
 //
 // It times, on this machine and in one go, secretcat delivering a file to
-// "true" against age -d writing to /dev/null and to /dev/shm, and against
-// programs that only create a memfd_secret of the same size and write every
-// page, on one thread and on all cores: the floor for filling secret memory.
+// "true", from the file and from a pipe, against age -d writing to
+// /dev/null and to /dev/shm, and against programs that only create a
+// memfd_secret of the same size and write every page, on one thread and on
+// all cores: the floor for filling secret memory.
 // For small keys it compares secretcat's end-to-end latency with age -d's
 // and with running true alone. It prints the results with ratios and
 // writes them as Markdown.
@@ -102,6 +103,7 @@ type result struct {
 	size                 int64
 	best, median         time.Duration // wall-clock time
 	maxRSS               int64         // bytes, the largest of the runs
+	held                 int64         // bytes of ciphertext in a memory file, the largest seen
 }
 
 type suite struct {
@@ -174,6 +176,7 @@ func (s *suite) large() {
 		sz := strconv.FormatInt(size, 10)
 		s.measure("payload "+human(size), s.runs,
 			command{name: "secretcat FILE -- true", size: size, argv: []string{s.exe("secretcat"), "-i", s.identity, file, "--", "true"}},
+			command{name: "cat FILE | secretcat - -- true", size: size, pipeFrom: file, argv: []string{s.exe("secretcat"), "-i", s.identity, "-", "--", "true"}},
 			command{name: "age -d FILE > /dev/null", argv: []string{s.exe("age"), "-d", "-i", s.identity, file}},
 			command{name: "age -d -o /dev/shm/x FILE", before: func() { os.Remove(shm) }, argv: []string{s.exe("age"), "-d", "-i", s.identity, "-o", shm, file}},
 			command{name: "fill memfd_secret, 1 thread", argv: []string{s.exe("bench"), "fill", sz, "1"}},
@@ -214,10 +217,88 @@ func (s *suite) exe(name string) string { return filepath.Join(s.bin, name) }
 // command is one row of a group: what to run, and for secretcat the
 // payload size, to tell its memory beyond the payload.
 type command struct {
-	name   string
-	size   int64
-	before func() // run before each run, untimed
-	argv   []string
+	name     string
+	size     int64
+	before   func() // run before each run, untimed
+	pipeFrom string // a file that cat writes to the command's standard input
+	argv     []string
+}
+
+// run runs cmd once, with standard output to /dev/null, and returns its
+// wall time from the start of the first process to the end of the last,
+// its peak RSS, and how much ciphertext it held in a memory file.
+func (cmd command) run() (wall time.Duration, rss, held int64, err error) {
+	c := exec.Command(cmd.argv[0], cmd.argv[1:]...)
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	var feeder *exec.Cmd
+	start := time.Now()
+	if cmd.pipeFrom != "" {
+		feeder = exec.Command("cat", cmd.pipeFrom)
+		r, w, err := os.Pipe()
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		feeder.Stdout, c.Stdin = w, r
+		err = feeder.Start()
+		w.Close()
+		if err != nil {
+			r.Close()
+			return 0, 0, 0, err
+		}
+		defer r.Close()
+	}
+	if err := c.Start(); err != nil {
+		return 0, 0, 0, err
+	}
+	done := make(chan struct{})
+	heldc := make(chan int64)
+	go func() { heldc <- watchHeld(c.Process.Pid, done) }()
+	err = c.Wait()
+	if feeder != nil {
+		if ferr := feeder.Wait(); err == nil && ferr != nil {
+			err = fmt.Errorf("cat: %v", ferr)
+		}
+	}
+	wall = time.Since(start)
+	close(done)
+	held = <-heldc
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("%s: %v\n%s", strings.Join(cmd.argv, " "), err, stderr.Bytes())
+	}
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss * 1024
+	}
+	return wall, rss, held, nil
+}
+
+// watchHeld samples, until done, the size of the memory files in which
+// process pid holds ciphertext (secretcat's /memfd:secretcat-ciphertext),
+// which its RSS does not show since they are not mapped, and returns the
+// largest total seen.
+func watchHeld(pid int, done <-chan struct{}) int64 {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	var largest int64
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var total int64
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			link, _ := os.Readlink(filepath.Join(dir, e.Name()))
+			if strings.HasPrefix(link, "/memfd:secretcat-ciphertext") {
+				if st, err := os.Stat(filepath.Join(dir, e.Name())); err == nil {
+					total += st.Size()
+				}
+			}
+		}
+		largest = max(largest, total)
+		select {
+		case <-done:
+			return largest
+		case <-tick.C:
+		}
+	}
 }
 
 // measure runs a group's commands in turn, a warm-up round and then runs
@@ -228,34 +309,33 @@ type command struct {
 func (s *suite) measure(group string, runs int, cmds ...command) {
 	walls := make([][]time.Duration, len(cmds))
 	maxRSS := make([]int64, len(cmds))
+	maxHeld := make([]int64, len(cmds))
 	for i := -1; i < runs; i++ {
 		for j, cmd := range cmds {
 			if cmd.before != nil {
 				cmd.before()
 			}
-			c := exec.Command(cmd.argv[0], cmd.argv[1:]...)
-			var stderr bytes.Buffer
-			c.Stderr = &stderr
-			start := time.Now()
-			err := c.Run()
-			wall := time.Since(start)
+			wall, rss, held, err := cmd.run()
 			if err != nil {
-				log.Fatalf("%s: %v\n%s", strings.Join(cmd.argv, " "), err, stderr.Bytes())
+				log.Fatal(err)
 			}
 			if i < 0 {
 				continue // warm-up
 			}
 			walls[j] = append(walls[j], wall)
-			if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-				maxRSS[j] = max(maxRSS[j], ru.Maxrss*1024)
-			}
+			maxRSS[j] = max(maxRSS[j], rss)
+			maxHeld[j] = max(maxHeld[j], held)
 		}
 	}
 	for j, cmd := range cmds {
 		w := walls[j]
 		slices.Sort(w)
-		r := result{group: group, name: cmd.name, command: strings.Join(cmd.argv, " "), size: cmd.size, best: w[0], median: w[len(w)/2], maxRSS: maxRSS[j]}
-		log.Printf("%-28s %-52s best %10s  median %10s  peak RSS %s", group, cmd.name, r.best.Round(100*time.Microsecond), r.median.Round(100*time.Microsecond), human(r.maxRSS))
+		line := strings.Join(cmd.argv, " ")
+		if cmd.pipeFrom != "" {
+			line = "cat " + cmd.pipeFrom + " | " + line
+		}
+		r := result{group: group, name: cmd.name, command: line, size: cmd.size, best: w[0], median: w[len(w)/2], maxRSS: maxRSS[j], held: maxHeld[j]}
+		log.Printf("%-28s %-52s best %10s  median %10s  peak RSS %s  held %s", group, cmd.name, r.best.Round(100*time.Microsecond), r.median.Round(100*time.Microsecond), human(r.maxRSS), human(r.held))
 		s.results = append(s.results, r)
 	}
 }
@@ -265,21 +345,24 @@ func (s *suite) markdown() string {
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "# secretcat benchmarks\n\nMade by `make bench` on %s.\n\n", time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&b, "- machine: %s, %d CPUs, %s\n- kernel: %s\n- Go: %s\n- host: %s\n\n", cpuModel(), runtime.NumCPU(), memTotal(), kernel(), runtime.Version(), host)
-	fmt.Fprintf(&b, "The commands of a group ran in turn, a warm-up round and then many rounds (%d for payloads, %d for small keys), so that the load of other tenants spreads over all of them. Times are wall-clock: the best run, which is the stable measure on a shared machine, and the median. Peak RSS is the largest `ru_maxrss`. The ratio divides the best time by the best time of the group's reference: the all-cores fill for payloads (the floor: every page of secret memory must be faulted in and leave the direct map), `age -d` to /dev/null for small keys.\n", s.runs, smallFactor*s.runs)
+	fmt.Fprintf(&b, "The commands of a group ran in turn, a warm-up round and then many rounds (%d for payloads, %d for small keys), so that the load of other tenants spreads over all of them. Times are wall-clock: the best run, which is the stable measure on a shared machine, and the median. Peak RSS is the largest `ru_maxrss`; ciphertext held is the largest memory file of ciphertext (`/memfd:secretcat-ciphertext`, not mapped, so not in the RSS) seen in `/proc/PID/fd` every 2 ms, with `cat` feeding a pipe. The ratio divides the best time by the best time of the group's reference: the all-cores fill for payloads (the floor: every page of secret memory must be faulted in and leave the direct map), `age -d` to /dev/null for small keys.\n", s.runs, smallFactor*s.runs)
 	var group string
 	var ref time.Duration
 	for _, r := range s.results {
 		if r.group != group {
 			group = r.group
 			ref = s.reference(group)
-			fmt.Fprintf(&b, "\n## %s\n\n| command | best | median | ratio | peak RSS | RSS beyond the payload |\n| --- | ---: | ---: | ---: | ---: | ---: |\n", group)
+			fmt.Fprintf(&b, "\n## %s\n\n| command | best | median | ratio | peak RSS | RSS beyond the payload | ciphertext held |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n", group)
 		}
 		ratio := float64(r.best) / float64(ref)
-		beyond := "-"
-		if r.size > 0 && strings.HasPrefix(r.name, "secretcat") {
+		beyond, held := "-", "-"
+		if r.size > 0 && strings.Contains(r.name, "secretcat") {
 			beyond = human(r.maxRSS - r.size)
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %.2fx | %s | %s |\n", r.name, r.best.Round(100*time.Microsecond), r.median.Round(100*time.Microsecond), ratio, human(r.maxRSS), beyond)
+		if r.held > 0 {
+			held = human(r.held)
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %.2fx | %s | %s | %s |\n", r.name, r.best.Round(100*time.Microsecond), r.median.Round(100*time.Microsecond), ratio, human(r.maxRSS), beyond, held)
 	}
 	b.WriteString("\n## Targets\n\n")
 	for _, t := range s.targets() {
@@ -315,25 +398,37 @@ func (s *suite) targets() []string {
 	if maxBeyond >= minBeyond {
 		out = append(out, fmt.Sprintf("peak RSS beyond the payload does not grow with it: %s to %s, %s", human(minBeyond), human(maxBeyond), verdict(maxBeyond-minBeyond <= 2<<20)))
 	}
+	for _, r := range s.results {
+		if r.name != "cat FILE | secretcat - -- true" || r.size < 64<<20 {
+			continue
+		}
+		file := s.find(r.group, "secretcat FILE -- true")
+		ratio := float64(r.best) / float64(file.best)
+		out = append(out, fmt.Sprintf("%s: from a pipe within 1.3x of the same file read from disk: %.2fx, %s", r.group, ratio, verdict(ratio <= 1.3)))
+		// One copy of the ciphertext: the payload plus 16 bytes a chunk
+		// and a header of a few hundred bytes.
+		once := r.held >= r.size && r.held <= r.size+r.size/4096+4096
+		out = append(out, fmt.Sprintf("%s: from a pipe, one copy of the ciphertext held (%s) and RSS beyond the payload as from the file (%s, file %s): %s",
+			r.group, human(r.held), human(r.maxRSS-r.size), human(file.maxRSS-file.size), verdict(once && r.maxRSS-file.maxRSS <= 2<<20)))
+	}
 	// Small keys: secretcat also execs the child, so it is held to age -d
 	// plus one exec of true.
-	sc, ad, tr := s.best("1 KiB age key", "secretcat k.age -- true"), s.best("1 KiB age key", "age -d k.age > /dev/null"), s.best("1 KiB age key", "true")
-	if sc > 0 && ad > 0 && tr > 0 {
-		ratio := float64(sc) / float64(ad+tr)
-		out = append(out, fmt.Sprintf("1 KiB key: `secretcat k.age -- true` no slower than `age -d` plus one exec of `true`: %s against %s + %s, %.2fx, %s",
-			sc.Round(100*time.Microsecond), ad.Round(100*time.Microsecond), tr.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
-	}
+	sc, ad, tr := s.find("1 KiB age key", "secretcat k.age -- true").best, s.find("1 KiB age key", "age -d k.age > /dev/null").best, s.find("1 KiB age key", "true").best
+	ratio := float64(sc) / float64(ad+tr)
+	out = append(out, fmt.Sprintf("1 KiB key: `secretcat k.age -- true` no slower than `age -d` plus one exec of `true`: %s against %s + %s, %.2fx, %s",
+		sc.Round(100*time.Microsecond), ad.Round(100*time.Microsecond), tr.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
 	return out
 }
 
-// best is the best time of the command called name in group, or 0.
-func (s *suite) best(group, name string) time.Duration {
+// find returns the result of the command called name in group.
+func (s *suite) find(group, name string) result {
 	for _, r := range s.results {
 		if r.group == group && r.name == name {
-			return r.best
+			return r
 		}
 	}
-	return 0
+	log.Fatalf("no result for %s in %s", name, group)
+	return result{}
 }
 
 // reference is the time each result of group is compared with.

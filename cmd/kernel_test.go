@@ -12,16 +12,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// seccompDeny is "seccomp-deny ERRNO PROG [ARG...]": it runs PROG with a
-// seccomp filter that fails memfd_secret(2) with ERRNO (ENOSYS or EPERM), as a
-// kernel without secret memory or a container profile would.
+// seccompDeny is "seccomp-deny ACTION PROG [ARG...]": it runs PROG with a
+// seccomp filter that fails memfd_secret(2) with ENOSYS or EPERM, as a
+// container or service profile would, or with SIGSYS kills the process that
+// calls it, as systemd's SystemCallFilter= does.
 func seccompDeny() {
 	if len(os.Args) < 3 {
-		fail(fmt.Errorf("usage: seccomp-deny ENOSYS|EPERM PROG [ARG...]"))
+		fail(fmt.Errorf("usage: seccomp-deny ENOSYS|EPERM|SIGSYS PROG [ARG...]"))
 	}
-	errno := map[string]unix.Errno{"ENOSYS": unix.ENOSYS, "EPERM": unix.EPERM}[os.Args[1]]
-	if errno == 0 {
-		fail(fmt.Errorf("unknown errno %s", os.Args[1]))
+	action, ok := map[string]uint32{
+		"ENOSYS": unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS),
+		"EPERM":  unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM),
+		"SIGSYS": unix.SECCOMP_RET_KILL_PROCESS,
+	}[os.Args[1]]
+	if !ok {
+		fail(fmt.Errorf("unknown action %s", os.Args[1]))
 	}
 	const (
 		ldAbs  = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
@@ -32,7 +37,7 @@ func seccompDeny() {
 	filter := []unix.SockFilter{
 		{Code: ldAbs, K: offsNr},
 		{Code: jeq, Jt: 0, Jf: 1, K: unix.SYS_MEMFD_SECRET},
-		{Code: ret, K: unix.SECCOMP_RET_ERRNO | uint32(errno)},
+		{Code: ret, K: action},
 		{Code: ret, K: unix.SECCOMP_RET_ALLOW},
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}

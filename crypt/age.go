@@ -103,13 +103,27 @@ func readHeader(src io.ReaderAt, size int64) (header, nonce []byte, err error) {
 			return buf[:end], buf[end:min(n, end+nonceSize)], nil
 		}
 		if done {
-			if err := checkHeader(buf); err != nil {
-				return nil, nil, err
-			}
-			return nil, nil, malformed("invalid age header: no end of line after the MAC")
+			return nil, nil, unfinishedHeader(buf)
 		}
 		buf = make([]byte, min(size, 2*int64(n), maxHeader+nonceSize))
 	}
+}
+
+// unfinishedHeader explains a file that ends, or a header that reaches
+// maxHeader, before the end of the MAC line. Where age's parser reads every
+// line there is without fault and wants more, the file is cut short: it is
+// truncated, like a payload that is cut short. Otherwise the header is
+// malformed, or too long.
+func unfinishedHeader(buf []byte) error {
+	if len(buf) >= maxHeader {
+		return malformed("invalid age header: longer than %d MiB without a MAC line", maxHeader>>20)
+	}
+	_, err := age.ExtractHeader(bytes.NewReader(buf))
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		bytes.HasPrefix([]byte(ageIntro+"v1\n"), buf) { // the intro line, cut short
+		return undecryptable("file is truncated: it ends within the age header, before its MAC line")
+	}
+	return malformed("invalid age header: %v", err)
 }
 
 // checkHeader parses an age header with age's parser, for the reason it is

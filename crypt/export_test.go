@@ -9,3 +9,7 @@ var (
 	WipeSHA512    = wipeSHA512
 	WipeX25519Key = wipeX25519Key
 )
+
+// CheckTraditionalKey exports the checks of decrypted keys (PKCS#8 under
+// "PRIVATE KEY") to FuzzKeyCheck.
+var CheckTraditionalKey = checkTraditionalKey

@@ -55,6 +55,7 @@ func FuzzDecrypt(f *testing.F) {
 		calls := 0
 		in, err := crypt.Open("-", bytes.NewReader(data))
 		if err == nil {
+			defer in.Close()
 			err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
 				calls++
 				if size < 0 || size > int64(len(data)) {

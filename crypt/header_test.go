@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"filippo.io/age"
@@ -62,6 +63,48 @@ func TestAgeHeaderSizes(t *testing.T) {
 			if err == nil || crypt.KindOf(err) == 0 {
 				t.Errorf("%d recipients, cut at %d of %d+16 bytes: %v", n, cut, headerEnd, err)
 			}
+		}
+	}
+}
+
+// TestAgeTruncated: an age file cut anywhere, in its header as in its
+// payload, is truncated (status 4); an empty file says it is empty, and a
+// header line that age cannot parse is malformed (status 3).
+func TestAgeTruncated(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file bytes.Buffer
+	w, err := age.Encrypt(&file, id.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("secret key material\n"))
+	w.Close()
+	data := file.Bytes()
+	prepare := func(data []byte) error {
+		in, err := crypt.Open("-", bytes.NewReader(data))
+		if err == nil {
+			err = in.DecryptTo(crypt.Options{Identities: []age.Identity{id}}, func(size int64) ([]byte, error) { return make([]byte, size), nil })
+		}
+		return err
+	}
+	for cut := len("age-encryption.org/"); cut < len(data); cut++ {
+		err := prepare(data[:cut])
+		if crypt.KindOf(err) != crypt.Undecryptable || !strings.Contains(err.Error(), "truncated") {
+			t.Errorf("cut at %d of %d: %v (kind %d)", cut, len(data), err, crypt.KindOf(err))
+		}
+	}
+	for _, tc := range []struct{ data, want string }{
+		{"", "the file is empty"},
+		{"age-encryption.org/v2\n", "invalid age header"},
+		{"age-encryption.org/v1\n-> X25519\n!!\n", "invalid age header"},
+		{"age-encryption.org/v1\nnot a stanza\n", "invalid age header"},
+	} {
+		err := prepare([]byte(tc.data))
+		if crypt.KindOf(err) != crypt.Malformed || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v (kind %d), want %q", tc.data, err, crypt.KindOf(err), tc.want)
 		}
 	}
 }

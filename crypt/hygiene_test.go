@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/secretfd"
 )
 
 // The hygiene tests decrypt or parse a secret and then scan every readable
@@ -65,11 +66,12 @@ const (
 	canaryStride = 64 // a window starts every stride bytes of plaintext
 )
 
-// TestNoPlaintextOnHeap decrypts a random canary into secret memory, then
-// scans every readable page of the process except the secret mapping for
-// any 32-byte run of the plaintext (each 95-byte run holds a window): none
-// may exist. A positive control copies some plaintext to the heap and must
-// find it.
+// TestNoPlaintextOnHeap decrypts a random canary into secret memory, from a
+// file and from a pipe, then scans every readable page of the process except
+// the secret mapping for any 32-byte run of the plaintext (each 95-byte run
+// holds a window): none may exist. From a pipe, the memory file that holds
+// the ciphertext is scanned too. A positive control copies some plaintext
+// to the heap and must find it.
 func TestNoPlaintextOnHeap(t *testing.T) {
 	dir := os.Getenv("SECRETCAT_HYGIENE_DIR")
 	if dir == "" {
@@ -91,25 +93,73 @@ func TestNoPlaintextOnHeap(t *testing.T) {
 		writeFile(t, filepath.Join(dir, "canary.age"), file.Bytes())
 		writeWindows(t, filepath.Join(dir, "windows"), 32, canaryStride, plain)
 	}
-	if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
-		return
+	path := filepath.Join(dir, "canary.age")
+	setUp := func(t *testing.T) (windowSet, crypt.Options) {
+		windows := readWindows(t, filepath.Join(dir, "windows"), canarySize/canaryStride-1)
+		ids, err := new(crypt.IdentityParser).ParseFile(filepath.Join(dir, "id.txt"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return windows, crypt.Options{Identities: ids}
 	}
-	windows := readWindows(t, filepath.Join(dir, "windows"), canarySize/canaryStride-1)
-	ids, err := new(crypt.IdentityParser).ParseFile(filepath.Join(dir, "id.txt"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := decryptToSecret(filepath.Join(dir, "canary.age"), nil, crypt.Options{Identities: ids})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	secret := file.Bytes()
+	t.Run("file", func(t *testing.T) {
+		if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
+			return
+		}
+		windows, ids := setUp(t)
+		file, err := decryptToSecret(path, nil, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		checkNoPlaintext(t, windows, file.Bytes())
+	})
+	t.Run("pipe", func(t *testing.T) {
+		if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
+			return
+		}
+		windows, ids := setUp(t)
+		ciphertext, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := crypt.Open("-", pipeOf(t, ciphertext, 1<<20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		var file *secretfd.File
+		err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
+			if file, err = secretfd.Create(size); err != nil {
+				return nil, err
+			}
+			return file.Bytes(), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		spooled := spoolContents(t)
+		if len(spooled) != 1 || !bytes.Equal(spooled[0], ciphertext) {
+			t.Fatalf("%d memory files, not one holding the ciphertext", len(spooled))
+		}
+		if hits := countWindows(windows, spooled[0]); hits != 0 {
+			t.Errorf("found %d plaintext windows in the memory file of the ciphertext", hits)
+		}
+		if hits := countWindows(windows, file.Bytes()); hits < canarySize/canaryStride/2 {
+			t.Errorf("positive control: found %d windows in the plaintext", hits)
+		}
+		checkNoPlaintext(t, windows, file.Bytes())
+	})
+}
+
+// checkNoPlaintext scans this process's memory outside secret for the
+// canary's windows, then copies some of secret to the heap and makes sure
+// the scan finds it.
+func checkNoPlaintext(t *testing.T, windows windowSet, secret []byte) {
 	if hits := scanMemory(t, secret, windows); hits != 0 {
 		t.Errorf("found %d plaintext windows outside secret memory", hits)
 	}
-
-	// Positive control: the scan finds plaintext that is on the heap.
 	leak := make([]byte, 4096)
 	copy(leak, secret[8192:])
 	hits := scanMemory(t, secret, windows)
@@ -117,6 +167,17 @@ func TestNoPlaintextOnHeap(t *testing.T) {
 	if hits < 4096/canaryStride-1 {
 		t.Errorf("positive control: found %d windows of a 4 KiB heap copy, want at least %d", hits, 4096/canaryStride-1)
 	}
+}
+
+// countWindows counts the windows of data whose hash is one of w's.
+func countWindows(w windowSet, data []byte) int {
+	hits := 0
+	for off := 0; off+w.size <= len(data); off++ {
+		if w.has(windowHash(data[off : off+w.size])) {
+			hits++
+		}
+	}
+	return hits
 }
 
 // TestPEMNoPlaintextOnHeap decrypts PKCS#8, legacy and OpenSSH keys and
@@ -214,7 +275,7 @@ func TestIdentityNotOnHeap(t *testing.T) {
 			s := id.String()
 			file = append(file, []byte("# public key: "+id.Recipient().String()+"\n"+s+"\n"))
 			text = append(text, []byte(s[len("AGE-SECRET-KEY-1"):]))
-			writeFile(t, filepath.Join(dir, "file"+strconv.Itoa(i)+".age"), encryptTo(t, id.Recipient()))
+			writeFile(t, filepath.Join(dir, "file"+strconv.Itoa(i)+".age"), sealTo(t, id.Recipient()))
 		}
 		writeFile(t, filepath.Join(dir, "id.txt"), bytes.Join(file, nil))
 		writeWindows(t, filepath.Join(dir, "text"), 16, 1, text...)
@@ -250,8 +311,8 @@ func TestIdentityNotOnHeap(t *testing.T) {
 	}
 }
 
-// encryptTo is a small age file encrypted to r.
-func encryptTo(t *testing.T, r age.Recipient) []byte {
+// sealTo is a small age file encrypted to r.
+func sealTo(t *testing.T, r age.Recipient) []byte {
 	var file bytes.Buffer
 	w, err := age.Encrypt(&file, r)
 	if err != nil {
@@ -290,7 +351,7 @@ func TestSSHIdentityNotOnHeap(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				writeFile(t, filepath.Join(dir, "file.age"), encryptTo(t, r))
+				writeFile(t, filepath.Join(dir, "file.age"), sealTo(t, r))
 			}
 			if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
 				return

@@ -8,89 +8,114 @@ import (
 	"os"
 
 	"filippo.io/age/armor"
+	"golang.org/x/sys/unix"
 )
 
 // Input is ciphertext ready for random access: a regular file read in place,
-// or a stream (stdin, a pipe) or armored file buffered in memory. Ciphertext is
-// not secret, so buffering it is harmless.
+// or a stream (stdin, a pipe) or an armored file whose (de-armored)
+// ciphertext was copied into an ordinary memory file. Ciphertext is not
+// secret, so holding it there is harmless; it is held once.
 type Input struct {
 	// Name is how messages refer to the input: its path, or "standard input".
 	Name   string
 	Format Format
 	r      io.ReaderAt
 	size   int64
-	file   *os.File
+	file   *os.File // closed by Close: the file opened or the memory file
 }
 
 // Open opens path, or stdin when path is "-", and detects its format.
 func Open(path string, stdin io.Reader) (*Input, error) {
 	in := &Input{Name: path}
+	var err error
 	if path == "-" {
 		in.Name = "standard input"
-		data, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, malformed("reading standard input: %v", err)
+		if f, ok := stdin.(*os.File); ok {
+			err = in.attach(f, false)
+		} else {
+			err = in.stream(stdin)
 		}
-		in.r, in.size = bytes.NewReader(data), int64(len(data))
 	} else {
-		fd, err := openFile(path)
-		if err != nil {
+		var fd int
+		if fd, err = openFile(path); err != nil {
 			return nil, malformed("%v", err)
 		}
-		f := os.NewFile(uintptr(fd), path)
-		if err := in.attach(f); err != nil {
-			f.Close()
-			return nil, err
+		err = in.attach(os.NewFile(uintptr(fd), path), true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// attach reads a regular file in place, from its current offset, and any
+// other file as a stream. owned says that the input owns f, and closes it.
+func (in *Input) attach(f *os.File, owned bool) error {
+	st, err := f.Stat()
+	if err != nil || st.IsDir() || !st.Mode().IsRegular() {
+		if owned {
+			defer f.Close()
 		}
+		switch {
+		case err != nil:
+			return malformed("%v", unwrapPath(err))
+		case st.IsDir():
+			return malformed("is a directory")
+		}
+		return in.stream(f)
+	}
+	start := int64(0)
+	if !owned { // standard input may have been read from already
+		if start, err = unix.Seek(int(f.Fd()), 0, io.SeekCurrent); err != nil {
+			return malformed("%v", err)
+		}
+	}
+	in.r, in.size = io.NewSectionReader(f, start, st.Size()-start), max(0, st.Size()-start)
+	if owned {
+		in.file = f
 	}
 	head := make([]byte, DetectLen)
 	n, err := in.r.ReadAt(head, 0)
 	if err != nil && err != io.EOF {
 		in.Close()
-		return nil, malformed("reading: %v", err)
+		return malformed("reading: %v", err)
 	}
 	in.Format = Detect(head[:n])
 	if in.Format == AgeArmor {
-		if err := in.dearmor(); err != nil {
-			in.Close()
-			return nil, err
-		}
+		return in.hold(nil, armor.NewReader(io.NewSectionReader(in.r, 0, in.size)))
 	}
-	return in, nil
-}
-
-// attach uses a regular file in place and buffers anything else.
-func (in *Input) attach(f *os.File) error {
-	st, err := f.Stat()
-	if err != nil {
-		return malformed("%v", unwrapPath(err))
-	}
-	switch {
-	case st.IsDir():
-		return malformed("is a directory")
-	case st.Mode().IsRegular():
-		in.file, in.r, in.size = f, f, st.Size()
-		return nil
-	}
-	data, err := io.ReadAll(f)
-	f.Close()
-	if err != nil {
-		return malformed("reading: %v", unwrapPath(err))
-	}
-	in.r, in.size = bytes.NewReader(data), int64(len(data))
 	return nil
 }
 
-func (in *Input) dearmor() error {
-	data, err := io.ReadAll(armor.NewReader(io.NewSectionReader(in.r, 0, in.size)))
+// stream reads src to its end into a memory file, de-armored if it is
+// armored: the format is told from its first bytes.
+func (in *Input) stream(src io.Reader) error {
+	head := make([]byte, DetectLen)
+	n, err := io.ReadFull(src, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return malformed("reading: %v", unwrapPath(err))
+	}
+	head = head[:n]
+	in.Format = Detect(head)
+	if in.Format == AgeArmor {
+		return in.hold(nil, armor.NewReader(io.MultiReader(bytes.NewReader(head), src)))
+	}
+	return in.hold(head, src)
+}
+
+// hold makes head and the rest of src the input's ciphertext, in a memory
+// file, in place of the file the input had.
+func (in *Input) hold(head []byte, src io.Reader) error {
+	f, size, err := spool(head, src)
+	in.Close()
+	var re errRead
+	if in.Format == AgeArmor && errors.As(err, &re) {
+		return malformed("invalid armor: %v", re.err)
+	}
 	if err != nil {
-		return malformed("invalid armor: %v", err)
+		return spoolError(err)
 	}
-	if in.file != nil {
-		in.file.Close()
-		in.file = nil
-	}
-	in.r, in.size = bytes.NewReader(data), int64(len(data))
+	in.file, in.r, in.size = f, f, size
 	return nil
 }
 
@@ -99,10 +124,12 @@ func (in *Input) Size() int64 { return in.size }
 
 // Close releases the input's file, if any.
 func (in *Input) Close() error {
-	if in.file != nil {
-		return in.file.Close()
+	if in.file == nil {
+		return nil
 	}
-	return nil
+	err := in.file.Close()
+	in.file = nil
+	return err
 }
 
 // unwrapPath drops the operation and path from an *os.PathError: messages
@@ -146,6 +173,9 @@ func (in *Input) Prepare(ids Options) (Plan, error) {
 			return nil, malformed("reading: %v", err)
 		}
 		return preparePEM(data, ids)
+	}
+	if in.size == 0 {
+		return nil, malformed("the file is empty: expected an age file or a PEM file with an encrypted private key")
 	}
 	return nil, &Error{Kind: Malformed, Err: errUnknownFormat}
 }

@@ -7,9 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"strings"
-
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // legacyCiphers are the DEK-Info ciphers of OpenSSL's traditional key
@@ -39,8 +36,8 @@ func decryptLegacy(b *pem.Block, pass, scratch []byte) ([]byte, error) {
 	}
 	key := evpBytesToKey(pass, iv[:8], c.keyLen)
 	defer clear(key)
-	valid := func(der []byte) bool { return isTraditionalKey(b.Type, der) }
-	return decryptCBCKey(c.newFunc, key, iv, b.Bytes, scratch, valid)
+	check := func(der []byte) error { return checkTraditionalKey(b.Type, der) }
+	return decryptCBCKey(c.newFunc, key, iv, b.Bytes, scratch, check)
 }
 
 // evpBytesToKey is OpenSSL's EVP_BytesToKey with MD5 and one iteration, the
@@ -59,38 +56,4 @@ func evpBytesToKey(pass, salt []byte, keyLen int) []byte {
 	}
 	clear(key[keyLen:])
 	return key[:keyLen]
-}
-
-// isTraditionalKey checks, without copying, that der is exactly one key
-// of the type label names: RSAPrivateKey (version and eight integers, or
-// more for multi-prime), ECPrivateKey (version 1 and the key), or a DSA key
-// (six integers).
-func isTraditionalKey(label string, der []byte) bool {
-	in := cryptobyte.String(der)
-	var seq cryptobyte.String
-	var version int
-	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() || !seq.ReadASN1Integer(&version) {
-		return false
-	}
-	integers := func(min int) bool {
-		n := 0
-		for !seq.Empty() && seq.PeekASN1Tag(cbasn1.INTEGER) {
-			if !seq.SkipASN1(cbasn1.INTEGER) {
-				return false
-			}
-			n++
-		}
-		return n >= min
-	}
-	switch label {
-	case "RSA PRIVATE KEY":
-		return (version == 0 || version == 1) && integers(8)
-	case "EC PRIVATE KEY":
-		var key cryptobyte.String
-		return version == 1 && seq.ReadASN1(&key, cbasn1.OCTET_STRING) && len(key) > 0
-	case "DSA PRIVATE KEY":
-		return version == 0 && integers(5) && seq.Empty()
-	}
-	// Another traditional key type: one well-formed SEQUENCE.
-	return true
 }

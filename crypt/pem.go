@@ -100,13 +100,30 @@ func splitPEM(data []byte) ([]pemBlock, error) {
 		blocks = append(blocks, pemBlock{Block: b, raw: consumed[start:]})
 		rest = next
 	}
+	if tail := bytes.TrimLeft(rest, " \t\r\n"); len(tail) > 0 && bytes.HasPrefix([]byte("-----BEGIN "), tail) {
+		return nil, undecryptable("the file is truncated: it ends within a BEGIN line, after %d PEM blocks", len(blocks))
+	}
 	if begins := bytes.Count(data, []byte("-----BEGIN ")); begins != len(blocks) {
-		return nil, malformed("PEM block %d of %d is not valid: truncated, or its base64 or headers are corrupted", len(blocks)+1, begins)
+		if !hasEndLine(data[bytes.LastIndex(data, []byte("-----BEGIN ")):]) {
+			return nil, undecryptable("the file is truncated: PEM block %d of %d has no END line", begins, begins)
+		}
+		return nil, malformed("PEM block %d of %d is not valid: its base64 or headers are corrupted", len(blocks)+1, begins)
 	}
 	if len(blocks) == 0 {
 		return nil, malformed("no PEM block found")
 	}
 	return blocks, nil
+}
+
+// hasEndLine reports whether the text of a block, from its BEGIN line, has
+// an END line, whole: without, the file was cut short.
+func hasEndLine(block []byte) bool {
+	i := bytes.Index(block, []byte("-----END "))
+	if i < 0 {
+		return false
+	}
+	line, _, _ := bytes.Cut(block[i+len("-----END "):], []byte("\n"))
+	return bytes.HasSuffix(bytes.TrimRight(line, " \t\r"), []byte("-----"))
 }
 
 func classify(b *pem.Block) pemKind {
@@ -146,15 +163,18 @@ func preparePEM(data []byte, opts Options) (Plan, error) {
 	}
 	if encrypted == 0 {
 		if !opts.AllowUnencrypted {
-			return nil, malformed("no encrypted private key in this PEM file: secretcat decrypts; to load an unencrypted key or other PEM data as it is, pass --allow-unencrypted")
+			return nil, malformed("no encrypted private key in this PEM file, only %s: secretcat decrypts; to pass the file through as it is, use --allow-unencrypted", describeBlocks(blocks, kinds))
 		}
 		if opts.DER {
 			return nil, malformed("--der needs an encrypted PKCS#8 or legacy key")
 		}
 		return &pemPlan{parts: []pemPart{{raw: data}}, size: int64(len(data))}, nil
 	}
-	if opts.DER && (len(blocks) != 1 || kinds[0] == pemOpenSSH) {
-		return nil, malformed("--der needs a file with a single PKCS#8 or legacy key, not %d blocks", len(blocks))
+	switch {
+	case opts.DER && len(blocks) != 1:
+		return nil, malformed("--der needs a file with a single PKCS#8 or legacy key; this one has %d PEM blocks", len(blocks))
+	case opts.DER && kinds[0] == pemOpenSSH:
+		return nil, malformed("--der needs a PKCS#8 or legacy key; an OpenSSH key has no DER form")
 	}
 	if opts.Passphrase == nil {
 		return nil, undecryptable("the key is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
@@ -202,6 +222,35 @@ func preparePEM(data []byte, opts Options) (Plan, error) {
 		plan.size += int64(part.size())
 	}
 	return plan, nil
+}
+
+// describeBlocks says what a PEM file without encrypted keys holds: "one
+// CERTIFICATE", "2 CERTIFICATE blocks and one unencrypted PRIVATE KEY".
+func describeBlocks(blocks []pemBlock, kinds []pemKind) string {
+	var parts []string
+	for i := 0; i < len(blocks); {
+		n := 1
+		for i+n < len(blocks) && blocks[i+n].Type == blocks[i].Type {
+			n++
+		}
+		what := blocks[i].Type
+		if kinds[i] == pemPlainKey {
+			what = "unencrypted " + what
+		}
+		if n == 1 {
+			parts = append(parts, "one "+what)
+		} else {
+			parts = append(parts, fmt.Sprintf("%d %s blocks", n, what))
+		}
+		i += n
+	}
+	if len(parts) > 3 {
+		parts = append(parts[:3], fmt.Sprintf("%d more", len(parts)-3))
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // decryptPEMKey decrypts an encrypted PKCS#8 or legacy key block into

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,15 +146,8 @@ func parseKeys(t *testing.T, p []byte) {
 		}
 		var err error
 		switch b.Type {
-		case "PRIVATE KEY":
-			_, err = x509.ParsePKCS8PrivateKey(b.Bytes)
-		case "RSA PRIVATE KEY":
-			_, err = x509.ParsePKCS1PrivateKey(b.Bytes)
-		case "EC PRIVATE KEY":
-			_, err = x509.ParseECPrivateKey(b.Bytes)
-		case "DSA PRIVATE KEY":
-			var k struct{ V, P, Q, G, Y, X asn1.RawValue }
-			_, err = asn1.Unmarshal(b.Bytes, &k)
+		case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY":
+			err = parseKey(b.Type, b.Bytes)
 		case "OPENSSH PRIVATE KEY":
 			_, err = ssh.ParseRawPrivateKey(pem.EncodeToMemory(b))
 		case "CERTIFICATE":
@@ -198,7 +192,7 @@ func checkRefusals(t *testing.T, data []byte, pass string) {
 	if !bytes.Equal(tampered, data) {
 		expect("tampered", tampered, pemOptions(pass), crypt.Undecryptable, crypt.Malformed)
 	}
-	expect("truncated", data[:len(data)*2/3], pemOptions(pass), crypt.Malformed)
+	expect("truncated", data[:len(data)*2/3], pemOptions(pass), crypt.Undecryptable)
 }
 
 // lastEncrypted returns the last PEM block of data that is encrypted.
@@ -231,10 +225,10 @@ func TestPEMRefused(t *testing.T) {
 		opts             func(*crypt.Options)
 	}{
 		{"PKCS#12 scheme", "unsupported.pbes1.pem", "unsupported scheme PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC", crypt.Malformed, nil},
-		{"unencrypted key", "unencrypted.pem", "pass --allow-unencrypted", crypt.Malformed, nil},
-		{"certificate only", "certificate-only.pem", "no encrypted private key", crypt.Malformed, nil},
-		{"DER of a bundle", "bundle.pem", "--der needs a file with a single", crypt.Malformed, func(o *crypt.Options) { o.DER = true }},
-		{"DER of OpenSSH", "ed25519.openssh.aes256-ctr.pem", "--der needs a file with a single", crypt.Malformed, func(o *crypt.Options) { o.DER = true }},
+		{"certificate only", "certificate-only.pem", "no encrypted private key in this PEM file, only one CERTIFICATE: secretcat decrypts; to pass the file through as it is, use --allow-unencrypted", crypt.Malformed, nil},
+		{"unencrypted key only", "unencrypted.pem", "only one unencrypted PRIVATE KEY:", crypt.Malformed, nil},
+		{"DER of a bundle", "bundle.pem", "--der needs a file with a single PKCS#8 or legacy key; this one has 3 PEM blocks", crypt.Malformed, func(o *crypt.Options) { o.DER = true }},
+		{"DER of OpenSSH", "ed25519.openssh.aes256-ctr.pem", "--der needs a PKCS#8 or legacy key; an OpenSSH key has no DER form", crypt.Malformed, func(o *crypt.Options) { o.DER = true }},
 		{"no passphrase source", "rsa.legacy.aes128.pem", "no passphrase source", crypt.Undecryptable, func(o *crypt.Options) { o.Passphrase = nil }},
 		{"unknown DEK-Info cipher", "", "unsupported DEK-Info cipher \"CAMELLIA-256-CBC\"", crypt.Malformed, nil},
 	} {
@@ -257,6 +251,40 @@ func TestPEMRefused(t *testing.T) {
 				t.Errorf("got %v (kind %d), want %q (kind %d)", err, crypt.KindOf(err), tc.want, tc.kind)
 			}
 		})
+	}
+}
+
+var endOfBlock = regexp.MustCompile(`-----END [A-Z ]+-----\n?$`)
+
+// TestPEMTruncated: a PEM file cut anywhere from its first BEGIN line to
+// its last END line is truncated, status 4 as for a truncated age file, and
+// a block whose base64 is corrupted is malformed.
+func TestPEMTruncated(t *testing.T) {
+	pass := fixturePassphrase(t, fixtureDir)
+	for _, name := range []string{"rsa.legacy.aes128.pem", "ec.pkcs8.sha256.aes-256-cbc.pem", "ed25519.openssh.aes256-ctr.pem", "bundle.pem"} {
+		data, err := os.ReadFile(filepath.Join(fixtureDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cut := len("-----BEGIN "); cut < len(data)-1; cut++ {
+			// The bundle, cut right after a block, is a shorter bundle.
+			if endOfBlock.Match(data[:cut]) {
+				continue
+			}
+			in, err := crypt.Open("-", bytes.NewReader(data[:cut]))
+			if err == nil {
+				_, err = in.Prepare(pemOptions(pass))
+			}
+			if err == nil || crypt.KindOf(err) != crypt.Undecryptable || !strings.Contains(err.Error(), "the file is truncated: ") {
+				t.Fatalf("%s cut at %d of %d: %v (kind %d)", name, cut, len(data), err, crypt.KindOf(err))
+			}
+		}
+	}
+	data, _ := os.ReadFile(filepath.Join(fixtureDir, "rsa.legacy.aes128.pem"))
+	corrupt := bytes.Replace(data, []byte("\n\n"), []byte("\n\n*"), 1) // the first line of base64
+	in, _ := crypt.Open("-", bytes.NewReader(corrupt))
+	if _, err := in.Prepare(pemOptions(pass)); crypt.KindOf(err) != crypt.Malformed || !strings.Contains(err.Error(), "base64 or headers are corrupted") {
+		t.Errorf("corrupted base64: %v", err)
 	}
 }
 

@@ -12,8 +12,6 @@ import (
 	"hash"
 	"unsafe"
 
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/crypto/scrypt"
 )
 
@@ -131,7 +129,7 @@ func decryptPKCS8(der, pass, scratch []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer clear(key)
-	return decryptCBCKey(scheme.newFunc, key, iv, info.EncryptedData, scratch, isPrivateKeyInfo)
+	return decryptCBCKey(scheme.newFunc, key, iv, info.EncryptedData, scratch, checkPKCS8Key)
 }
 
 // pbes2Key derives the key of a PBES2 encryption scheme.
@@ -193,10 +191,10 @@ func scryptAllowed(n, r, p int) bool {
 }
 
 // decryptCBCKey decrypts a CBC-encrypted key into scratch, removes the
-// padding and checks that the result is a key as valid says. CBC keys have
+// padding and checks the result with check (see keycheck.go). CBC keys have
 // no MAC: a bad padding or structure means a wrong passphrase (or a corrupt
 // key), and the scratch is wiped.
-func decryptCBCKey(newCipher func([]byte) (cipher.Block, error), key, iv, ciphertext, scratch []byte, valid func([]byte) bool) ([]byte, error) {
+func decryptCBCKey(newCipher func([]byte) (cipher.Block, error), key, iv, ciphertext, scratch []byte, check func([]byte) error) ([]byte, error) {
 	block, err := newCipher(key)
 	if err != nil {
 		return nil, err
@@ -211,31 +209,13 @@ func decryptCBCKey(newCipher func([]byte) (cipher.Block, error), key, iv, cipher
 	out := scratch[:len(ciphertext)]
 	cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, ciphertext)
 	plain, ok := unpad(out, bs)
-	if !ok || !valid(plain) {
+	if !ok {
 		clear(out)
 		return nil, errWrongPassphrase()
 	}
+	if err := check(plain); err != nil {
+		clear(out)
+		return nil, err
+	}
 	return plain, nil
-}
-
-// isPrivateKeyInfo checks, without copying, that der is exactly one
-// PKCS#8 PrivateKeyInfo.
-func isPrivateKeyInfo(der []byte) bool {
-	_, _, ok := readPrivateKeyInfo(der)
-	return ok
-}
-
-// readPrivateKeyInfo reads a PKCS#8 PrivateKeyInfo, SEQUENCE { INTEGER 0|1,
-// AlgorithmIdentifier, OCTET STRING, ... }, and returns its algorithm and
-// its private key, within der.
-func readPrivateKeyInfo(der []byte) (asn1.ObjectIdentifier, cryptobyte.String, bool) {
-	in := cryptobyte.String(der)
-	var seq, alg, key cryptobyte.String
-	var version int
-	var oid asn1.ObjectIdentifier
-	ok := in.ReadASN1(&seq, cbasn1.SEQUENCE) && in.Empty() &&
-		seq.ReadASN1Integer(&version) && (version == 0 || version == 1) &&
-		seq.ReadASN1(&alg, cbasn1.SEQUENCE) && alg.ReadASN1ObjectIdentifier(&oid) &&
-		seq.ReadASN1(&key, cbasn1.OCTET_STRING) && len(key) > 0
-	return oid, key, ok
 }

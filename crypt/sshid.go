@@ -290,7 +290,7 @@ func pemKeyIdentity(label string, der []byte) (sshIdentity, error) {
 }
 
 func pkcs8Identity(der []byte) (sshIdentity, error) {
-	oid, key, ok := readPrivateKeyInfo(der)
+	oid, _, key, ok := readPrivateKeyInfo(der)
 	if !ok {
 		return nil, errors.New("malformed PKCS#8 private key")
 	}

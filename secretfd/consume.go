@@ -67,7 +67,7 @@ func Map(fd int) (*Mapping, error) {
 	if st.Size > 0 {
 		data, err := mapShared(fd, st.Size, unix.PROT_READ)
 		if err != nil {
-			return nil, newError("mmap", st.Size, err)
+			return nil, NewError("mmap", st.Size, err)
 		}
 		m.data = data
 	}

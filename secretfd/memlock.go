@@ -6,9 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// MemlockHint tells a user how to raise RLIMIT_MEMLOCK.
-const MemlockHint = "raise it with 'ulimit -l' (in KiB) in the shell, LimitMEMLOCK= in a systemd unit, or a memlock line in /etc/security/limits.conf"
-
 // LimitError reports that the secret files to be created do not fit in the
 // locked-memory limit.
 type LimitError struct {
@@ -18,8 +15,9 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("secret memory over the locked-memory limit: %s is needed (RLIMIT_MEMLOCK), the limit is %s (hard limit %s); %s",
-		FormatBytes(e.Need), FormatLimit(e.Limit), FormatLimit(e.Hard), MemlockHint)
+	f := GatherFacts()
+	return fmt.Sprintf("secret memory over the locked-memory limit: %s is needed (RLIMIT_MEMLOCK), the limit is %s (hard limit %s)%s; %s",
+		FormatBytes(e.Need), FormatLimit(e.Limit), FormatLimit(e.Hard), rootNote(f), memlockFix(f, e.Need))
 }
 
 // EnsureMemlock makes sure that sizes, each mapped at once, fit in this

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -38,19 +37,19 @@ func Create(size int64) (*File, error) {
 	if fd < 0 {
 		var err error
 		if fd, err = unix.MemfdSecret(unix.O_CLOEXEC); err != nil {
-			return nil, newError("memfd_secret", size, err)
+			return nil, NewError("memfd_secret", size, err)
 		}
 	}
 	f := &File{fd: fd, size: size}
 	if err := unix.Ftruncate(fd, size); err != nil {
 		f.Close()
-		return nil, newError("ftruncate", size, err)
+		return nil, NewError("ftruncate", size, err)
 	}
 	if size > 0 {
 		mem, err := mapShared(fd, size, unix.PROT_READ|unix.PROT_WRITE)
 		if err != nil {
 			f.Close()
-			return nil, newError("mmap", size, err)
+			return nil, NewError("mmap", size, err)
 		}
 		f.mem = mem
 	}
@@ -151,7 +150,9 @@ type Error struct {
 	Err  error
 }
 
-func newError(op string, size int64, err error) *Error {
+// NewError classifies a failure of op (memfd_secret, ftruncate or mmap) for a
+// secret file of size bytes.
+func NewError(op string, size int64, err error) *Error {
 	e := &Error{Op: op, Size: size, Err: err, Kind: Failed}
 	switch {
 	case op == "memfd_secret" && errors.Is(err, unix.ENOSYS):
@@ -166,46 +167,24 @@ func newError(op string, size int64, err error) *Error {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Error explains the failure with the diagnosis of this system: what it
+// proves, and the fix.
 func (e *Error) Error() string {
 	switch e.Kind {
-	case Unsupported:
-		return fmt.Sprintf("secret memory is not available: memfd_secret: %v; %s", e.Err, UnsupportedHint())
-	case Refused:
-		return fmt.Sprintf("secret memory was refused: memfd_secret: %v; %s", e.Err, RefusedHint)
+	case Unsupported, Refused:
+		d := Diagnose(e)
+		what := "is not available"
+		if e.Kind == Refused {
+			what = "was refused"
+		}
+		return fmt.Sprintf("secret memory %s: memfd_secret: %v; %s; to fix: %s", what, e.Err, d.Reason, d.Fix)
 	case OverLimit:
-		lim := CurrentMemlock()
-		return fmt.Sprintf("secret memory over the locked-memory limit: mapping %s needs RLIMIT_MEMLOCK of at least %s, the limit is %s; %s",
-			FormatBytes(e.Size), FormatBytes(pageRound(e.Size)), FormatLimit(lim), MemlockHint)
+		f := GatherFacts()
+		return fmt.Sprintf("secret memory over the locked-memory limit: mapping %s needs RLIMIT_MEMLOCK of at least %s, the limit is %s%s; %s",
+			FormatBytes(e.Size), FormatBytes(pageRound(e.Size)), FormatLimit(CurrentMemlock()), rootNote(f), memlockFix(f, e.Size))
 	}
 	return fmt.Sprintf("secret memory: %s of %d bytes: %v", e.Op, e.Size, e.Err)
 }
-
-// UnsupportedHint explains, for this kernel, why memfd_secret is missing and
-// what to do about it.
-func UnsupportedHint() string {
-	enable, _ := os.ReadFile("/sys/module/secretmem/parameters/enable")
-	return unsupportedHint(KernelRelease(), strings.TrimSpace(string(enable)))
-}
-
-// unsupportedHint explains a missing memfd_secret on kernel release, given the
-// value of the secretmem.enable module parameter ("" when absent).
-func unsupportedHint(release, enable string) string {
-	major, minor := parseRelease(release)
-	switch {
-	case major == 0:
-		return "the kernel lacks memfd_secret(2): it needs Linux 5.14 or later built with CONFIG_SECRETMEM=y"
-	case major < 5 || (major == 5 && minor < 14):
-		return fmt.Sprintf("kernel %s is older than 5.14, which introduced memfd_secret(2): upgrade the kernel", release)
-	case enable == "N" || enable == "0":
-		return fmt.Sprintf("kernel %s has secret memory disabled (secretmem.enable=0): boot with secretmem.enable=1 on the kernel command line", release)
-	case major < 6 || (major == 6 && minor < 5):
-		return fmt.Sprintf("kernel %s disables secret memory unless booted with secretmem.enable=1: add it to the kernel command line (and check CONFIG_SECRETMEM=y)", release)
-	}
-	return fmt.Sprintf("kernel %s was built without CONFIG_SECRETMEM=y: use a kernel built with it", release)
-}
-
-// RefusedHint explains an EPERM from memfd_secret.
-const RefusedHint = "a seccomp profile (container runtime, systemd SystemCallFilter=) blocks the system call: allow memfd_secret (system call 447 on x86_64 and arm64) in the profile"
 
 // KernelRelease returns the running kernel's release string, as uname -r.
 func KernelRelease() string {
@@ -237,7 +216,7 @@ func pageRound(n int64) int64 { return (n + pageSize - 1) / pageSize * pageSize 
 func Available() error {
 	fd, err := unix.MemfdSecret(unix.O_CLOEXEC)
 	if err != nil {
-		return newError("memfd_secret", 0, err)
+		return NewError("memfd_secret", 0, err)
 	}
 	if old := spare.Swap(int64(fd) + 1); old != 0 {
 		unix.Close(int(old - 1))

@@ -97,20 +97,6 @@ func TestFallbackIsSealed(t *testing.T) {
 	}
 }
 
-func TestUnsupportedHint(t *testing.T) {
-	for _, tc := range []struct{ release, enable, want string }{
-		{"5.10.0-21-amd64", "", "older than 5.14"},
-		{"6.1.0-18-amd64", "", "secretmem.enable=1"},
-		{"5.15.0", "N", "secret memory disabled (secretmem.enable=0)"},
-		{"6.18.44", "", "without CONFIG_SECRETMEM=y"},
-		{"garbage", "", "needs Linux 5.14 or later"},
-	} {
-		if got := unsupportedHint(tc.release, tc.enable); !strings.Contains(got, tc.want) {
-			t.Errorf("unsupportedHint(%q, %q) = %q, want it to say %q", tc.release, tc.enable, got, tc.want)
-		}
-	}
-}
-
 func TestReserveAndPlace(t *testing.T) {
 	// Descriptor numbers well above anything the test holds.
 	targets := []int{900, 901}

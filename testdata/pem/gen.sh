@@ -19,6 +19,13 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/ec.pem
 openssl genpkey -algorithm ED25519 -out "$tmp/ed25519.pem"
 openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 -out "$tmp/dsaparam.pem" 2>/dev/null
 openssl genpkey -paramfile "$tmp/dsaparam.pem" -out "$tmp/dsa.pem"
+for alg in X25519 ED448 X448; do
+	openssl genpkey -algorithm "$alg" -out "$tmp/$(echo "$alg" | tr A-Z a-z).pem"
+done
+openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out "$tmp/rsapss.pem" 2>/dev/null
+openssl genpkey -algorithm DH -pkeyopt group:ffdhe2048 -out "$tmp/dh.pem"
+openssl genpkey -genparam -algorithm DHX -pkeyopt dh_rfc5114:2 -out "$tmp/dhxparam.pem"
+openssl genpkey -paramfile "$tmp/dhxparam.pem" -out "$tmp/dhx.pem"
 
 # PKCS#8 with PBES2: every PRF and cipher for RSA, a cross-section for the
 # others, and scrypt.
@@ -33,6 +40,13 @@ for key in rsa ec ed25519; do
 	done
 	out=$key.pkcs8.scrypt.aes-256-cbc.pem
 	openssl pkcs8 -topk8 -in "$tmp/$key.pem" -scrypt -scrypt_N 1024 -scrypt_r 8 -scrypt_p 1 -v2 aes-256-cbc -passout "pass:$pw" -out "$out"
+	openssl pkey -in "$out" -passin "pass:$pw" -out "$out.want"
+done
+
+# The other algorithms that openssl writes in PKCS#8, once each.
+for key in x25519 ed448 x448 rsapss dsa dh dhx; do
+	out=$key.pkcs8.sha256.aes-256-cbc.pem
+	openssl pkcs8 -topk8 -in "$tmp/$key.pem" -v2 aes-256-cbc -v2prf hmacWithSHA256 -passout "pass:$pw" -out "$out"
 	openssl pkey -in "$out" -passin "pass:$pw" -out "$out.want"
 done
 
