@@ -45,6 +45,9 @@ func main() {
 	out := flag.String("o", "", "write the results as Markdown to `FILE`")
 	runs := flag.Int("runs", 9, fmt.Sprintf("timed rounds for large payloads (small keys get %d times as many)", smallFactor))
 	fixture := flag.String("pem", "testdata/pem/rsa.pkcs8.sha256.aes-256-cbc.pem", "a PKCS#8 key for the small-key runs, with passphrase.txt beside it")
+	nginx := flag.Bool("nginx", true, "compare nginx's TLS handshakes per second with its key from a file, --preload and --openssl-secret-heap")
+	hsRounds := flag.Int("handshake-rounds", 5, "rounds of handshake load for each nginx")
+	hsTime := flag.Duration("handshake-time", 3*time.Second, "how long each round of handshake load lasts")
 	flag.Parse()
 	s, err := newSuite(*bin, *runs)
 	if err != nil {
@@ -53,6 +56,9 @@ func main() {
 	defer os.RemoveAll(s.dir)
 	s.large()
 	s.small(*fixture)
+	if *nginx {
+		s.handshakes(*hsRounds, *hsTime)
+	}
 	report := s.markdown()
 	fmt.Print(report)
 	if *out != "" {
@@ -112,6 +118,8 @@ type suite struct {
 	identity  string
 	recipient age.Recipient
 	results   []result
+	tls       []tlsResult
+	tlsRound  time.Duration
 }
 
 func newSuite(bin string, runs int) (*suite, error) {
@@ -142,6 +150,12 @@ func newSuite(bin string, runs int) (*suite, error) {
 // a file, streaming.
 func (s *suite) encrypt(name string, size int64) string {
 	path := filepath.Join(s.dir, name)
+	s.seal(path, io.LimitReader(rand.Reader, size))
+	return path
+}
+
+// seal writes what r holds, encrypted to the suite's identity, to path.
+func (s *suite) seal(path string, r io.Reader) {
 	f, err := os.Create(path)
 	if err != nil {
 		log.Fatal(err)
@@ -150,7 +164,7 @@ func (s *suite) encrypt(name string, size int64) string {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := io.CopyN(w, rand.Reader, size); err != nil {
+	if _, err := io.Copy(w, r); err != nil {
 		log.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -159,7 +173,6 @@ func (s *suite) encrypt(name string, size int64) string {
 	if err := f.Close(); err != nil {
 		log.Fatal(err)
 	}
-	return path
 }
 
 // large compares delivering large payloads with decrypting them elsewhere
@@ -364,12 +377,16 @@ func (s *suite) markdown() string {
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %.2fx | %s | %s | %s |\n", r.name, r.best.Round(100*time.Microsecond), r.median.Round(100*time.Microsecond), ratio, human(r.maxRSS), beyond, held)
 	}
+	b.WriteString(s.tlsMarkdown())
 	b.WriteString("\n## Targets\n\n")
 	for _, t := range s.targets() {
 		fmt.Fprintf(&b, "- %s\n", t)
 	}
 	b.WriteString("\nWhy the numbers are what they are: [performance.md](performance.md).\n\n## Commands\n\nAs run (`FILE` is a temporary age file, `-i` a throw-away identity file as age-keygen writes it):\n\n")
 	for _, r := range s.results {
+		fmt.Fprintf(&b, "- %s\n", "`"+strings.ReplaceAll(r.command, s.dir, "$TMP")+"`")
+	}
+	for _, r := range s.tls {
 		fmt.Fprintf(&b, "- %s\n", "`"+strings.ReplaceAll(r.command, s.dir, "$TMP")+"`")
 	}
 	return b.String()
@@ -417,7 +434,7 @@ func (s *suite) targets() []string {
 	ratio := float64(sc) / float64(ad+tr)
 	out = append(out, fmt.Sprintf("1 KiB key: `secretcat k.age -- true` no slower than `age -d` plus one exec of `true`: %s against %s + %s, %.2fx, %s",
 		sc.Round(100*time.Microsecond), ad.Round(100*time.Microsecond), tr.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
-	return out
+	return append(out, s.tlsTargets()...)
 }
 
 // find returns the result of the command called name in group.

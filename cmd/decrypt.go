@@ -23,6 +23,10 @@ type decryptOptions struct {
 	allowUnencrypted bool
 	passphrase       passphraseOptions
 	stdin            io.Reader
+	// alsoLocked is locked memory COMMAND needs beyond the FILEs (the
+	// OpenSSL secret heap), named by alsoLockedFor in messages.
+	alsoLocked    []int64
+	alsoLockedFor string
 }
 
 func (o *decryptOptions) addFlags(c *cobra.Command) {
@@ -158,10 +162,13 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		sizes[i] = f.plan.Size()
 	}
 	if memory == secretfd.MemorySecret {
-		if err := secretfd.EnsureMemlock(sizes...); err != nil {
+		if err := secretfd.EnsureMemlock(append(sizes, o.alsoLocked...)...); err != nil {
 			paths := make([]string, len(files))
 			for i, f := range files {
 				paths[i] = displayPath(f.path)
+			}
+			if o.alsoLockedFor != "" {
+				paths = append(paths, o.alsoLockedFor)
 			}
 			return &exitError{code: ExitMemlock, err: fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)}
 		}

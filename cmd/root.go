@@ -30,6 +30,10 @@ from SECRETCAT_FD (the first), SECRETCAT_FDS (comma-separated) and
 SECRETCAT_FDNAMES (colon-separated names: FILE's base name without .age, or
 --name), and from {fd} and {fd:NAME} in its arguments. It reads a descriptor
 by fstat(2) for the size and mmap(2) with MAP_SHARED: read(2) is refused.
+With --preload, an unmodified program (nginx, haproxy, openssl, Python's ssl)
+opens the key's path instead, /dev/fd/N or {path} and {path:NAME} in its
+arguments: secretcat's preload library serves it from secret memory and
+makes the program non-dumpable.
 
 FILE is recognised by its content: age, binary or armored; or a PEM file with
 encrypted private keys: PKCS#8 (PBES2 with PBKDF2 or scrypt), legacy OpenSSL
@@ -49,7 +53,9 @@ needs the explicit
 
 const rootExample = `  secretcat -i key.txt server.key.age -- ./server --key-fd {fd}
   secretcat -i key.txt tls.key.age ca.key.age -- ./signer --tls {fd:tls.key} --ca {fd:ca.key}
-  secretcat --listen-fds -i key.txt key.age -- ./daemon`
+  secretcat --listen-fds -i key.txt key.age -- ./daemon
+  secretcat --preload -i key.txt key.age -- nginx    # ssl_certificate_key /dev/fd/3;
+  secretcat --preload -i key.txt key.age -- openssl pkey -in {path} -pubout`
 
 // NewCommand returns the secretcat command tree reading stdin from stdin.
 func NewCommand(stdin *os.File) *cobra.Command {

@@ -20,6 +20,7 @@ type runOptions struct {
 	listenFds bool
 	noSubst   bool
 	preload   bool
+	heap      heapSize
 }
 
 func addRunFlags(c *cobra.Command, o *runOptions) {
@@ -29,6 +30,7 @@ func addRunFlags(c *cobra.Command, o *runOptions) {
 	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects (descriptors start at 3)")
 	f.BoolVar(&o.noSubst, "no-subst", false, "pass COMMAND's arguments as they are, without replacing {fd}, {fd:NAME}, {path} and {path:NAME}")
 	f.BoolVar(&o.preload, "preload", false, "add secretcat's preload library to COMMAND's LD_PRELOAD, so that unmodified programs can open the paths /dev/fd/N of their secret descriptors (see secretcat-run(1))")
+	addHeapFlag(c, &o.heap)
 }
 
 // run decrypts every FILE into its own secret descriptor and replaces this
@@ -70,7 +72,7 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 		}
 	}
 	preload := ""
-	if o.preload {
+	if o.preload || o.heap.bytes > 0 {
 		if preload, err = findPreload(); err != nil {
 			return err
 		}
@@ -102,6 +104,12 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	}
 	if usedPath && preload == "" && memory != secretfd.MemoryFallback {
 		return usageError("{path} needs --preload: the kernel refuses to reopen a secret descriptor through /dev/fd/N, the preload library opens it for COMMAND (see secretcat-run(1))")
+	}
+	if o.heap.bytes > 0 {
+		if memory != secretfd.MemorySecret {
+			return &exitError{code: ExitUnavailable, err: fmt.Errorf("--openssl-secret-heap needs secret memory, and --allow-fallback does not give it: drop one of them")}
+		}
+		o.alsoLocked, o.alsoLockedFor = o.heap.lockedSizes(), o.heap.describe()
 	}
 	if err := o.decrypt(files, memory); err != nil {
 		return err
@@ -237,14 +245,19 @@ func (o *runOptions) environ(files []*secretFile, memory, preload string) []stri
 	if preload != "" {
 		set["LD_PRELOAD"] = withPreload(os.Getenv("LD_PRELOAD"), preload)
 	}
+	if o.heap.bytes > 0 {
+		set[envHeap] = o.heap.String()
+	}
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if _, replaced := set[k]; !replaced {
+		// A heap size inherited from an outer secretcat does not turn the
+		// heap on without --openssl-secret-heap.
+		if _, replaced := set[k]; !replaced && k != envHeap {
 			env = append(env, kv)
 		}
 	}
-	for _, k := range []string{secretfd.EnvFd, secretfd.EnvFds, secretfd.EnvFdNames, secretfd.EnvMemory, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "LD_PRELOAD"} {
+	for _, k := range []string{secretfd.EnvFd, secretfd.EnvFds, secretfd.EnvFdNames, secretfd.EnvMemory, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "LD_PRELOAD", envHeap} {
 		if v, ok := set[k]; ok {
 			env = append(env, k+"="+v)
 		}

@@ -17,21 +17,6 @@
 /* The opt-out, documented in secretcat-run(1). */
 #define SC_DUMPABLE_ENV "SECRETCAT_PRELOAD_DUMPABLE"
 
-/* warn writes msg to standard error: a library has no better place. */
-static void warn(const char *msg)
-{
-	size_t n = strlen(msg);
-	while (n > 0) {
-		ssize_t k = write(STDERR_FILENO, msg, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return;
-		msg += k;
-		n -= (size_t)k;
-	}
-}
-
 void sc_dumpable_init(void)
 {
 	const char *opt = getenv(SC_DUMPABLE_ENV);
@@ -39,7 +24,7 @@ void sc_dumpable_init(void)
 		return;
 	int saved = errno;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-		warn("libsecretcat-preload: prctl(PR_SET_DUMPABLE, 0) failed: "
+		sc_stderr("libsecretcat-preload: prctl(PR_SET_DUMPABLE, 0) failed: "
 		     "processes of the same user can take this program's secret descriptors\n");
 	errno = saved;
 }

@@ -65,6 +65,9 @@ ssize_t sc_open_read(struct sc_open *o, void *buf, size_t n, off_t pos);
 off_t sc_open_seek(struct sc_open *o, off_t off, int whence);
 void sc_table_remove(int fd);
 
+/* say.c: writes s to standard error, whole, without allocating. */
+void sc_stderr(const char *s);
+
 /* dumpable.c: makes the process non-dumpable unless opted out. */
 void sc_dumpable_init(void);
 

@@ -8,11 +8,11 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"net/http"
 	"os"
 
@@ -38,12 +38,22 @@ func main() {
 		os.WriteFile(*addrFile, []byte(ln.Addr().String()), 0o644)
 	}
 	done := make(chan struct{})
-	http.Serve(onceListener(ln, *once, done), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello over TLS, with a key that never touched the disk")
 		if *once {
 			close(done)
 		}
-	}))
+	})}
+	if !*once {
+		log.Fatal(srv.Serve(ln))
+	}
+	// With -once, exit only after the first response has gone out:
+	// Shutdown waits for the connection that is serving it.
+	go srv.Serve(ln)
+	<-done
+	if err := srv.Shutdown(context.Background()); err != nil {
+		log.Fatal(err)
+	}
 }
 
 // loadKeyPair pairs the certificate file with the key in the secret
@@ -63,12 +73,4 @@ func loadKeyPair(certFile string) (tls.Certificate, error) {
 	}
 	defer m.Close()
 	return tls.X509KeyPair(certPEM, m.Bytes())
-}
-
-// onceListener stops accepting after the first response when once is set.
-func onceListener(ln net.Listener, once bool, done chan struct{}) net.Listener {
-	if once {
-		go func() { <-done; ln.Close() }()
-	}
-	return ln
 }

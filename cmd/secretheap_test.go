@@ -1,0 +1,240 @@
+package cmd_test
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// keyWindow is the length of the runs of a key's numbers that keyscan
+// looks for: long enough never to occur by chance.
+const keyWindow = 16
+
+// keyscan KEY FILE... counts, in each FILE (a core dump), the windows of
+// the RSA key KEY's p, q and d, big- and little-endian (DER holds numbers
+// big-endian, OpenSSL's BIGNUMs little-endian on this machine), and the
+// base64 lines of the PEM file KEY. It prints one line per FILE:
+//
+//	FILE: p N, q N, d N, pem N
+func cmdKeyscan(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: keyscan KEY FILE...")
+	}
+	text := []byte(ts.ReadFile(args[0]))
+	block, _ := pem.Decode(text)
+	if block == nil {
+		ts.Fatalf("%s: no PEM", args[0])
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	ts.Check(err)
+	key, ok := parsed.(*rsa.PrivateKey)
+	if !ok {
+		ts.Fatalf("%s: not an RSA key", args[0])
+	}
+	// Every window of each number, in both byte orders, names the number.
+	windows := map[[keyWindow]byte]string{}
+	for name, n := range map[string][]byte{"p": key.Primes[0].Bytes(), "q": key.Primes[1].Bytes(), "d": key.D.Bytes()} {
+		le := slices.Clone(n)
+		slices.Reverse(le)
+		for _, b := range [][]byte{n, le} {
+			for off := 0; off+keyWindow <= len(b); off += keyWindow {
+				windows[[keyWindow]byte(b[off:off+keyWindow])] = name
+			}
+		}
+	}
+	var lines [][]byte
+	for _, l := range bytes.Split(text, []byte("\n")) {
+		if len(l) >= 32 && !bytes.HasPrefix(l, []byte("-----")) {
+			lines = append(lines, l)
+		}
+	}
+	for _, file := range args[1:] {
+		data, err := os.ReadFile(ts.MkAbs(file))
+		ts.Check(err)
+		if len(data) == 0 {
+			ts.Fatalf("%s is empty", file)
+		}
+		count := map[string]int{}
+		for i := 0; i+keyWindow <= len(data); i++ {
+			if name, ok := windows[[keyWindow]byte(data[i:i+keyWindow])]; ok {
+				count[name]++
+			}
+		}
+		for _, l := range lines {
+			count["pem"] += bytes.Count(data, l)
+		}
+		fmt.Fprintf(ts.Stdout(), "%s: p %d, q %d, d %d, pem %d\n", file, count["p"], count["q"], count["d"], count["pem"])
+	}
+}
+
+// coredump PIDFILE PREFIX writes core dumps, with gcore, of the nginx
+// master whose PID is in PIDFILE (PREFIX.master) and of its first worker
+// (PREFIX.worker).
+func cmdCoredump(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: coredump PIDFILE PREFIX")
+	}
+	master, err := strconv.Atoi(strings.TrimSpace(ts.ReadFile(args[0])))
+	ts.Check(err)
+	children, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", master, master))
+	ts.Check(err)
+	workers := strings.Fields(string(children))
+	if len(workers) == 0 {
+		ts.Fatalf("nginx master %d has no workers", master)
+	}
+	prefix := ts.MkAbs(args[1])
+	for role, pid := range map[string]string{"master": strconv.Itoa(master), "worker": workers[0]} {
+		out, err := exec.Command("gcore", "-o", prefix, pid).CombinedOutput()
+		if err != nil {
+			ts.Fatalf("gcore %s (%s): %v\n%s", pid, role, err, out)
+		}
+		ts.Check(os.Rename(prefix+"."+pid, prefix+"."+role))
+	}
+}
+
+// tlsload N CERT ADDR makes N full TLS handshakes (no session resumption)
+// with ADDR, each through to an HTTP response, and checks that the server
+// presents CERT every time (so it holds the matching key). ADDR is
+// host:port, or a file that holds it.
+func cmdTLSLoad(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: tlsload N CERT ADDR")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	certPEM := []byte(ts.ReadFile(args[1]))
+	block, _ := pem.Decode(certPEM)
+	if block == nil {
+		ts.Fatalf("%s: no certificate", args[1])
+	}
+	addr := args[2]
+	if data, err := os.ReadFile(ts.MkAbs(addr)); err == nil {
+		addr = strings.TrimSpace(string(data))
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	var lastErr error
+	for i := 0; i < 600; i++ { // the server may still be starting (30 s)
+		var c net.Conn
+		if c, lastErr = net.Dial("tcp", addr); lastErr == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Check(lastErr)
+	for i := range n {
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+		if err != nil {
+			ts.Fatalf("handshake %d of %d: %v", i+1, n, err)
+		}
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if got := conn.ConnectionState().PeerCertificates[0].Raw; !bytes.Equal(got, block.Bytes) {
+			ts.Fatalf("handshake %d: the server presented another certificate", i+1)
+		}
+		fmt.Fprintf(conn, "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+		var resp [12]byte
+		if _, err := conn.Read(resp[:]); err != nil || !bytes.HasPrefix(resp[:], []byte("HTTP/1.")) {
+			ts.Fatalf("handshake %d: no HTTP response (%v)", i+1, err)
+		}
+		conn.Close()
+	}
+	fmt.Fprintf(ts.Stdout(), "%d handshakes, certificate %s every time\n", n, filepath.Base(args[1]))
+}
+
+// freeport VAR sets VAR to a TCP port on 127.0.0.1 that is free now.
+func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	defer l.Close()
+	ts.Setenv(args[0], strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+}
+
+// expand IN OUT writes IN to OUT with $VAR and ${VAR} replaced by the
+// script's variables (a server's configuration with its port and paths).
+func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: expand IN OUT")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o644))
+}
+
+// stoppid PIDFILE sends SIGTERM to the process whose PID is in PIDFILE (a
+// daemon the script cannot wait for) and waits up to 10 seconds for it to
+// go, then kills it and fails.
+func cmdStoppid(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: stoppid PIDFILE")
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(ts.ReadFile(args[0])))
+	ts.Check(err)
+	ts.Check(syscall.Kill(pid, syscall.SIGTERM))
+	for range 200 {
+		if syscall.Kill(pid, 0) != nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	ts.Fatalf("process %d did not stop within 10 seconds of SIGTERM", pid)
+}
+
+// secretheaps PIDFILE KIB checks that the server whose master's PID is in
+// PIDFILE, and each of its children, has its own writable secret-memory
+// mapping of KIB KiB (its OpenSSL secret heap), and prints one line per
+// process.
+func cmdSecretheaps(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: secretheaps PIDFILE KIB")
+	}
+	master := strings.TrimSpace(ts.ReadFile(args[0]))
+	kib, err := strconv.ParseUint(args[1], 10, 64)
+	ts.Check(err)
+	children, err := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", master, master))
+	ts.Check(err)
+	owner := map[string]string{} // heap inode: process
+	for i, pid := range append([]string{master}, strings.Fields(string(children))...) {
+		role := "master"
+		if i > 0 {
+			role = "child"
+		}
+		maps, err := os.ReadFile("/proc/" + pid + "/maps")
+		ts.Check(err)
+		inode := ""
+		for _, l := range strings.Split(string(maps), "\n") {
+			f := strings.Fields(l)
+			if len(f) < 6 || f[5] != "/secretmem" || f[1] != "rw-s" {
+				continue
+			}
+			var lo, hi uint64
+			if _, err := fmt.Sscanf(f[0], "%x-%x", &lo, &hi); err == nil && hi-lo == kib<<10 {
+				inode = f[4]
+			}
+		}
+		if inode == "" {
+			ts.Fatalf("%s %s has no secret heap of %d KiB", role, pid, kib)
+		}
+		if other, shared := owner[inode]; shared {
+			ts.Fatalf("%s %s shares its secret heap with %s", role, pid, other)
+		}
+		owner[inode] = role + " " + pid
+		fmt.Fprintf(ts.Stdout(), "%s: own secret heap of %d KiB\n", role, kib)
+	}
+}
