@@ -128,6 +128,8 @@ func (o *decryptOptions) memoryKind() (string, error) {
 // the locked-memory limit, then decrypts each into its own secret file.
 func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 	defer o.passphrase.wipe()
+	status.start()
+	defer status.stop()
 	ids, err := o.loadIdentities()
 	if err != nil {
 		return err
@@ -148,11 +150,13 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 
 	sizes := make([]int64, len(files))
 	for i, f := range files {
+		status.set("reading "+displayPath(f.path), 0)
 		in, err := crypt.Open(f.path, o.stdin)
 		if err != nil {
 			return fileError(f.path, err)
 		}
 		ids.Passphrase = o.passphrase.source(f.path, in.Name)
+		ids.Progress = status.set("unlocking "+displayPath(f.path), 0)
 		f.plan, err = in.Prepare(ids)
 		if err != nil {
 			in.Close()
@@ -174,6 +178,7 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		}
 	}
 	for _, f := range files {
+		status.set("decrypting "+displayPath(f.path), f.plan.Size())
 		if f.file, err = create(f.plan.Size()); err != nil {
 			return fileError(f.path, err)
 		}

@@ -122,7 +122,7 @@ func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
 	c := exec.CommandContext(ctx, path, args[2:]...)
 	c.Dir = ts.MkAbs(".")
 	c.Env = os.Environ()
-	for _, k := range []string{"PATH", "HOME", "SECRETCAT_IDENTITY", "SCTEST_PIN"} {
+	for _, k := range []string{"PATH", "HOME", "SECRETCAT_IDENTITY", "SCTEST_PIN", "SECRETCAT_TEST_PROGRESS_DELAY"} {
 		c.Env = append(c.Env, k+"="+ts.Getenv(k))
 	}
 	var stdout, stderr bytes.Buffer

@@ -54,7 +54,7 @@ func (o *decryptOptions) readsStdin(paths []string) bool {
 // loadIdentities reads the identity files. An encrypted one asks for its
 // passphrase as the identity file it is on the command line.
 func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
-	ui := plugin.NewTerminalUI(warnf, warnf)
+	ui := status.guard(plugin.NewTerminalUI(warnf, warnf))
 	var ids crypt.Options
 	for _, p := range o.identityPaths() {
 		parser := &crypt.IdentityParser{
@@ -73,5 +73,5 @@ func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
 
 // warnf writes a message for the user on standard error.
 func warnf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "secretcat: "+format+"\n", args...)
+	status.say(fmt.Sprintf("secretcat: "+format+"\n", args...))
 }

@@ -139,6 +139,8 @@ func (p *passphraseOptions) read(target, what string) ([]byte, error) {
 		s = p.sources[""]
 	}
 	if s == nil {
+		status.pause()
+		defer status.resume()
 		return promptTerminal(what)
 	}
 	if !s.read {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"filippo.io/age/agessh"
@@ -25,8 +26,14 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"secretcat": func() { os.Exit(cmd.Main()) },
-		"consumer":  consumer,
+		"secretcat": func() {
+			// Scripts set it to see the progress line without slow runs.
+			if d, err := time.ParseDuration(os.Getenv("SECRETCAT_TEST_PROGRESS_DELAY")); err == nil {
+				cmd.SetProgressDelay(d)
+			}
+			os.Exit(cmd.Main())
+		},
+		"consumer": consumer,
 		// A test age plugin whose identity wraps an X25519 identity and
 		// says so through the plugin UI.
 		"age-plugin-sctest": testPlugin,

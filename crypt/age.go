@@ -36,6 +36,7 @@ type agePlan struct {
 	size    int64 // plaintext bytes
 	chunks  int64
 	aead    cipher.AEAD
+	done    *atomic.Int64 // Options.Progress
 }
 
 func prepareAge(src io.ReaderAt, size int64, ids Options) (Plan, error) {
@@ -67,7 +68,7 @@ func prepareAge(src io.ReaderAt, size int64, ids Options) (Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &agePlan{src: src, offset: offset, encSize: encSize, size: plainSize, chunks: chunks, aead: aead}, nil
+	return &agePlan{src: src, offset: offset, encSize: encSize, size: plainSize, chunks: chunks, aead: aead, done: ids.Progress}, nil
 }
 
 // maxHeader bounds an age header, as age does.
@@ -271,6 +272,9 @@ func (p *agePlan) decryptRange(dst []byte, lo, hi int64, failed *atomic.Bool) er
 		out := dst[start : start : start+int64(len(in)-chacha20poly1305.Overhead)]
 		if _, err := p.aead.Open(out, nonce[:], in, nil); err != nil {
 			return undecryptable("payload chunk %d of %d failed authentication: the file is corrupted, truncated or tampered with", i+1, p.chunks)
+		}
+		if p.done != nil {
+			p.done.Add(int64(cap(out)))
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"filippo.io/age"
@@ -28,6 +29,9 @@ type Options struct {
 	// AllowUnencrypted lets PEM files without any encrypted key through,
 	// as they are.
 	AllowUnencrypted bool
+	// Progress, if set, counts the plaintext bytes an age payload's
+	// decryption has written so far, for a progress display.
+	Progress *atomic.Int64
 }
 
 // scryptStanza starts the recipient stanza of a passphrase-encrypted file.

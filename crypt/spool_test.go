@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"filippo.io/age"
@@ -232,7 +233,7 @@ func spoolContents(t *testing.T) [][]byte {
 	return contents
 }
 
-// TestStreamHeldOnce reads 32 MiB of ciphertext from a pipe: it is held
+// TestStreamHeldOnce reads 16 MiB of ciphertext from a pipe: it is held
 // once, in one memory file of its size, outside the heap, until the input
 // is closed. An armored stream is held de-armored, once too.
 func TestStreamHeldOnce(t *testing.T) {
@@ -240,7 +241,7 @@ func TestStreamHeldOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plaintext := make([]byte, 32<<20)
+	plaintext := make([]byte, 16<<20)
 	binary := encryptTo(t, id, plaintext, false)
 	for _, armored := range []bool{false, true} {
 		data := binary
@@ -277,5 +278,27 @@ func TestStreamHeldOnce(t *testing.T) {
 		if sizes := spoolSizes(t); len(sizes) != 0 {
 			t.Errorf("armored=%v: memory files %v left after Close", armored, sizes)
 		}
+	}
+}
+
+// TestProgress counts every plaintext byte of a payload decrypted by
+// several workers.
+func TestProgress(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plaintext := make([]byte, 40*chunk+5)
+	in, err := crypt.Open("-", bytes.NewReader(encryptTo(t, id, plaintext, false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var done atomic.Int64
+	err = in.DecryptTo(crypt.Options{Identities: []age.Identity{id}, Progress: &done}, func(size int64) ([]byte, error) {
+		return make([]byte, size), nil
+	})
+	if err != nil || done.Load() != int64(len(plaintext)) {
+		t.Fatalf("counted %d of %d bytes, %v", done.Load(), len(plaintext), err)
 	}
 }
