@@ -44,7 +44,7 @@ func newCatCommand() *cobra.Command {
 		RunE:  func(*cobra.Command, []string) error { return o.cat() },
 	}
 	f := c.Flags()
-	f.IntVar(&o.fd, "fd", -1, "the secret descriptor `N` (default: SECRETCAT_FD)")
+	fdVar(f, &o.fd, false, "fd", "the secret descriptor `N` (default: SECRETCAT_FD)")
 	f.StringVar(&o.name, "name", "", "the secret descriptor named `NAME` in SECRETCAT_FDNAMES, or among those received with --socket")
 	f.StringVar(&o.socket, "socket", "", "receive the descriptor from secretcat open --socket `PATH`")
 	addWaitFlag(c, &o.wait)

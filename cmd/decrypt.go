@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,7 +33,7 @@ type decryptOptions struct {
 func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.VarP(listFlag{&o.identities}, "identity", "i", "identity `FILE` (age, SSH or plugin identities); repeatable; - reads standard input")
-	f.Var(listFlag{&o.names}, "name", "`NAME` of the next FILE's descriptor (default: FILE's base name without .age); repeatable, in FILE order")
+	f.Var(listFlag{&o.names}, "name", "give FILE's descriptor a NAME of its own (`FILE=NAME`, FILE as written on the command line; default: its base name without .age); repeatable")
 	f.BoolVar(&o.fallback, "allow-fallback", false, "where memfd_secret is unavailable, use sealed memfd_create memory instead: much weaker (swappable, in the direct map, readable by root), with a warning; consumers see SECRETCAT_MEMORY=fallback")
 	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single decrypted key as DER instead of PEM")
 	f.BoolVar(&o.allowUnencrypted, "allow-unencrypted", false, "let a PEM FILE without an encrypted key (an unencrypted key, certificates) through as it is")
@@ -64,26 +65,54 @@ type secretFile struct {
 
 // plan names each FILE and checks the names.
 func (o *decryptOptions) plan(paths []string) ([]*secretFile, error) {
-	if len(o.names) > len(paths) {
-		return nil, usageError("%d --name flags for %d files", len(o.names), len(paths))
+	names, err := o.nameFiles(paths)
+	if err != nil {
+		return nil, err
 	}
 	files := make([]*secretFile, len(paths))
 	seen := map[string]string{}
 	for i, p := range paths {
-		name := defaultName(p)
-		if i < len(o.names) {
-			name = o.names[i]
+		name, named := names[p]
+		if !named {
+			name = defaultName(p)
 		}
 		if err := checkName(name); err != nil {
 			return nil, usageError("%s: %v", p, err)
 		}
 		if other, dup := seen[name]; dup {
-			return nil, usageError("%s and %s have the same name %q: give each a distinct --name", other, p, name)
+			return nil, usageError("%s and %s have the same name %q: give each a distinct one with --name FILE=NAME", other, p, name)
 		}
 		seen[name] = p
 		files[i] = &secretFile{path: p, name: name}
 	}
 	return files, nil
+}
+
+// nameFiles maps each FILE that a --name FILE=NAME names to NAME. FILE is
+// written as on the command line, and NAME, which cannot hold '=', follows
+// the last '='. A name stands with its FILE, so that it cannot land on
+// another one whatever the order of the flags and FILEs.
+func (o *decryptOptions) nameFiles(paths []string) (map[string]string, error) {
+	names := map[string]string{}
+	for _, v := range o.names {
+		i := strings.LastIndex(v, "=")
+		if i < 0 {
+			return nil, usageError("--name %s: give FILE=NAME, as in --name %s=%s: a name goes with the FILE it names, not by the order of the flags", v, paths[0], v)
+		}
+		file, name := v[:i], v[i+1:]
+		switch {
+		case slices.Contains(paths, file):
+		case slices.Contains(paths, name):
+			return nil, usageError("--name %s: %s is not a FILE of this command line, but %s is: give FILE=NAME, as in --name %s=%s", v, file, name, name, file)
+		default:
+			return nil, usageError("--name %s: %s is not a FILE of this command line (give FILE as it is written there)", v, file)
+		}
+		if prev, dup := names[file]; dup {
+			return nil, usageError("--name %s=%s and --name %s both name %s: give one", file, prev, v, file)
+		}
+		names[file] = name
+	}
+	return names, nil
 }
 
 // defaultName is FILE's base name without .age, or "stdin" for -.
@@ -98,11 +127,11 @@ func defaultName(path string) string {
 // and {fd:NAME}: printable ASCII without spaces, ':', ',', '{' or '}'.
 func checkName(name string) error {
 	if name == "" || len(name) > 255 {
-		return fmt.Errorf("descriptor name must have 1 to 255 characters: use --name")
+		return fmt.Errorf("descriptor name must have 1 to 255 characters: use --name FILE=NAME")
 	}
 	for _, r := range name {
 		if r <= ' ' || r > '~' || strings.ContainsRune(":,{}", r) {
-			return fmt.Errorf("descriptor name %q may not contain %q: use --name", name, r)
+			return fmt.Errorf("descriptor name %q may not contain %q: use --name FILE=NAME", name, r)
 		}
 	}
 	return nil
@@ -116,7 +145,8 @@ func (o *decryptOptions) memoryKind() (string, error) {
 	if err == nil {
 		return secretfd.MemorySecret, nil
 	}
-	if !o.fallback {
+	var se *secretfd.Error
+	if !o.fallback || !errors.As(err, &se) || (se.Kind != secretfd.Unsupported && se.Kind != secretfd.Refused) {
 		return "", err
 	}
 	warnf("WARNING: %v", err)

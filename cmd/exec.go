@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +77,21 @@ func execError(name string, err error) error {
 		msg = errnoText(errno)
 	}
 	return &exitError{code: code, err: errors.New("'" + name + "': " + msg)}
+}
+
+// nullStdin puts /dev/null at standard input, for COMMAND, when secretcat
+// read a FILE, an identity or a passphrase from it: whatever was there
+// (a file can be read again with pread) is not COMMAND's to read.
+func nullStdin() error {
+	null, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		err = unix.Dup3(null, 0, 0)
+		unix.Close(null)
+	}
+	if err != nil {
+		return fmt.Errorf("replacing standard input, which secretcat read, with /dev/null: %w", err)
+	}
+	return nil
 }
 
 // errnoText capitalises an errno's text as strerror(3) does.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/secretcat/secretcat/crypt"
 	"github.com/secretcat/secretcat/secretfd"
@@ -29,9 +30,10 @@ const exitStatusHelp = `Exit status:
   When COMMAND runs, secretcat is replaced by it and its status is COMMAND's.
   Otherwise:
     0    success (commands other than run)
-    1    any other failure
-    2    invalid command line, or a passphrase source that cannot be used
-         (a descriptor not open, no terminal to ask on)
+    1    any other failure, such as running out of descriptors (ulimit -n)
+    2    invalid command line, no identity for a FILE that needs one, or a
+         passphrase source that cannot be used (a descriptor not open, no
+         terminal to ask on)
     3    an input, identity or passphrase file cannot be read or is
          malformed, or a passphrase is empty
     4    decryption failed: no matching identity, wrong passphrase,
@@ -65,18 +67,39 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
+// descriptorHint explains running out of descriptors: secretcat's own limit
+// (EMFILE) or the system's (ENFILE), rather than anything about the file
+// that was being opened.
+func descriptorHint(err error) string {
+	switch {
+	case errors.Is(err, unix.EMFILE):
+		var rl unix.Rlimit
+		unix.Getrlimit(unix.RLIMIT_NOFILE, &rl)
+		return fmt.Sprintf(" (secretcat ran out of descriptors: the limit is %d; raise it with 'ulimit -n' or LimitNOFILE= in a systemd unit)", rl.Cur)
+	case errors.Is(err, unix.ENFILE):
+		return " (the system ran out of open files: see fs.file-max in sysctl(8))"
+	}
+	return ""
+}
+
 // exitCode chooses the exit status for err.
 func exitCode(err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+		return ExitFailure // not the file's fault, nor the kernel's lack
+	}
 	var se *secretfd.Error
 	if errors.As(err, &se) {
-		if se.Kind == secretfd.OverLimit {
+		switch se.Kind {
+		case secretfd.OverLimit:
 			return ExitMemlock
+		case secretfd.Unsupported, secretfd.Refused:
+			return ExitUnavailable
 		}
-		return ExitUnavailable
+		return ExitFailure
 	}
 	var le *secretfd.LimitError
 	if errors.As(err, &le) {
@@ -87,6 +110,8 @@ func exitCode(err error) int {
 		return ExitInput
 	case crypt.Undecryptable:
 		return ExitDecrypt
+	case crypt.NoKey:
+		return ExitUsage
 	}
 	return ExitFailure
 }

@@ -5,7 +5,10 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 
@@ -24,11 +27,14 @@ the plaintext never touches a disk, a pipe, the page cache or the kernel's
 direct map, and no other process, root included, can read it through
 /proc/PID/mem or ptrace.
 
-Each FILE becomes its own secret descriptor, numbered from 3 (or --fd N).
+Each FILE becomes its own secret descriptor, numbered from the lowest number
+above every descriptor secretcat inherited (3 when it inherits only
+standard input, output and error) or from --fd N: an inherited descriptor,
+such as a socket activator's socket, is never replaced.
 COMMAND replaces secretcat (same PID, like env(1)) and learns its descriptors
 from SECRETCAT_FD (the first), SECRETCAT_FDS (comma-separated) and
 SECRETCAT_FDNAMES (colon-separated names: FILE's base name without .age, or
---name), and from {fd} and {fd:NAME} in its arguments. It reads a descriptor
+--name FILE=NAME), and from {fd} and {fd:NAME} in its arguments. It reads a descriptor
 by fstat(2) for the size and mmap(2) with MAP_SHARED: read(2) is refused.
 With --preload, an unmodified program (nginx, haproxy, openssl, Python's ssl)
 opens the key's path instead, /dev/fd/N or {path} and {path:NAME} in its
@@ -118,12 +124,62 @@ func shortUsage(root *cobra.Command) string {
 
 // Main runs secretcat with os.Args and returns its exit status.
 func Main() int {
-	root := NewCommand(os.Stdin)
-	if err := root.Execute(); err != nil {
-		if err != errUsageShown {
-			fmt.Fprintf(os.Stderr, "secretcat: %v\n", err)
+	return guard(os.Stderr, func() int {
+		root := NewCommand(os.Stdin)
+		if err := root.Execute(); err != nil {
+			if err != errUsageShown {
+				fmt.Fprintf(os.Stderr, "secretcat: %v%s\n", err, descriptorHint(err))
+			}
+			return exitCode(err)
 		}
-		return exitCode(err)
+		return 0
+	})
+}
+
+// guard runs main and turns a panic into an internal-error message on w and
+// ExitFailure: a Go panic would exit 2, the status of a usage error. The
+// deferred functions of main, which close the secret files, have run by
+// then.
+func guard(w io.Writer, main func() int) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(w, "secretcat: internal error: %s%s: this is a bug in secretcat; please report it with the command line that caused it\n", panicText(r), panicSite())
+			code = ExitFailure
+		}
+	}()
+	return main()
+}
+
+// panicText describes a panic's value. Only errors and strings are shown in
+// full; other values could hold anything, secrets included, so only their
+// type is.
+func panicText(r any) string {
+	switch r := r.(type) {
+	case error:
+		return r.Error()
+	case string:
+		return r
 	}
-	return 0
+	return fmt.Sprintf("panic with a %T", r)
+}
+
+// panicSite names the function that panicked and its line, from within the
+// deferred function that recovered; "" if it cannot be found. Unlike a
+// stack trace it shows no argument values.
+func panicSite() string {
+	pc := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(1, pc)])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			return fmt.Sprintf(" in %s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
 }

@@ -19,6 +19,7 @@ type runOptions struct {
 	fd        int
 	listenFds bool
 	noSubst   bool
+	sockets   []string // names of the sockets inherited with LISTEN_FDS, for --listen-fds
 	preload   bool
 	heap      heapSize
 }
@@ -26,8 +27,8 @@ type runOptions struct {
 func addRunFlags(c *cobra.Command, o *runOptions) {
 	o.decryptOptions.addFlags(c)
 	f := c.Flags()
-	f.IntVar(&o.fd, "fd", 3, "first descriptor `N` for the secret files; the rest follow consecutively")
-	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects (descriptors start at 3)")
+	fdVar(f, &o.fd, true, "fd", "first descriptor `N` for the secret files; the rest follow consecutively (default: the first number above every inherited descriptor, usually 3)")
+	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects: the secret files follow the sockets inherited from a socket activator, or start at 3")
 	f.BoolVar(&o.noSubst, "no-subst", false, "pass COMMAND's arguments as they are, without replacing {fd}, {fd:NAME}, {path} and {path:NAME}")
 	f.BoolVar(&o.preload, "preload", false, "add secretcat's preload library to COMMAND's LD_PRELOAD, so that unmodified programs can open the paths /dev/fd/N of their secret descriptors (see secretcat-run(1))")
 	addHeapFlag(c, &o.heap)
@@ -59,12 +60,12 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err := o.checkSources(files); err != nil {
 		return err
 	}
-	if o.listenFds && o.fd != 3 {
-		return usageError("--listen-fds needs the descriptors to start at 3, not %d", o.fd)
+	// Claim the descriptor numbers before this process opens anything.
+	slots, err := o.reserve(len(files))
+	if err != nil {
+		return err
 	}
-	if o.fd < 3 {
-		return usageError("--fd %d would replace standard input, output or error: use 3 or more", o.fd)
-	}
+	defer slots.Release()
 	argv, usedPath := command, false
 	if !o.noSubst {
 		if argv, usedPath, err = substitute(command, files, o.fd); err != nil {
@@ -77,17 +78,6 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 			return err
 		}
 	}
-
-	// Claim the descriptor numbers before this process opens anything.
-	targets := make([]int, len(files))
-	for i := range targets {
-		targets[i] = o.fd + i
-	}
-	slots, err := secretfd.Reserve(targets)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	defer slots.Release()
 	defer closeAll(files)
 	hard, err := harden()
 	if err != nil {
@@ -120,6 +110,11 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	}
 	if err := slots.Place(secrets); err != nil {
 		return err
+	}
+	if o.readsStdin(paths) {
+		if err := nullStdin(); err != nil {
+			return err
+		}
 	}
 	if err := hard.restore(); err != nil {
 		return err
@@ -238,9 +233,9 @@ func (o *runOptions) environ(files []*secretFile, memory, preload string) []stri
 		secretfd.EnvMemory:  memory,
 	}
 	if o.listenFds {
-		set["LISTEN_FDS"] = strconv.Itoa(len(files))
+		set["LISTEN_FDS"] = strconv.Itoa(len(o.sockets) + len(files))
 		set["LISTEN_PID"] = strconv.Itoa(os.Getpid())
-		set["LISTEN_FDNAMES"] = set[secretfd.EnvFdNames]
+		set["LISTEN_FDNAMES"] = strings.Join(append(o.sockets, names(files)...), ":")
 	}
 	if preload != "" {
 		set["LD_PRELOAD"] = withPreload(os.Getenv("LD_PRELOAD"), preload)

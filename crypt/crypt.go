@@ -111,6 +111,9 @@ const (
 	// no identity matched, wrong passphrase, a bad header MAC, or a payload
 	// that is truncated, tampered with or corrupted.
 	Undecryptable
+	// NoKey means the file needs an identity or a passphrase and none was
+	// given: the caller's mistake rather than the file's.
+	NoKey
 )
 
 // Error is a decryption failure of a known Kind.
@@ -124,6 +127,10 @@ func (e *Error) Unwrap() error { return e.Err }
 
 func malformed(format string, args ...any) error {
 	return &Error{Kind: Malformed, Err: fmt.Errorf(format, args...)}
+}
+
+func noKey(format string, args ...any) error {
+	return &Error{Kind: NoKey, Err: fmt.Errorf(format, args...)}
 }
 
 func undecryptable(format string, args ...any) error {

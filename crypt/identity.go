@@ -54,7 +54,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		return nil, err
 	}
 	if !passphrase {
-		return nil, undecryptable("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
+		return nil, noKey("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
 	}
 	if ids.Passphrase == nil {
 		return nil, undecryptable("the file is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")

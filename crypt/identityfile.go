@@ -48,7 +48,7 @@ func (p *IdentityParser) ParseFile(path string, stdin io.Reader) ([]age.Identity
 	}
 	if err != nil {
 		clear(data)
-		return nil, malformed("identity file %s: %v", name, err)
+		return nil, malformed("identity file %s: %w", name, err)
 	}
 	return p.Parse(name, data)
 }

@@ -38,7 +38,7 @@ func Open(path string, stdin io.Reader) (*Input, error) {
 	} else {
 		var fd int
 		if fd, err = openFile(path); err != nil {
-			return nil, malformed("%v", err)
+			return nil, malformed("%w", err)
 		}
 		err = in.attach(os.NewFile(uintptr(fd), path), true)
 	}

@@ -1,9 +1,9 @@
 package secretfd
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -25,22 +25,48 @@ func Lookup(name string) (int, error) {
 		if v == "" {
 			return -1, fmt.Errorf("%s is not set: run this program under secretcat", EnvFd)
 		}
-		return parseFd(v)
+		return lookupFd(EnvFd, v)
 	}
 	fds := strings.Split(os.Getenv(EnvFds), ",")
 	names := strings.Split(os.Getenv(EnvFdNames), ":")
 	for i, n := range names {
 		if n == name && i < len(fds) {
-			return parseFd(fds[i])
+			return lookupFd(EnvFds, fds[i])
 		}
 	}
 	return -1, fmt.Errorf("no secret descriptor named %q in %s=%q", name, EnvFdNames, os.Getenv(EnvFdNames))
 }
 
-func parseFd(s string) (int, error) {
-	fd, err := strconv.Atoi(s)
-	if err != nil || fd < 0 {
-		return -1, fmt.Errorf("invalid descriptor number %q", s)
+func lookupFd(env, s string) (int, error) {
+	fd, err := ParseFd(s)
+	if err != nil {
+		return -1, fmt.Errorf("%s: %q is %w", env, s, err)
+	}
+	return fd, nil
+}
+
+// MaxFd is the highest descriptor number there can be: descriptors are C ints.
+const MaxFd = 1<<31 - 1
+
+// ErrNotFd is returned by ParseFd for anything but a descriptor number.
+var ErrNotFd = errors.New("not a descriptor number (0 to 2147483647)")
+
+// ParseFd parses a descriptor number: decimal digits only, at most MaxFd. It
+// refuses signs, spaces and larger numbers rather than let a number wrap
+// around to another descriptor where the kernel truncates it to 32 bits.
+func ParseFd(s string) (int, error) {
+	if s == "" || len(s) > len("2147483647") {
+		return -1, ErrNotFd
+	}
+	fd := 0
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return -1, ErrNotFd
+		}
+		fd = fd*10 + int(c-'0')
+	}
+	if fd > MaxFd {
+		return -1, ErrNotFd
 	}
 	return fd, nil
 }

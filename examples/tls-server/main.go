@@ -41,6 +41,8 @@ func main() {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello over TLS, with a key that never touched the disk")
 		if *once {
+			// The response goes out before the server stops and exits.
+			w.(http.Flusher).Flush()
 			close(done)
 		}
 	})}

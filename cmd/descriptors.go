@@ -1,0 +1,90 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/secretcat/secretcat/secretfd"
+)
+
+// reserve claims the descriptor numbers of count secret files and sets o.fd
+// to the first: --fd's, or with --listen-fds the one right after the
+// sockets of a socket activator, or else the lowest number above every
+// descriptor secretcat inherited and passes on (a --passphrase-fd is read
+// and closed). Inherited descriptors belong to COMMAND too and are never
+// replaced. It must run before secretcat opens any
+// descriptor of its own.
+func (o *runOptions) reserve(count int) (*secretfd.Slots, error) {
+	fds, err := secretfd.Scan()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range o.passphrase.sources {
+		if s.fd > 0 { // closed before COMMAND runs
+			fds.Consumed(s.fd)
+		}
+	}
+	explicit := o.fd >= 0
+	flag := "--fd " + strconv.Itoa(o.fd)
+	if o.listenFds {
+		if o.sockets, err = inheritedSockets(); err != nil {
+			return nil, err
+		}
+		first := 3 + len(o.sockets)
+		if explicit && o.fd != first {
+			after := ""
+			if len(o.sockets) > 0 {
+				after = fmt.Sprintf(", after the %d sockets inherited with LISTEN_FDS", len(o.sockets))
+			}
+			return nil, usageError("--listen-fds places the secret files at %d%s, as sd_listen_fds(3) expects: leave out --fd %d", first, after, o.fd)
+		}
+		o.fd, explicit, flag = first, true, "--listen-fds"
+	}
+	if !explicit {
+		o.fd = fds.First(3, count)
+	}
+	slots, err := fds.Reserve(o.fd, count)
+	var inUse *secretfd.InUseError
+	var noFile *secretfd.NoFileError
+	switch {
+	case err == nil || !explicit:
+		return slots, err
+	case errors.As(err, &inUse) && inUse.Inherited:
+		return nil, usageError("%s: %v: choose another --fd, or leave --fd out for the first free one above those inherited (%d)", flag, err, fds.First(3, count))
+	case errors.As(err, &inUse):
+		return nil, usageError("%s: %v: choose another --fd", flag, err)
+	case errors.As(err, &noFile) && o.fd+count > noFile.Limit:
+		return nil, usageError("%s: %v, but descriptors stop below the limit of %d (ulimit -n): choose a lower --fd or raise the limit", flag, err, noFile.Limit)
+	}
+	return nil, err
+}
+
+// inheritedSockets returns the names of the sockets that a socket activator
+// (systemd, systemd-socket-activate) passed to secretcat: LISTEN_FDS
+// descriptors from 3, named by LISTEN_FDNAMES ("unknown" when it is unset,
+// as sd_listen_fds_with_names(3) says), when LISTEN_PID is secretcat's PID.
+// COMMAND keeps that PID, so they are its sockets too.
+func inheritedSockets() ([]string, error) {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
+		return nil, nil
+	}
+	v := os.Getenv("LISTEN_FDS")
+	n, err := secretfd.ParseFd(v)
+	if err != nil || n > secretfd.MaxFd-3 {
+		return nil, usageError("inherited LISTEN_FDS=%q is not a number of descriptors", v)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	names, ok := os.LookupEnv("LISTEN_FDNAMES")
+	if !ok {
+		return strings.Split(strings.Repeat("unknown:", n-1)+"unknown", ":"), nil
+	}
+	if split := strings.Split(names, ":"); len(split) == n {
+		return split, nil
+	}
+	return nil, usageError("inherited LISTEN_FDNAMES=%q does not name the %d descriptors of LISTEN_FDS", names, n)
+}
