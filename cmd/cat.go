@@ -38,7 +38,7 @@ func newCatCommand() *cobra.Command {
 	o := &catOptions{}
 	c := &cobra.Command{
 		Use:   "cat [--fd N | --name NAME] [--socket PATH]",
-		Short: "Write a secret descriptor's contents to standard output (they leave secret memory)",
+		Short: "Write a secret descriptor's bytes to standard output",
 		Long:  catLong,
 		Args:  usageArgs(cobra.NoArgs),
 		RunE:  func(*cobra.Command, []string) error { return o.cat() },

@@ -32,11 +32,11 @@ type decryptOptions struct {
 
 func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
-	f.VarP(listFlag{&o.identities}, "identity", "i", "identity `FILE` (age, SSH or plugin identities); repeatable; - reads standard input")
-	f.Var(listFlag{&o.names}, "name", "give FILE's descriptor a NAME of its own (`FILE=NAME`, FILE as written on the command line; default: its base name without .age); repeatable")
-	f.BoolVar(&o.fallback, "allow-fallback", false, "where memfd_secret is unavailable, use sealed memfd_create memory instead: much weaker (swappable, in the direct map, readable by root), with a warning; consumers see SECRETCAT_MEMORY=fallback")
-	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single decrypted key as DER instead of PEM")
-	f.BoolVar(&o.allowUnencrypted, "allow-unencrypted", false, "let a PEM FILE without an encrypted key (an unencrypted key, certificates) through as it is")
+	f.VarP(listFlag{&o.identities}, "identity", "i", "identity `FILE` (age, SSH or plugin); repeatable; - is standard input")
+	f.Var(listFlag{&o.names}, "name", "name FILE's descriptor: `FILE=NAME`, FILE as written (default: its base name without .age); repeatable")
+	f.BoolVar(&o.fallback, "allow-fallback", false, "without memfd_secret, use much weaker sealed memfd_create memory, with a warning (SECRETCAT_MEMORY=fallback)")
+	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single key as DER instead of PEM")
+	f.BoolVar(&o.allowUnencrypted, "allow-unencrypted", false, "let a PEM FILE without an encrypted key (a plain key, certificates) through")
 	o.passphrase.addFlags(c)
 }
 

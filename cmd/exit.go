@@ -25,25 +25,6 @@ const (
 	ExitNotFound    = 127 // COMMAND was not found
 )
 
-// exitStatusHelp documents the exit statuses in --help.
-const exitStatusHelp = `Exit status:
-  When COMMAND runs, secretcat is replaced by it and its status is COMMAND's.
-  Otherwise:
-    0    success (commands other than run)
-    1    any other failure, such as running out of descriptors (ulimit -n)
-    2    invalid command line, no identity for a FILE that needs one, or a
-         passphrase source that cannot be used (a descriptor not open, no
-         terminal to ask on)
-    3    an input, identity or passphrase file cannot be read or is
-         malformed, or a passphrase is empty
-    4    decryption failed: no matching identity, wrong passphrase,
-         truncated, corrupted or tampered data
-    5    secret memory (memfd_secret) is not available on this system
-    6    the secret files exceed the locked-memory limit (RLIMIT_MEMLOCK)
-    7    --preload: the preload library is missing or unusable
-    126  COMMAND was found but could not be executed
-    127  COMMAND was not found`
-
 // exitError is an error with the exit status it calls for.
 type exitError struct {
 	code int

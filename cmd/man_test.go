@@ -32,9 +32,7 @@ const seeAlso = `\fBage\fP(1), \fBage-keygen\fP(1), \fBmemfd_secret\fP(2), \fBmm
 // hand-written sections of src/PAGE.md, then SEE ALSO.
 func manPages(t *testing.T) map[string][]byte {
 	root := NewCommand(os.Stdin)
-	// In a man page the exit statuses have their own section.
 	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
-		c.Long = strings.TrimSuffix(c.Long, "\n\n"+exitStatusHelp)
 		c.DisableAutoGenTag = true
 	}
 	pages := map[string][]byte{}
@@ -53,7 +51,7 @@ func manPages(t *testing.T) map[string][]byte {
 		if err := doc.GenMan(c, header, &buf); err != nil {
 			t.Fatal(err)
 		}
-		page := buf.String()
+		page := withOptions(buf.String(), c)
 		if readErr == nil {
 			sections := string(md2man.Render(append([]byte("% X 1\n\n"), extra...)))
 			sections = sections[strings.Index(sections, ".SH "):]
@@ -75,6 +73,44 @@ func manPages(t *testing.T) map[string][]byte {
 	}
 	walk(root)
 	return pages
+}
+
+// withOptions replaces cobra's OPTIONS section of page, which shows
+// --der[=false] and --name="" with each usage run in after a tab, by the
+// usual tagged paragraphs: the flag and its value, then the usage indented.
+func withOptions(page string, c *cobra.Command) string {
+	start := strings.Index(page, ".SH OPTIONS\n")
+	if start < 0 {
+		return page
+	}
+	end := strings.Index(page[start+1:], "\n.SH ") + start + 1
+	var b strings.Builder
+	b.WriteString(".SH OPTIONS\n")
+	for _, d := range flagDocs(c.Flags()) {
+		b.WriteString(".TP\n")
+		names := strings.Split(d.names, ", ")
+		for i, n := range names {
+			names[i] = `\fB` + roffText(n) + `\fP`
+		}
+		b.WriteString(strings.Join(names, ", "))
+		if d.arg != "" && !strings.HasPrefix(d.arg, "[=") {
+			b.WriteString(" ")
+		}
+		if d.arg != "" {
+			b.WriteString(`\fI` + roffText(d.arg) + `\fP`)
+		}
+		b.WriteString("\n" + roffText(d.usage) + "\n")
+	}
+	return page[:start] + b.String() + page[end:]
+}
+
+// roffText escapes text for a line of roff.
+func roffText(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\e`)
+	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
+		s = `\&` + s
+	}
+	return s
 }
 
 // TestManPages fails when the committed pages differ from what the
@@ -113,6 +149,11 @@ func TestManPages(t *testing.T) {
 		}
 		if groffErr == nil {
 			lintMan(t, name, page)
+		}
+		for _, odd := range []string{"[=false]", `=""`, "=0s", "\n\t"} {
+			if bytes.Contains(page, []byte(odd)) {
+				t.Errorf("docs/man/%s shows %s: OPTIONS should read as in other man pages", name, odd)
+			}
 		}
 	}
 }

@@ -64,7 +64,7 @@ func newOpenCommand(stdin *os.File) *cobra.Command {
 	o := &openOptions{decryptOptions: decryptOptions{stdin: stdin}}
 	c := &cobra.Command{
 		Use:   "open [flags] FILE...",
-		Short: "Decrypt FILEs into secret descriptors and hand them to a consumer that is not a child",
+		Short: "Decrypt FILEs for a process that is not secretcat's child",
 		Long:  openLong,
 		Example: `  secretcat open --socket /run/app/key.sock -i key.txt tls.key.age &
   secretcat cat --socket /run/app/key.sock | legacy-tool`,

@@ -22,21 +22,20 @@ const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
 
 const rootLong = `secretcat decrypts age-encrypted files and encrypted private keys straight
 into Linux secret memory (memfd_secret(2)) and runs COMMAND with each
-plaintext in a file descriptor:
-the plaintext never touches a disk, a pipe, the page cache or the kernel's
-direct map, and no other process, root included, can read it through
-/proc/PID/mem or ptrace.
+plaintext in a file descriptor: the plaintext never touches a disk, a pipe,
+the page cache or the kernel's direct map, and no other process, root
+included, can read it through /proc/PID/mem or ptrace.
 
 Each FILE becomes its own secret descriptor, numbered from the lowest number
-above every descriptor secretcat inherited (3 when it inherits only
-standard input, output and error) or from --fd N: an inherited descriptor,
-such as a socket activator's socket, is never replaced.
-COMMAND replaces secretcat (same PID, like env(1)) and learns its descriptors
-from SECRETCAT_FD (the first), SECRETCAT_FDS (comma-separated) and
-SECRETCAT_FDNAMES (colon-separated names: FILE's base name without .age, or
---name FILE=NAME), and from {fd} and {fd:NAME} in its arguments. It reads a descriptor
-by fstat(2) for the size and mmap(2) with MAP_SHARED: read(2) is refused.
-With --preload, an unmodified program (nginx, haproxy, openssl, Python's ssl)
+above every descriptor secretcat inherited (3 when it inherits only standard
+input, output and error) or from --fd N: an inherited descriptor, such as a
+socket activator's socket, is never replaced. COMMAND replaces secretcat
+(same PID, like env(1)) and learns its descriptors from SECRETCAT_FD (the
+first), SECRETCAT_FDS (comma-separated) and SECRETCAT_FDNAMES
+(colon-separated names: FILE's base name without .age, or --name FILE=NAME),
+and from {fd} and {fd:NAME} in its arguments. It reads a descriptor by
+fstat(2) for the size and mmap(2) with MAP_SHARED: read(2) is refused. With
+--preload, an unmodified program (nginx, haproxy, openssl, Python's ssl)
 opens the key's path instead, /dev/fd/N or {path} and {path:NAME} in its
 arguments: secretcat's preload library serves it from secret memory and
 makes the program non-dumpable.
@@ -54,13 +53,12 @@ To hand descriptors to a consumer that is not a child, see "secretcat open";
 for programs that can only read a file or a pipe, "secretcat cat".
 
 A FILE named like a subcommand (run, open, cat, doctor, help, completion)
-needs the explicit
-"secretcat run FILE -- ...".`
+needs the explicit "secretcat run FILE -- ...".`
 
 const rootExample = `  secretcat -i key.txt server.key.age -- ./server --key-fd {fd}
-  secretcat -i key.txt tls.key.age ca.key.age -- ./signer --tls {fd:tls.key} --ca {fd:ca.key}
+  secretcat -i key.txt tls.age ca.age -- ./signer --tls {fd:tls} --ca {fd:ca}
   secretcat --listen-fds -i key.txt key.age -- ./daemon
-  secretcat --preload -i key.txt key.age -- nginx    # ssl_certificate_key /dev/fd/3;
+  secretcat --preload -i id.txt k.age -- nginx  # ssl_certificate_key /dev/fd/3;
   secretcat --preload -i key.txt key.age -- openssl pkey -in {path} -pubout`
 
 // NewCommand returns the secretcat command tree reading stdin from stdin.
@@ -69,14 +67,14 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "secretcat " + runUsage,
 		Short:         "Decrypt files into secret memory and run a command with the descriptors",
-		Long:          rootLong + "\n\n" + exitStatusHelp,
+		Long:          rootLong,
 		Example:       rootExample,
 		Args:          cobra.ArbitraryArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
 	addRunFlags(root, rootOpts)
-	version := root.Flags().Bool("version", false, "print the version, VCS revision and Go release, and exit")
+	version := root.Flags().Bool("version", false, "print the version and exit")
 	root.RunE = func(c *cobra.Command, args []string) error {
 		if *version {
 			info, _ := debug.ReadBuildInfo()
@@ -89,8 +87,8 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	runOpts := &runOptions{decryptOptions: decryptOptions{stdin: stdin}}
 	run := &cobra.Command{
 		Use:     "run [flags] FILE... -- COMMAND [ARG...]",
-		Short:   "Decrypt FILEs into secret descriptors and replace secretcat with COMMAND",
-		Long:    rootLong + "\n\n" + exitStatusHelp,
+		Short:   "Decrypt FILEs and exec COMMAND with the secret descriptors",
+		Long:    rootLong,
 		Example: rootExample,
 		Args:    cobra.ArbitraryArgs,
 		RunE:    runOpts.run,
@@ -98,6 +96,8 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	addRunFlags(run, runOpts)
 	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand(), newCompletionCommand())
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetHelpFunc(help)
+	setCompletions(root)
 
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see '%s --help')", err, c.CommandPath())
@@ -126,6 +126,9 @@ func shortUsage(root *cobra.Command) string {
 func Main() int {
 	return guard(os.Stderr, func() int {
 		root := NewCommand(os.Stdin)
+		if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], cobra.ShellCompRequestCmd) {
+			plainUsages(root)
+		}
 		if err := root.Execute(); err != nil {
 			if err != errUsageShown {
 				fmt.Fprintf(os.Stderr, "secretcat: %v%s\n", err, descriptorHint(err))

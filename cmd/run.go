@@ -27,10 +27,10 @@ type runOptions struct {
 func addRunFlags(c *cobra.Command, o *runOptions) {
 	o.decryptOptions.addFlags(c)
 	f := c.Flags()
-	fdVar(f, &o.fd, true, "fd", "first descriptor `N` for the secret files; the rest follow consecutively (default: the first number above every inherited descriptor, usually 3)")
-	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as sd_listen_fds(3) expects: the secret files follow the sockets inherited from a socket activator, or start at 3")
-	f.BoolVar(&o.noSubst, "no-subst", false, "pass COMMAND's arguments as they are, without replacing {fd}, {fd:NAME}, {path} and {path:NAME}")
-	f.BoolVar(&o.preload, "preload", false, "add secretcat's preload library to COMMAND's LD_PRELOAD, so that unmodified programs can open the paths /dev/fd/N of their secret descriptors (see secretcat-run(1))")
+	fdVar(f, &o.fd, true, "fd", "first descriptor `N` of the secret files (default: the first above every inherited one, usually 3)")
+	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES for sd_listen_fds(3), after any inherited sockets")
+	f.BoolVar(&o.noSubst, "no-subst", false, "leave {fd}, {fd:NAME}, {path} and {path:NAME} in COMMAND's arguments as they are")
+	f.BoolVar(&o.preload, "preload", false, "add the preload library to LD_PRELOAD, so that COMMAND can open its secret descriptors as /dev/fd/N")
 	addHeapFlag(c, &o.heap)
 }
 
