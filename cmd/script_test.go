@@ -38,6 +38,7 @@ func TestMain(m *testing.M) {
 		// says so through the plugin UI.
 		"age-plugin-sctest": testPlugin,
 		"seccomp-deny":      seccompDeny,
+		"imagerun":          imageRun,
 		"memprobe":          memprobe,
 		"getfd":             getfd,
 	})
@@ -97,6 +98,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode":    cmdExitCode,
+			"static":      cmdStatic,
 			"agekeygen":   cmdAgeKeygen,
 			"ageenc":      cmdAgeEnc,
 			"mkdata":      cmdMkdata,

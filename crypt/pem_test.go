@@ -18,7 +18,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/secretcat/secretcat/crypt"
-	"github.com/secretcat/secretcat/secretfd"
 )
 
 const fixtureDir = "../testdata/pem"
@@ -28,7 +27,7 @@ func pemOptions(pass string) crypt.Options {
 	return crypt.Options{
 		Passphrase: func() ([]byte, error) { return []byte(pass), nil },
 		Scratch: func(size int64) ([]byte, func(), error) {
-			f, err := secretfd.Create(size)
+			f, err := createSecret(size)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -182,7 +182,7 @@ func decryptToSecret(path string, stdin io.Reader, ids crypt.Options) (*secretfd
 	defer in.Close()
 	var file *secretfd.File
 	err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
-		f, err := secretfd.Create(size)
+		f, err := createSecret(size)
 		if err != nil {
 			return nil, err
 		}

@@ -1,10 +1,13 @@
 package secretfd
 
 import (
+	"os"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/internal/secrettest"
 )
 
 // host is a machine where secret memory works: amd64, Linux 6.18, no
@@ -91,5 +94,29 @@ func TestCPUArch(t *testing.T) {
 		if got := cpuArch(tc.cpuinfo); got != tc.want {
 			t.Errorf("cpuArch(%q) = %q, want %q", tc.cpuinfo, got, tc.want)
 		}
+	}
+}
+
+// TestDiagnoseHere diagnoses this machine: secret memory works, or, where
+// SECRETCAT_EXPECT_CAUSE names the cause (make cross-test sets "emulator"
+// under qemu-user), it fails for that cause.
+func TestDiagnoseHere(t *testing.T) {
+	err := Probe()
+	d := Diagnose(err)
+	if want := Cause(os.Getenv("SECRETCAT_EXPECT_CAUSE")); want != "" {
+		if d.Cause != want || !d.Certain {
+			t.Fatalf("diagnosis %s (certain %v): %s; want %s, certain", d.Cause, d.Certain, d.Reason, want)
+		}
+		if !strings.Contains(err.Error(), d.Reason) {
+			t.Errorf("the error %q does not carry the diagnosis %q", err, d.Reason)
+		}
+		return
+	}
+	if err != nil {
+		secrettest.Need(t)
+		t.Fatalf("secret memory fails although memfd_secret works: %v", err)
+	}
+	if d.Cause != CauseNone {
+		t.Errorf("secret memory works, yet the diagnosis is %s", d.Cause)
 	}
 }

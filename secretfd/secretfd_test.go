@@ -11,9 +11,12 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/internal/secrettest"
 )
 
 func TestCreateFillMap(t *testing.T) {
+	secrettest.Need(t)
 	for _, size := range []int64{0, 1, 4096, 4097, 1 << 20} {
 		f, err := Create(size)
 		if err != nil {
@@ -100,6 +103,7 @@ func TestFallbackIsSealed(t *testing.T) {
 }
 
 func TestReserveAndPlace(t *testing.T) {
+	secrettest.Need(t)
 	d, err := Scan()
 	if err != nil {
 		t.Fatal(err)
@@ -229,6 +233,7 @@ func TestHasIPCLock(t *testing.T) {
 // the one the next Create uses, and that a second Available does not leak
 // the first.
 func TestAvailableKeepsItsFile(t *testing.T) {
+	secrettest.Need(t)
 	openFds := func() int {
 		entries, err := os.ReadDir("/proc/self/fd")
 		if err != nil {

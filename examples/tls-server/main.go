@@ -5,6 +5,11 @@
 //
 // The key is parsed from the mapping, then the mapping is closed: Go's TLS
 // stack keeps the parsed key in ordinary memory, as every TLS library does.
+//
+// Under systemd socket activation it takes its listening socket by name
+// (-socket-name) from the descriptors that LISTEN_FDS and LISTEN_FDNAMES
+// describe, with the key appended after them by secretcat --listen-fds
+// (examples/systemd/tls-server-activated.service).
 package main
 
 import (
@@ -13,8 +18,11 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/secretcat/secretcat/secretfd"
 )
@@ -23,6 +31,7 @@ func main() {
 	certFile := flag.String("cert", "server.crt", "certificate chain (PEM)")
 	addr := flag.String("addr", "127.0.0.1:8443", "address to listen on")
 	addrFile := flag.String("addr-file", "", "write the address listened on to this file")
+	socketName := flag.String("socket-name", "", "take the listening socket of this name from systemd socket activation instead of -addr")
 	once := flag.Bool("once", false, "serve one request, then exit")
 	flag.Parse()
 
@@ -30,10 +39,16 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ln, err := tls.Listen("tcp", *addr, &tls.Config{Certificates: []tls.Certificate{cert}})
+	var ln net.Listener
+	if *socketName != "" {
+		ln, err = activated(*socketName)
+	} else {
+		ln, err = net.Listen("tcp", *addr)
+	}
 	if err != nil {
 		log.Fatal(err)
 	}
+	ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}})
 	if *addrFile != "" {
 		os.WriteFile(*addrFile, []byte(ln.Addr().String()), 0o644)
 	}
@@ -75,4 +90,25 @@ func loadKeyPair(certFile string) (tls.Certificate, error) {
 	}
 	defer m.Close()
 	return tls.X509KeyPair(certPEM, m.Bytes())
+}
+
+// activated returns the listening socket named name that systemd passed
+// (sd_listen_fds(3)): descriptors from 3, LISTEN_FDS of them, named by
+// LISTEN_FDNAMES, meant for this process if LISTEN_PID is its PID.
+func activated(name string) (net.Listener, error) {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
+		return nil, fmt.Errorf("-socket-name %s: no sockets passed to this process (LISTEN_PID)", name)
+	}
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil {
+		return nil, fmt.Errorf("-socket-name %s: LISTEN_FDS: %v", name, err)
+	}
+	for i, fdName := range strings.Split(os.Getenv("LISTEN_FDNAMES"), ":") {
+		if fdName == name && i < n {
+			f := os.NewFile(uintptr(3+i), name)
+			defer f.Close()
+			return net.FileListener(f)
+		}
+	}
+	return nil, fmt.Errorf("-socket-name %s: no such name in LISTEN_FDNAMES=%s", name, os.Getenv("LISTEN_FDNAMES"))
 }
