@@ -92,7 +92,6 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzKeyCheck$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFile$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt
-	$(GO) test -run '^$$' -fuzz '^FuzzX25519$$' -fuzztime $(FUZZTIME) ./crypt
 
 clean:
 	rm -rf $(BIN) demo

@@ -48,15 +48,18 @@ func main() {
 	nginx := flag.Bool("nginx", true, "compare nginx's TLS handshakes per second with its key from a file, --preload and --openssl-secret-heap")
 	hsRounds := flag.Int("handshake-rounds", 5, "rounds of handshake load for each nginx")
 	hsTime := flag.Duration("handshake-time", 3*time.Second, "how long each round of handshake load lasts")
+	onlyHandshakes := flag.Bool("only-handshakes", false, "run the nginx handshake comparison alone")
 	flag.Parse()
 	s, err := newSuite(*bin, *runs)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(s.dir)
-	s.large()
-	s.small(*fixture)
-	if *nginx {
+	if !*onlyHandshakes {
+		s.large()
+		s.small(*fixture)
+	}
+	if *nginx || *onlyHandshakes {
 		s.handshakes(*hsRounds, *hsTime)
 	}
 	report := s.markdown()
@@ -428,12 +431,12 @@ func (s *suite) targets() []string {
 		out = append(out, fmt.Sprintf("%s: from a pipe, one copy of the ciphertext held (%s) and RSS beyond the payload as from the file (%s, file %s): %s",
 			r.group, human(r.held), human(r.maxRSS-r.size), human(file.maxRSS-file.size), verdict(once && r.maxRSS-file.maxRSS <= 2<<20)))
 	}
-	for _, r := range s.results {
-		if r.name == "secretcat k.age -- true" {
-			ratio := float64(r.best) / float64(s.reference(r.group))
-			out = append(out, fmt.Sprintf("1 KiB key: secretcat, which also execs the child, within 1.1x of age -d to /dev/null: %.2fx, %s", ratio, verdict(ratio <= 1.1)))
-		}
-	}
+	// Small keys: secretcat also execs the child, so it is held to age -d
+	// plus one exec of true.
+	sc, ad, tr := s.find("1 KiB age key", "secretcat k.age -- true").best, s.find("1 KiB age key", "age -d k.age > /dev/null").best, s.find("1 KiB age key", "true").best
+	ratio := float64(sc) / float64(ad+tr)
+	out = append(out, fmt.Sprintf("1 KiB key: `secretcat k.age -- true` no slower than `age -d` plus one exec of `true`: %s against %s + %s, %.2fx, %s",
+		sc.Round(100*time.Microsecond), ad.Round(100*time.Microsecond), tr.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
 	return append(out, s.tlsTargets()...)
 }
 

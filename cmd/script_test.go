@@ -115,7 +115,6 @@ func TestScripts(t *testing.T) {
 			"waitserver":  cmdWaitserver,
 			"stopserver":  cmdStopserver,
 			"expand":      cmdExpand,
-			"stoppid":     cmdStoppid,
 			"secretheaps": cmdSecretheaps,
 			"sockpoke":    cmdSockpoke,
 		},

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -82,22 +81,20 @@ func cmdKeyscan(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // coredump PIDFILE PREFIX writes core dumps, with gcore, of the nginx
-// master whose PID is in PIDFILE (PREFIX.master) and of its first worker
-// (PREFIX.worker).
+// master whose PID is in PIDFILE (PREFIX.master) and of its newest worker
+// (PREFIX.worker; after a reload, older ones may be on their way out).
 func cmdCoredump(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: coredump PIDFILE PREFIX")
 	}
-	master, err := strconv.Atoi(strings.TrimSpace(ts.ReadFile(args[0])))
-	ts.Check(err)
-	children, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", master, master))
-	ts.Check(err)
-	workers := strings.Fields(string(children))
-	if len(workers) == 0 {
-		ts.Fatalf("nginx master %d has no workers", master)
+	master := readPid(ts, args[0])
+	workers := children(master)
+	if master <= 0 || len(workers) == 0 {
+		ts.Fatalf("no nginx master with workers in %s", args[0])
 	}
 	prefix := ts.MkAbs(args[1])
-	for role, pid := range map[string]string{"master": strconv.Itoa(master), "worker": workers[0]} {
+	for role, p := range map[string]int{"master": master, "worker": slices.Max(workers)} {
+		pid := strconv.Itoa(p)
 		out, err := exec.Command("gcore", "-o", prefix, pid).CombinedOutput()
 		if err != nil {
 			ts.Fatalf("gcore %s (%s): %v\n%s", pid, role, err, out)
@@ -176,26 +173,6 @@ func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o644))
 }
 
-// stoppid PIDFILE sends SIGTERM to the process whose PID is in PIDFILE (a
-// daemon the script cannot wait for) and waits up to 10 seconds for it to
-// go, then kills it and fails.
-func cmdStoppid(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: stoppid PIDFILE")
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(ts.ReadFile(args[0])))
-	ts.Check(err)
-	ts.Check(syscall.Kill(pid, syscall.SIGTERM))
-	for range 200 {
-		if syscall.Kill(pid, 0) != nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	syscall.Kill(pid, syscall.SIGKILL)
-	ts.Fatalf("process %d did not stop within 10 seconds of SIGTERM", pid)
-}
-
 // secretheaps PIDFILE KIB checks that the server whose master's PID is in
 // PIDFILE, and each of its children, has its own writable secret-memory
 // mapping of KIB KiB (its OpenSSL secret heap), and prints one line per
@@ -204,18 +181,22 @@ func cmdSecretheaps(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: secretheaps PIDFILE KIB")
 	}
-	master := strings.TrimSpace(ts.ReadFile(args[0]))
+	master := readPid(ts, args[0])
 	kib, err := strconv.ParseUint(args[1], 10, 64)
 	ts.Check(err)
-	children, err := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", master, master))
-	ts.Check(err)
+	if master <= 0 {
+		ts.Fatalf("no PID in %s", args[0])
+	}
 	owner := map[string]string{} // heap inode: process
-	for i, pid := range append([]string{master}, strings.Fields(string(children))...) {
-		role := "master"
+	for i, p := range append([]int{master}, children(master)...) {
+		role, pid := "master", strconv.Itoa(p)
 		if i > 0 {
 			role = "child"
 		}
 		maps, err := os.ReadFile("/proc/" + pid + "/maps")
+		if i > 0 && (err != nil || !alive(p)) {
+			continue // a worker that exited meanwhile (after a reload)
+		}
 		ts.Check(err)
 		inode := ""
 		for _, l := range strings.Split(string(maps), "\n") {

@@ -50,21 +50,54 @@ const (
 	armorHead = "-----BEGIN AGE ENCRYPTED FILE-----"
 )
 
-// Detect recognises the format of an encrypted file from its first bytes
-// (DetectLen bytes are enough). File names are never considered.
-func Detect(head []byte) Format {
+// Detect recognises the format of an encrypted file from its content. The
+// age formats are told by their first bytes (DetectLen bytes are enough);
+// PEM anywhere a PEM reader would find a block, after other text such as
+// the Bag Attributes that openssl writes before a key. A line that begins
+// age's armor where age does not look for it (after other text, in lower
+// case, spaced out, or of another type) is armored age, to be judged, and
+// refused, as such. File names are never considered.
+func Detect(data []byte) Format {
 	switch {
-	case bytes.HasPrefix(head, []byte(ageIntro)):
+	case bytes.HasPrefix(data, []byte(ageIntro)):
 		return Age
-	case bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte(armorHead)):
+	case bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte(armorHead)):
 		return AgeArmor
-	case bytes.Contains(head, []byte("-----BEGIN ")):
+	}
+	pem := false
+	for line := range bytes.Lines(data) {
+		if ageArmorLine(line) {
+			return AgeArmor
+		}
+		pem = pem || bytes.Contains(line, []byte("-----BEGIN "))
+	}
+	if pem {
 		return PEM
 	}
 	return Unknown
 }
 
-// DetectLen is how many leading bytes Detect needs.
+// ageArmorLine reports whether line, without its spaces and tabs and in
+// upper case, begins age's armor: "-----BEGINAGE".
+func ageArmorLine(line []byte) bool {
+	const begin = "-----BEGINAGE"
+	n := 0
+	for _, c := range line {
+		switch {
+		case n == len(begin):
+			return true
+		case c == ' ' || c == '\t':
+		case 'a' <= c && c <= 'z' && c-'a'+'A' == begin[n], c == begin[n]:
+			n++
+		default:
+			return false
+		}
+	}
+	return n == len(begin)
+}
+
+// DetectLen is how many leading bytes tell the age formats apart from the
+// rest; Open looks further only for an input they do not recognise.
 const DetectLen = 512
 
 // Kind classifies a decryption failure for the caller's exit status.

@@ -1,13 +1,29 @@
 package crypt
 
-// ScryptAllowed exports scryptAllowed to the tests, which check it against
-// openssl.
-var ScryptAllowed = scryptAllowed
+import "encoding/asn1"
 
-// X25519 exports x25519 to the tests, which check it against RFC 7748 and
-// golang.org/x/crypto/curve25519.
-var X25519 = x25519
+// Exports to the tests: ScryptAllowed is checked against openssl, and the
+// wipes of library fields are checked to reach them.
+var (
+	ScryptAllowed = scryptAllowed
+	WipeAEAD      = wipeAEAD
+	WipeScrypt    = wipeScrypt
+	WipeSHA512    = wipeSHA512
+	WipeX25519Key = wipeX25519Key
+)
 
 // CheckTraditionalKey exports the checks of decrypted keys (PKCS#8 under
 // "PRIVATE KEY") to FuzzKeyCheck.
 var CheckTraditionalKey = checkTraditionalKey
+
+// DecryptPBES2 decrypts an EncryptedPrivateKeyInfo, whatever its plaintext,
+// for Wycheproof's PBES2 vectors.
+func DecryptPBES2(der, pass []byte) ([]byte, error) {
+	return decryptPBES2(der, pass, make([]byte, len(der)), func([]byte) error { return nil })
+}
+
+// PBKDF2 derives keyLen bytes with PBKDF2 and its DER parameters, as PBES2
+// does, for Wycheproof's PBKDF2 vectors.
+func PBKDF2(params, pass []byte, keyLen int) ([]byte, error) {
+	return pbes2Key(algorithmIdentifier{Algorithm: oidPBKDF2, Parameters: asn1.RawValue{FullBytes: params}}, pass, keyLen)
+}

@@ -2,7 +2,10 @@ package crypt_test
 
 import (
 	"bytes"
+	"encoding/pem"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 
 	agetest "c2sp.org/CCTV/age"
@@ -26,15 +29,45 @@ func addVectorSeeds(f *testing.F) {
 
 func FuzzDetect(f *testing.F) {
 	addVectorSeeds(f)
+	for _, name := range []string{"rsa.pkcs8.sha256.aes-256-cbc.pem", "bundle.pem"} {
+		data, _ := os.ReadFile(filepath.Join(fixtureDir, name))
+		f.Add(data)
+		f.Add(append(bagAttributes(600), data...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		format := crypt.Detect(data)
-		if len(data) > crypt.DetectLen && crypt.Detect(data[:crypt.DetectLen]) != format {
-			t.Errorf("Detect depends on bytes past DetectLen")
+		if (format == crypt.Age) != bytes.HasPrefix(data, []byte("age-encryption.org/")) {
+			t.Errorf("binary age detected as %v", format)
 		}
-		if format == crypt.Age && !bytes.HasPrefix(data, []byte("age-encryption.org/")) {
-			t.Errorf("binary age detected without its intro")
+		// The age formats are told by the first bytes.
+		if head := crypt.Detect(data[:min(len(data), crypt.DetectLen)]); (head == crypt.Age || head == crypt.AgeArmor) && head != format {
+			t.Errorf("the first bytes say %v, the whole file %v", head, format)
+		}
+		// A PEM block that a PEM reader finds is found, wherever it is.
+		if b, _ := pem.Decode(data); b != nil && format != crypt.Age && format != crypt.AgeArmor && format != crypt.PEM {
+			t.Errorf("pem.Decode finds a %q block; detected as %v", b.Type, format)
+		}
+		// Open detects what Detect does, reading past the first bytes.
+		in, err := crypt.Open("-", bytes.NewReader(data))
+		if err == nil {
+			in.Close()
+			if in.Format != format {
+				t.Errorf("Open detects %v, Detect %v", in.Format, format)
+			}
+		} else if format != crypt.AgeArmor {
+			t.Errorf("Open: %v", err)
 		}
 	})
+}
+
+// bagAttributes is text that openssl writes before a key exported from a
+// PKCS#12 file, of about n bytes.
+func bagAttributes(n int) []byte {
+	text := []byte("Bag Attributes\n    localKeyID: 01 00 00 00\n    friendlyName: secretcat test\nKey Attributes: <No Attributes>\n")
+	for len(text) < n {
+		text = append(text, "    1.3.6.1.4.1.311.17.1: Microsoft Enhanced Cryptographic Provider v1.0\n"...)
+	}
+	return text
 }
 
 // FuzzDecrypt feeds arbitrary files to the age path: it must never panic,

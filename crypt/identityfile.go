@@ -1,6 +1,7 @@
 package crypt
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -71,32 +72,41 @@ func (p *IdentityParser) Parse(name string, data []byte) ([]age.Identity, error)
 	return p.parseLines(name, data)
 }
 
-// parseLines parses an unencrypted age identity file: one identity a line,
-// with empty lines and # comments.
+// maxIdentityLine bounds a line of an identity file, as age's
+// bufio.Scanner does: a line of more bytes, before its "\n", is an error.
+const maxIdentityLine = bufio.MaxScanTokenSize - 1
+
+// parseLines parses an unencrypted age identity file, line by line as age
+// does: a line ends with "\n" or "\r\n", empty lines and lines that start
+// with "#" are skipped, and every other line is an identity, as it is:
+// whitespace around an identity or before a "#" is an error, as in age.
 func (p *IdentityParser) parseLines(name string, data []byte) ([]age.Identity, error) {
 	var ids []age.Identity
-	var publicKey string // from the comment above the key
 	n := 0
 	for raw := range bytes.Lines(data) {
 		n++
+		raw = bytes.TrimSuffix(raw, []byte("\n"))
+		if len(raw) > maxIdentityLine {
+			return nil, malformed("identity file %s, line %d is too long", name, n)
+		}
+		raw = bytes.TrimSuffix(raw, []byte("\r"))
 		// The line is read in place, without a copy: data is wiped after
 		// parsing, and with it every secret key's text.
-		line := strings.TrimSpace(unsafe.String(unsafe.SliceData(raw), len(raw)))
-		if pub, ok := strings.CutPrefix(line, publicKeyComment); ok {
-			publicKey = pub
-		}
+		line := unsafe.String(unsafe.SliceData(raw), len(raw))
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		if !utf8.ValidString(line) {
 			return nil, malformed("identity file %s is not valid UTF-8", name)
 		}
-		id, err := p.parseIdentity(line, publicKey)
-		publicKey = ""
+		id, err := p.parseIdentity(line)
 		if err != nil {
 			// The line may be a private key: never quote it.
 			if strings.HasPrefix(line, "age1") {
 				return nil, malformed("identity file %s, line %d: this is a recipient (public key), not an identity", name, n)
+			}
+			if strings.TrimSpace(line) != line {
+				err = fmt.Errorf("%v (the line starts or ends with whitespace)", err)
 			}
 			return nil, malformed("identity file %s, line %d: %v", name, n, err)
 		}
@@ -108,12 +118,11 @@ func (p *IdentityParser) parseLines(name string, data []byte) ([]age.Identity, e
 	return ids, nil
 }
 
-// parseIdentity parses a line of an identity file. publicKey is the
-// public key its comment gives, if any.
-func (p *IdentityParser) parseIdentity(s, publicKey string) (age.Identity, error) {
+// parseIdentity parses a line of an identity file.
+func (p *IdentityParser) parseIdentity(s string) (age.Identity, error) {
 	switch {
 	case strings.HasPrefix(s, "AGE-SECRET-KEY-1"):
-		return parseX25519Identity(s, publicKey)
+		return parseX25519Identity(s)
 	case strings.HasPrefix(s, "AGE-SECRET-KEY-PQ-1"):
 		return age.ParseHybridIdentity(s)
 	case strings.HasPrefix(s, "AGE-PLUGIN-"):
@@ -192,9 +201,9 @@ func WipeIdentities(ids []age.Identity) {
 	for _, id := range ids {
 		switch id := id.(type) {
 		case *x25519Identity:
-			clear(id.secret[:])
+			wipeX25519Key(id.key)
 		case *sshEd25519Identity:
-			clear(id.secret[:])
+			wipeX25519Key(id.key)
 		case *sshRSAIdentity:
 			id.wipe()
 		case *encryptedSSHIdentity:
@@ -203,7 +212,7 @@ func WipeIdentities(ids []age.Identity) {
 				id.id = nil
 			}
 		case *age.ScryptIdentity:
-			wipeField(id, "password")
+			wipeScrypt(id)
 		case *encryptedIdentity:
 			WipeIdentities(id.ids)
 			id.ids = nil

@@ -42,10 +42,29 @@ func Open(path string, stdin io.Reader) (*Input, error) {
 		}
 		err = in.attach(os.NewFile(uintptr(fd), path), true)
 	}
+	if err == nil && in.Format == Unknown {
+		err = in.detectFurther()
+	}
 	if err != nil {
+		in.Close()
 		return nil, err
 	}
 	return in, nil
+}
+
+// detectFurther detects the format of an input that its first bytes did
+// not tell, from as much of it as a PEM file may hold.
+func (in *Input) detectFurther() error {
+	data := make([]byte, min(in.size, maxPEMFile))
+	n, err := in.r.ReadAt(data, 0)
+	if err != nil && err != io.EOF {
+		return malformed("reading: %v", err)
+	}
+	in.Format = Detect(data[:n])
+	if in.Format == AgeArmor {
+		return in.hold(nil, armor.NewReader(io.NewSectionReader(in.r, 0, in.size)))
+	}
+	return nil
 }
 
 // attach reads a regular file in place, from its current offset, and any

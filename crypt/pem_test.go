@@ -307,6 +307,21 @@ func TestPEMAllowUnencryptedAndDER(t *testing.T) {
 	}
 }
 
+// TestPEMAfterText decrypts keys that follow other text, past the first
+// bytes of the file, as openssl's Bag Attributes do: a PEM reader finds
+// them, and so does secretcat.
+func TestPEMAfterText(t *testing.T) {
+	pass := fixturePassphrase(t, fixtureDir)
+	for _, name := range []string{"rsa.pkcs8.sha256.aes-256-cbc.pem", "bundle.pem"} {
+		for _, n := range []int{0, 400, 600, 70_000} {
+			data := append(bagAttributes(n), mustRead(t, filepath.Join(fixtureDir, name))...)
+			if got := decryptPEM(t, data, pemOptions(pass)); !bytes.Equal(got, mustRead(t, filepath.Join(fixtureDir, name+".want"))) {
+				t.Errorf("%s after %d bytes of text: output differs from the tools'", name, len(data))
+			}
+		}
+	}
+}
+
 // TestPEMKDFBounds: key-derivation parameters beyond the bounds are refused
 // before any work is done.
 func TestPEMKDFBounds(t *testing.T) {

@@ -101,6 +101,13 @@ type scryptParams struct {
 // decryptPKCS8 decrypts an EncryptedPrivateKeyInfo into scratch, which has
 // room for its ciphertext, and returns the PrivateKeyInfo DER within it.
 func decryptPKCS8(der, pass, scratch []byte) ([]byte, error) {
+	return decryptPBES2(der, pass, scratch, checkPKCS8Key)
+}
+
+// decryptPBES2 decrypts an EncryptedPrivateKeyInfo into scratch, which has
+// room for its ciphertext, and returns the plaintext within it, which check
+// accepts.
+func decryptPBES2(der, pass, scratch []byte, check func([]byte) error) ([]byte, error) {
 	var info encryptedPrivateKeyInfo
 	if rest, err := asn1.Unmarshal(der, &info); err != nil || len(rest) != 0 {
 		return nil, malformed("not a valid PKCS#8 EncryptedPrivateKeyInfo")
@@ -129,7 +136,7 @@ func decryptPKCS8(der, pass, scratch []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer clear(key)
-	return decryptCBCKey(scheme.newFunc, key, iv, info.EncryptedData, scratch, checkPKCS8Key)
+	return decryptCBCKey(scheme.newFunc, key, iv, info.EncryptedData, scratch, check)
 }
 
 // pbes2Key derives the key of a PBES2 encryption scheme.

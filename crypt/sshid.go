@@ -2,6 +2,7 @@ package crypt
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/rsa"
@@ -234,7 +235,11 @@ func openSSHIdentity(priv []byte, pub sshPublicKey) (sshIdentity, error) {
 			len(pubKey) != ed25519.PublicKeySize || len(key) != ed25519.PrivateKeySize || !bytes.Equal(key[32:], pubKey) {
 			return nil, errors.New("malformed ssh-ed25519 private key")
 		}
-		id = newSSHEd25519Identity(key[:32], ed25519PublicKey(pubKey))
+		ed, err := newSSHEd25519Identity(key[:32], ed25519PublicKey(pubKey))
+		if err != nil {
+			return nil, err
+		}
+		id = ed
 	case "ssh-rsa":
 		var ints [6]*big.Int // n, e, d, iqmp, p, q
 		for i := range ints {
@@ -303,7 +308,7 @@ func pkcs8Identity(der []byte) (sshIdentity, error) {
 		}
 		priv := ed25519.NewKeyFromSeed(seed)
 		defer clear(priv)
-		return newSSHEd25519Identity(seed, ed25519PublicKey(priv[32:])), nil
+		return newSSHEd25519Identity(seed, ed25519PublicKey(priv[32:]))
 	case oid.Equal(oidECPublicKey):
 		return nil, unsupportedSSHKey("ecdsa")
 	}
@@ -373,16 +378,37 @@ type sshIdentity interface {
 type sshEd25519Identity struct {
 	pub    sshPublicKey
 	tag    string
-	secret [32]byte // the X25519 scalar: SHA-512(seed)[:32]
-	ourKey []byte   // its X25519 public key, derived on first use
+	key    *ecdh.PrivateKey // the X25519 scalar, SHA-512(seed)[:32]
+	ourKey []byte           // its X25519 public key
+	tweak  *ecdh.PrivateKey // the tweak: public, derived from pub
 }
 
-func newSSHEd25519Identity(seed []byte, pub sshPublicKey) *sshEd25519Identity {
-	h := sha512.Sum512(seed)
-	id := &sshEd25519Identity{pub: pub, tag: pub.tag()}
-	copy(id.secret[:], h[:32])
-	clear(h[:])
-	return id
+func newSSHEd25519Identity(seed []byte, pub sshPublicKey) (*sshEd25519Identity, error) {
+	var h [sha512.Size]byte
+	defer clear(h[:])
+	hashSeed(&h, seed)
+	key, err := newX25519Key(h[:x25519Size])
+	if err != nil {
+		return nil, err
+	}
+	tweak, err := hkdf.Key(sha256.New, nil, pub.wire, sshEd25519Label, x25519Size)
+	if err != nil {
+		return nil, err
+	}
+	tweakKey, err := newX25519Key(tweak)
+	if err != nil {
+		return nil, err
+	}
+	return &sshEd25519Identity{pub: pub, tag: pub.tag(), key: key, ourKey: key.PublicKey().Bytes(), tweak: tweakKey}, nil
+}
+
+// hashSeed is SHA-512 of an Ed25519 seed, through a digest of its own:
+// sha512.Sum512 leaves the seed in the buffer of one on the heap.
+func hashSeed(h *[sha512.Size]byte, seed []byte) {
+	d := sha512.New()
+	d.Write(seed)
+	d.Sum(h[:0])
+	wipeSHA512(d)
 }
 
 func (i *sshEd25519Identity) publicKey() sshPublicKey { return i.pub }
@@ -399,21 +425,12 @@ func (i *sshEd25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
 	if s.Args[0] != i.tag {
 		return nil, age.ErrIncorrectIdentity
 	}
-	if i.ourKey == nil {
-		if i.ourKey, err = x25519(i.secret[:], x25519Basepoint); err != nil {
-			return nil, err
-		}
-	}
-	shared, err := x25519(i.secret[:], share)
+	shared, err := x25519(i.key, share)
 	if err != nil {
 		return nil, fmt.Errorf("invalid X25519 recipient: %v", err)
 	}
 	defer clear(shared)
-	tweak, err := hkdf.Key(sha256.New, nil, i.pub.wire, sshEd25519Label, x25519Size)
-	if err != nil {
-		return nil, err
-	}
-	tweaked, err := x25519(tweak, shared)
+	tweaked, err := x25519(i.tweak, shared)
 	if err != nil {
 		return nil, fmt.Errorf("invalid X25519 recipient: %v", err)
 	}

@@ -2,8 +2,12 @@ package crypt
 
 import (
 	"crypto/cipher"
+	"crypto/ecdh"
+	"hash"
 	"reflect"
 	"unsafe"
+
+	"filippo.io/age"
 )
 
 // wipeField zeroes the byte array or byte slice field named name of the
@@ -34,5 +38,18 @@ func wipeField(ptr any, name string) bool {
 	return true
 }
 
+// The fields that wipeField reaches, one function each; each reports
+// whether it wiped, which the tests check.
+
 // wipeAEAD erases the key held by a ChaCha20-Poly1305 AEAD.
-func wipeAEAD(a cipher.AEAD) { wipeField(a, "key") }
+func wipeAEAD(a cipher.AEAD) bool { return wipeField(a, "key") }
+
+// wipeScrypt erases the passphrase held by an age scrypt identity.
+func wipeScrypt(id *age.ScryptIdentity) bool { return wipeField(id, "password") }
+
+// wipeSHA512 erases the last input held in the buffer of a crypto/sha512
+// digest.
+func wipeSHA512(d hash.Hash) bool { return wipeField(d, "x") }
+
+// wipeX25519Key erases the secret key held by a crypto/ecdh key.
+func wipeX25519Key(k *ecdh.PrivateKey) bool { return k != nil && wipeField(k, "privateKey") }

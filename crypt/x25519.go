@@ -1,7 +1,7 @@
 package crypt
 
 import (
-	"bytes"
+	"crypto/ecdh"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"errors"
@@ -15,55 +15,53 @@ import (
 const (
 	x25519Label = "age-encryption.org/v1/X25519"
 	fileKeySize = 16
+	// x25519Size is the size of X25519 scalars, points and shared secrets.
+	x25519Size = 32
 )
 
-// publicKeyComment starts the comment that age-keygen writes above each
-// secret key.
-const publicKeyComment = "# public key: "
-
-// x25519Identity is an age X25519 identity (AGE-SECRET-KEY-1...). Unwrapping
-// a stanza needs the identity's public key, which age derives from the
-// secret key when it parses it: an X25519 scalar multiplication, as costly
-// as the unwrapping itself and a tenth of a small file's decryption. Here the
-// public key comes from the "# public key:" comment above the key when there
-// is one, and is derived only when the comment is missing, or wrong: a wrong
-// public key gives a wrong wrapping key, whose authentication fails, and the
-// stanza is tried again with the derived one.
+// x25519Identity is an age X25519 identity (AGE-SECRET-KEY-1...), as
+// age.X25519Identity, but with a secret key that WipeIdentities reaches. Its
+// crypto/ecdh key is made once, when it is parsed, which derives the public
+// key from the secret key as age does: the public key salts the wrapping
+// key of every stanza.
 type x25519Identity struct {
-	secret  [x25519Size]byte
-	public  []byte
-	derived bool // public was derived from secret
+	key    *ecdh.PrivateKey
+	public []byte
 }
 
-// parseX25519Identity parses an AGE-SECRET-KEY-1 key, with the public key of
-// its comment (publicKey, "" if none).
-func parseX25519Identity(s, publicKey string) (*x25519Identity, error) {
-	hrp, key, err := bech32Decode(s)
-	defer clear(key)
+// parseX25519Identity parses an AGE-SECRET-KEY-1 key. The key is decoded
+// from s in place, without a copy of its text; the only copy of the secret
+// key it leaves is the ecdh key's.
+func parseX25519Identity(s string) (*x25519Identity, error) {
+	var secret [x25519Size]byte
+	defer clear(secret[:])
+	hrp, err := bech32Decode(s, secret[:])
 	if err != nil {
 		return nil, fmt.Errorf("malformed secret key: %v", err)
 	}
 	if hrp != "AGE-SECRET-KEY-" {
 		return nil, fmt.Errorf("malformed secret key: unknown type %q", hrp)
 	}
-	if len(key) != x25519Size {
-		return nil, errors.New("malformed secret key: invalid X25519 secret key")
+	key, err := newX25519Key(secret[:])
+	if err != nil {
+		return nil, fmt.Errorf("malformed secret key: %v", err)
 	}
-	id := &x25519Identity{}
-	copy(id.secret[:], key)
-	if hrp, pub, err := bech32Decode(publicKey); err == nil && hrp == "age" && len(pub) == x25519Size {
-		id.public = pub
-	}
-	return id, nil
+	return &x25519Identity{key: key, public: key.PublicKey().Bytes()}, nil
 }
 
-func (i *x25519Identity) derivePublic() error {
-	pub, err := x25519(i.secret[:], x25519Basepoint)
+// newX25519Key makes a crypto/ecdh X25519 key of a scalar, which it copies.
+func newX25519Key(scalar []byte) (*ecdh.PrivateKey, error) {
+	return ecdh.X25519().NewPrivateKey(scalar)
+}
+
+// x25519 is the X25519 function of key and a peer's share: their shared
+// secret. A share of low order, whose shared secret is zero, is refused.
+func x25519(key *ecdh.PrivateKey, share []byte) ([]byte, error) {
+	peer, err := ecdh.X25519().NewPublicKey(share)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	i.public, i.derived = pub, true
-	return nil
+	return key.ECDH(peer)
 }
 
 func (i *x25519Identity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
@@ -75,30 +73,13 @@ func (i *x25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	shared, err := x25519(i.secret[:], share)
+	shared, err := x25519(i.key, share)
 	if err != nil {
 		return nil, fmt.Errorf("invalid X25519 recipient: %v", err)
 	}
 	defer clear(shared)
 	if len(s.Body) != fileKeySize+chacha20poly1305.Overhead {
 		return nil, errors.New("invalid X25519 recipient block: incorrect file key size")
-	}
-	if i.public == nil {
-		if err := i.derivePublic(); err != nil {
-			return nil, err
-		}
-	}
-	fileKey, err := openFileKey(shared, share, i.public, x25519Label, s.Body)
-	if err == nil || i.derived {
-		return fileKey, err
-	}
-	// The stanza may be for another key, or the comment may be wrong.
-	hint := i.public
-	if err := i.derivePublic(); err != nil {
-		return nil, err
-	}
-	if bytes.Equal(hint, i.public) {
-		return nil, age.ErrIncorrectIdentity
 	}
 	return openFileKey(shared, share, i.public, x25519Label, s.Body)
 }
@@ -151,58 +132,84 @@ func openFileKey(shared, share, public []byte, label string, body []byte) ([]byt
 // bech32Charset is Bech32's alphabet (BIP 173).
 const bech32Charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
-// bech32Decode decodes a Bech32 string, as age encodes its keys: BIP 173
-// without the 90-character limit. It returns the human-readable part as
-// written and the data, whose padding bits must be zero.
-func bech32Decode(s string) (string, []byte, error) {
-	if strings.ToLower(s) != s && strings.ToUpper(s) != s {
-		return "", nil, errors.New("mixed case")
+// bech32Decode decodes a Bech32 string as age's decoder does (BIP 173
+// without the 90-character limit; the data's padding bits must be zero),
+// with the data going straight into out, which it must fill exactly. It
+// returns the human-readable part, a substring of s. Nothing is copied on
+// the way: neither the text, which may be a secret key, nor the data.
+func bech32Decode(s string, out []byte) (string, error) {
+	var lowers, uppers bool
+	for i := 0; i < len(s); i++ {
+		lowers = lowers || 'a' <= s[i] && s[i] <= 'z'
+		uppers = uppers || 'A' <= s[i] && s[i] <= 'Z'
+	}
+	if lowers && uppers {
+		return "", errors.New("mixed case")
 	}
 	pos := strings.LastIndexByte(s, '1')
 	if pos < 1 || pos+7 > len(s) {
-		return "", nil, errors.New("separator '1' at invalid position")
+		return "", errors.New("separator '1' at invalid position")
 	}
-	hrp := s[:pos]
-	values := make([]byte, 0, 2*len(hrp)+1+len(s)-pos-1)
-	defer clear(values) // the data of a secret key, in 5-bit groups
+	hrp, data := s[:pos], s[pos+1:]
 	for i := 0; i < len(hrp); i++ {
 		if hrp[i] < 33 || hrp[i] > 126 {
-			return "", nil, errors.New("invalid character in human-readable part")
+			return "", errors.New("invalid character in human-readable part")
 		}
-		values = append(values, lower(hrp[i])>>5)
 	}
-	values = append(values, 0)
+	// The checksum, over the expanded human-readable part and the data.
+	chk := uint32(1)
 	for i := 0; i < len(hrp); i++ {
-		values = append(values, lower(hrp[i])&31)
+		chk = bech32Polymod(chk, lower(hrp[i])>>5)
 	}
-	data := len(values)
-	for i := pos + 1; i < len(s); i++ {
-		d := strings.IndexByte(bech32Charset, lower(s[i]))
-		if d < 0 {
-			return "", nil, errors.New("invalid character in data part")
+	chk = bech32Polymod(chk, 0)
+	for i := 0; i < len(hrp); i++ {
+		chk = bech32Polymod(chk, lower(hrp[i])&31)
+	}
+	for i := 0; i < len(data); i++ {
+		v, ok := bech32Value(data[i])
+		if !ok {
+			return "", errors.New("invalid character in data part")
 		}
-		values = append(values, byte(d))
+		chk = bech32Polymod(chk, v)
 	}
-	if bech32Polymod(values) != 1 {
-		return "", nil, errors.New("invalid checksum")
+	if chk != 1 {
+		return "", errors.New("invalid checksum")
 	}
-	// From 5-bit groups, less the 6 of the checksum, to bytes.
-	var out []byte
+	// The data, less the 6 characters of the checksum, from 5-bit groups
+	// to bytes. The padding is the last character's low bits.
+	data = data[:len(data)-6]
+	n, pad := 5*len(data)/8, 5*len(data)%8
+	if pad >= 5 {
+		return "", errors.New("illegal zero padding")
+	}
+	if len(data) > 0 {
+		if v, _ := bech32Value(data[len(data)-1]); v&(1<<pad-1) != 0 {
+			return "", errors.New("non-zero padding")
+		}
+	}
+	if n != len(out) {
+		return "", fmt.Errorf("%d bytes of data, want %d", n, len(out))
+	}
 	var acc uint32
 	var bits uint
-	for _, v := range values[data : len(values)-6] {
+	w := 0
+	for i := 0; i < len(data); i++ {
+		v, _ := bech32Value(data[i])
 		acc = acc<<5 | uint32(v)
 		bits += 5
 		if bits >= 8 {
 			bits -= 8
-			out = append(out, byte(acc>>bits))
+			out[w] = byte(acc >> bits)
+			w++
 		}
 	}
-	if bits >= 5 || acc&(1<<bits-1) != 0 {
-		clear(out)
-		return "", nil, errors.New("invalid padding")
-	}
-	return hrp, out, nil
+	return hrp, nil
+}
+
+// bech32Value is the 5-bit value of a data character, in either case.
+func bech32Value(c byte) (byte, bool) {
+	i := strings.IndexByte(bech32Charset, lower(c))
+	return byte(i), i >= 0
 }
 
 func lower(c byte) byte {
@@ -212,16 +219,14 @@ func lower(c byte) byte {
 	return c
 }
 
-func bech32Polymod(values []byte) uint32 {
+// bech32Polymod adds the 5-bit value v to the BCH checksum chk.
+func bech32Polymod(chk uint32, v byte) uint32 {
 	generator := [5]uint32{0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3}
-	chk := uint32(1)
-	for _, v := range values {
-		top := chk >> 25
-		chk = (chk&0x1ffffff)<<5 ^ uint32(v)
-		for i, g := range generator {
-			if top>>i&1 == 1 {
-				chk ^= g
-			}
+	top := chk >> 25
+	chk = (chk&0x1ffffff)<<5 ^ uint32(v)
+	for i, g := range generator {
+		if top>>i&1 == 1 {
+			chk ^= g
 		}
 	}
 	return chk
