@@ -370,3 +370,21 @@ func fail(err error) {
 	fmt.Fprintln(os.Stderr, "consumer:", err)
 	os.Exit(99)
 }
+
+// TestCIHasWhatScriptsNeed makes the scripts' conditional steps ([root],
+// [setpriv], [exec:TOOL]) unconditional under CI=true: .ci/run runs as root
+// and installs every tool, so a missing one there is a broken CI set-up that
+// would otherwise pass as a silently skipped step.
+func TestCIHasWhatScriptsNeed(t *testing.T) {
+	if os.Getenv("CI") == "" {
+		t.Skip("only under CI=true, where .ci/run installs every tool")
+	}
+	if os.Geteuid() != 0 {
+		t.Errorf("CI runs the suite as root (the scripts switch users with setpriv), but euid is %d", os.Geteuid())
+	}
+	for _, tool := range []string{"cc", "git", "make", "man", "python3", "strace", "setpriv"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Errorf("CI=true but %s is not installed: scripts that need it would skip; .ci/run must install it", tool)
+		}
+	}
+}
