@@ -90,6 +90,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecrypt$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzPEM$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzKeyCheck$$' -fuzztime $(FUZZTIME) ./crypt
+	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFile$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt
 
 clean:
@@ -107,7 +108,7 @@ QEMU_ARM64   ?= qemu-aarch64-static
 # crypt's parsing and decryption tests; the rest of crypt (heap scans,
 # fresh openssl fixtures, mutation campaigns) would take many minutes
 # under emulation and tests nothing that differs by architecture.
-CROSS_CRYPT_TESTS ?= ^(TestVectors|TestAge.*|TestPEMFixtures|TestPEMRefused|TestPEMTruncated|TestPEMKDFBounds|TestOpenSSHCraftedHeader|TestX25519.*|TestReadSecret|TestSSHIdentit.*|TestKeyCheckRefuses|Fuzz.*)$$
+CROSS_CRYPT_TESTS ?= ^(TestVectors|TestAge.*|TestPEMFixtures|TestPEMRefused|TestPEMTruncated|TestPEMKDFBounds|TestOpenSSHCraftedHeader|TestX25519.*|TestReadSecret|TestSSHIdentities|TestSSHIdentityRefusals|TestKeyCheckRefuses|Fuzz.*)$$
 
 .PHONY: cross cross-vet cross-test cross-check
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"filippo.io/age/plugin"
 	"github.com/spf13/cobra"
 
 	"github.com/secretcat/secretcat/crypt"
@@ -17,7 +18,9 @@ import (
 // decryptOptions are the flags that say how FILEs are decrypted, shared by
 // the commands that decrypt (run, open).
 type decryptOptions struct {
-	identities       []string
+	identities       []string // -i, in order
+	plugins          []string // -j, in order
+	pluginOrder      []bool   // for each -i or -j in turn, whether it was -j
 	names            []string
 	fallback         bool
 	der              bool
@@ -32,7 +35,8 @@ type decryptOptions struct {
 
 func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
-	f.VarP(listFlag{&o.identities}, "identity", "i", "identity `FILE` (age, SSH or plugin); repeatable; - is standard input")
+	f.VarP(identityFlag{o, false}, "identity", "i", "identity `FILE` (age, SSH or plugin); repeatable; - is standard input")
+	f.VarP(identityFlag{o, true}, "plugin", "j", "the default identity of age plugin `NAME`, as age -d -j; repeatable")
 	f.Var(listFlag{&o.names}, "name", "name FILE's descriptor: `FILE=NAME`, FILE as written (default: its base name without .age); repeatable")
 	f.BoolVar(&o.fallback, "allow-fallback", false, "without memfd_secret, use much weaker sealed memfd_create memory, with a warning (SECRETCAT_MEMORY=fallback)")
 	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single key as DER instead of PEM")
@@ -54,6 +58,36 @@ func (l listFlag) Set(s string) error {
 func (l listFlag) String() string { return strings.Join(*l.values, ",") }
 
 func (l listFlag) Type() string { return "stringArray" }
+
+// identityFlag is -i or -j. Both keep their order, as in age, so that
+// "-j agent -i fallback.age" tries the plugin before asking for the
+// passphrase of an encrypted identity file.
+type identityFlag struct {
+	o      *decryptOptions
+	plugin bool
+}
+
+func (f identityFlag) Set(s string) error {
+	if f.plugin {
+		if plugin.EncodeIdentity(s, nil) == "" {
+			return fmt.Errorf("%q is not an age plugin name (the NAME of age-plugin-NAME: letters, digits and - . + _)", s)
+		}
+		f.o.plugins = append(f.o.plugins, s)
+	} else {
+		f.o.identities = append(f.o.identities, s)
+	}
+	f.o.pluginOrder = append(f.o.pluginOrder, f.plugin)
+	return nil
+}
+
+func (f identityFlag) String() string {
+	if f.plugin {
+		return strings.Join(f.o.plugins, ",")
+	}
+	return strings.Join(f.o.identities, ",")
+}
+
+func (f identityFlag) Type() string { return "stringArray" }
 
 // secretFile is one FILE of the command line on its way to a descriptor.
 type secretFile struct {

@@ -11,13 +11,14 @@ import (
 	"github.com/secretcat/secretcat/crypt"
 )
 
-// EnvIdentity names the identity files used when no -i is given, separated
-// by colons, for unattended use.
+// EnvIdentity names the identity files used when neither -i nor -j is
+// given, separated by colons, for unattended use.
 const EnvIdentity = "SECRETCAT_IDENTITY"
 
-// identityPaths are the -i identity files, or those of SECRETCAT_IDENTITY.
+// identityPaths are the -i identity files, or those of SECRETCAT_IDENTITY
+// when neither -i nor -j is given.
 func (o *decryptOptions) identityPaths() []string {
-	if len(o.identities) == 0 {
+	if len(o.pluginOrder) == 0 {
 		if env := os.Getenv(EnvIdentity); env != "" {
 			return filepath.SplitList(env)
 		}
@@ -51,12 +52,30 @@ func (o *decryptOptions) readsStdin(paths []string) bool {
 	return usesStdin(paths) || usesStdin(o.identityPaths()) || o.passphrase.readsStdin()
 }
 
-// loadIdentities reads the identity files. An encrypted one asks for its
+// loadIdentities reads the identity files and makes the -j plugins'
+// identities, in command-line order. An encrypted identity file asks for its
 // passphrase as the identity file it is on the command line.
 func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
 	ui := status.guard(plugin.NewTerminalUI(warnf, warnf))
+	paths, plugins := o.identityPaths(), o.plugins
+	order := o.pluginOrder
+	if len(order) == 0 {
+		order = make([]bool, len(paths)) // SECRETCAT_IDENTITY: files only
+	}
 	var ids crypt.Options
-	for _, p := range o.identityPaths() {
+	for _, isPlugin := range order {
+		if isPlugin {
+			id, err := plugin.NewIdentityWithoutData(plugins[0], ui)
+			if err != nil { // the flag checked the name already
+				crypt.WipeIdentities(ids.Identities)
+				return crypt.Options{}, usageError("-j %s: %v", plugins[0], err)
+			}
+			plugins = plugins[1:]
+			ids.Identities = append(ids.Identities, id)
+			continue
+		}
+		p := paths[0]
+		paths = paths[1:]
 		parser := &crypt.IdentityParser{
 			Prompt:   func(what string) ([]byte, error) { return o.passphrase.read(p, what) },
 			PluginUI: ui,

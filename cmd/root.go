@@ -45,7 +45,8 @@ encrypted private keys: PKCS#8 (PBES2 with PBKDF2 or scrypt), legacy OpenSSL
 (DEK-Info) or OpenSSH, delivered as openssl pkey, openssl rsa -traditional or
 ssh-keygen -p would write them unencrypted, other blocks (certificates) in
 order (--der for a single key's DER); - is standard input. Identities come
-from -i FILE or SECRETCAT_IDENTITY; passphrases from the terminal,
+from -i FILE, -j NAME (the default identity of age plugin NAME) or
+SECRETCAT_IDENTITY; passphrases from the terminal,
 --passphrase-file or --passphrase-fd. If anything fails, COMMAND is not
 started and every secret descriptor is closed.
 

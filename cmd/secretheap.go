@@ -28,7 +28,7 @@ type heapSize struct{ bytes int64 }
 
 func addHeapFlag(c *cobra.Command, h *heapSize) {
 	f := c.Flags()
-	f.Var(h, "openssl-secret-heap", "keep all of COMMAND's OpenSSL allocations (keys, PEM buffers, bignums, session secrets) in a secret-memory heap of `SIZE` bytes (K, M, G suffixes: KiB, MiB, GiB; default 3M); implies --preload (see secretcat-run(1))")
+	f.Var(h, "openssl-secret-heap", "keep all of COMMAND's OpenSSL allocations in a secret-memory heap of `SIZE` bytes (K, M or G; default 3M); implies --preload")
 	flag := f.Lookup("openssl-secret-heap")
 	flag.NoOptDefVal, flag.DefValue = "3M", "off"
 }

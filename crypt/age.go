@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"filippo.io/age"
+	"filippo.io/age/plugin"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -158,6 +159,10 @@ func payloadLayout(encSize int64) (chunks, plainSize int64, err error) {
 // headerError classifies an error from age.DecryptHeader: a malformed header,
 // no identity for any recipient, or an error of the identity that matched.
 func headerError(header []byte, err error) error {
+	var notFound *plugin.NotFoundError
+	if errors.As(err, &notFound) {
+		return malformed("age plugin %q is not installed: age-plugin-%s is not in PATH (see https://age-encryption.org/awesome#plugins)", notFound.Name, notFound.Name)
+	}
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
 		reason := ""
@@ -188,7 +193,7 @@ func noMatchMessage(stanzaTypes []string, reason string) string {
 	if reason != "" {
 		msg += ": " + reason
 	}
-	return msg + "; pass the matching identity file with -i (or set SECRETCAT_IDENTITY)"
+	return msg + "; pass the matching identity file with -i (or set SECRETCAT_IDENTITY), or a plugin with -j"
 }
 
 // stanzaTypes lists the recipient stanza types of a well-formed header.

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"filippo.io/age"
+	"filippo.io/age/plugin"
 )
 
 // Options are the means of decryption available for an input, and how the
@@ -56,6 +57,18 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	if !passphrase {
 		return nil, noKey("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
 	}
+	// Plugins may take passphrase-encrypted files (age-plugin-batchpass
+	// does): as in age, they are offered the file first.
+	if plugins := pluginIdentities(ids.Identities); len(plugins) > 0 {
+		key, err := age.DecryptHeader(header, plugins...)
+		var noMatch *age.NoIdentityMatchError
+		switch {
+		case err == nil:
+			return key, nil
+		case !errors.As(err, &noMatch):
+			return nil, headerError(header, err)
+		}
+	}
 	if ids.Passphrase == nil {
 		return nil, undecryptable("the file is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
 	}
@@ -76,6 +89,17 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		return nil, headerError(header, err)
 	}
 	return key, nil
+}
+
+// pluginIdentities are the identities of ids that age plugins implement.
+func pluginIdentities(ids []age.Identity) []age.Identity {
+	var plugins []age.Identity
+	for _, id := range ids {
+		if _, ok := id.(*plugin.Identity); ok {
+			plugins = append(plugins, id)
+		}
+	}
+	return plugins
 }
 
 // newScrypt makes a scrypt identity from pass and wipes pass. age copies the
