@@ -87,7 +87,7 @@ func NewCommand(stdin *os.File) *cobra.Command {
 
 	runOpts := &runOptions{decryptOptions: decryptOptions{stdin: stdin}}
 	run := &cobra.Command{
-		Use:     "run [flags] FILE... -- COMMAND [ARG...]",
+		Use:     "run [flags] {FILE... | --socket PATH} -- COMMAND [ARG...]",
 		Short:   "Decrypt FILEs and exec COMMAND with the secret descriptors",
 		Long:    rootLong,
 		Example: rootExample,
@@ -95,6 +95,8 @@ func NewCommand(stdin *os.File) *cobra.Command {
 		RunE:    runOpts.run,
 	}
 	addRunFlags(run, runOpts)
+	run.Flags().StringVar(&runOpts.socket, "socket", "", "instead of decrypting FILEs, receive the descriptors from secretcat open --socket `PATH`")
+	addWaitFlag(run, &runOpts.wait)
 	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand(), newCompletionCommand())
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetHelpFunc(help)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +23,8 @@ type runOptions struct {
 	sockets   []string // names of the sockets inherited with LISTEN_FDS, for --listen-fds
 	preload   bool
 	heap      heapSize
+	socket    string        // run --socket: receive from secretcat open
+	wait      time.Duration // how long to wait for the socket
 }
 
 func addRunFlags(c *cobra.Command, o *runOptions) {
@@ -47,11 +50,14 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 		return usageError("missing '--' before COMMAND: usage is secretcat [flags] FILE... -- COMMAND [ARG...]")
 	}
 	paths, command := args[:dash], args[dash:]
-	if len(paths) == 0 {
-		return usageError("no FILE to decrypt before '--'")
-	}
 	if len(command) == 0 {
 		return usageError("no COMMAND after '--'")
+	}
+	if o.socket != "" {
+		return o.runSocket(paths, command)
+	}
+	if len(paths) == 0 {
+		return usageError("no FILE to decrypt before '--'")
 	}
 	files, err := o.plan(paths)
 	if err != nil {
@@ -60,6 +66,67 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err := o.checkSources(files); err != nil {
 		return err
 	}
+	decrypt := func(memory string) error { return o.decrypt(files, memory) }
+	return o.exec(files, command, o.memoryKind, decrypt, o.readsStdin(paths))
+}
+
+// runSocket receives the descriptors of a secretcat open --socket, names
+// them as offered (or as --name OFFERED=NAME renames them) and execs COMMAND
+// with them as run does with decrypted FILEs.
+func (o *runOptions) runSocket(paths, command []string) error {
+	if len(paths) > 0 {
+		return usageError("--socket receives the descriptors: give no FILE before '--' (got %s)", strings.Join(paths, " "))
+	}
+	offers, err := secretfd.Dial(o.socket, o.wait)
+	if err != nil {
+		return &exitError{code: ExitInput, err: err}
+	}
+	fds := make([]int, len(offers))
+	offered := make([]string, len(offers))
+	for i, of := range offers {
+		fds[i], offered[i] = of.Fd, of.Name
+	}
+	keep := 0 // --fd's numbers stay free
+	if o.fd >= 0 {
+		keep = o.fd + len(fds)
+	}
+	received, err := secretfd.Adopt(fds, o.fallback, keep)
+	if err != nil {
+		return &exitError{code: ExitInput, err: fmt.Errorf("%s: %w", o.socket, err)}
+	}
+	files := make([]*secretFile, len(received))
+	memory := secretfd.MemorySecret
+	for i, f := range received {
+		files[i] = &secretFile{path: o.socket, name: offered[i], file: f}
+		if f.Fallback() {
+			memory = secretfd.MemoryFallback
+		}
+	}
+	renames, err := o.nameFiles(offered)
+	if err != nil {
+		closeAll(files)
+		return err
+	}
+	for _, f := range files {
+		if name, ok := renames[f.name]; ok {
+			f.name = name
+		}
+		if err := checkName(f.name); err != nil {
+			closeAll(files)
+			return &exitError{code: ExitInput, err: fmt.Errorf("%s: %w", o.socket, err)}
+		}
+	}
+	kind := func() (string, error) { return memory, nil }
+	return o.exec(files, command, kind, nil, false)
+}
+
+// exec reserves the descriptors of files, fills them with fill (nil when
+// they are full already) in memory of the kind that memoryKind chooses,
+// places them and replaces this process with COMMAND. It only returns on
+// failure, having closed every secret file: COMMAND never starts with a
+// partial set.
+func (o *runOptions) exec(files []*secretFile, command []string, memoryKind func() (string, error), fill func(memory string) error, readsStdin bool) error {
+	defer closeAll(files)
 	// Claim the descriptor numbers before this process opens anything.
 	slots, err := o.reserve(len(files))
 	if err != nil {
@@ -78,7 +145,6 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 			return err
 		}
 	}
-	defer closeAll(files)
 	hard, err := harden()
 	if err != nil {
 		return err
@@ -88,7 +154,7 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	memory, err := o.memoryKind()
+	memory, err := memoryKind()
 	if err != nil {
 		return err
 	}
@@ -101,8 +167,10 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 		}
 		o.alsoLocked, o.alsoLockedFor = o.heap.lockedSizes(), o.heap.describe()
 	}
-	if err := o.decrypt(files, memory); err != nil {
-		return err
+	if fill != nil {
+		if err := fill(memory); err != nil {
+			return err
+		}
 	}
 	secrets := make([]*secretfd.File, len(files))
 	for i, f := range files {
@@ -111,7 +179,7 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if err := slots.Place(secrets); err != nil {
 		return err
 	}
-	if o.readsStdin(paths) {
+	if readsStdin {
 		if err := nullStdin(); err != nil {
 			return err
 		}

@@ -93,14 +93,22 @@ func Receive(conn *net.UnixConn) (Offer, error) {
 	buf := make([]byte, maxLine)
 	oob := make([]byte, unix.CmsgSpace(4*4))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-	if n == 0 && (err == nil || errors.Is(err, io.EOF)) {
+	return received(buf[:n], oob[:oobn], err)
+}
+
+// received makes an offer of the line and the control message that one
+// receive call read, or of the error it returned: io.EOF when it read
+// nothing. Every descriptor that came with the line ends up close-on-exec,
+// and closed unless it is the offer's.
+func received(line, oob []byte, err error) (Offer, error) {
+	if len(line) == 0 && (err == nil || errors.Is(err, io.EOF)) {
 		return Offer{}, io.EOF
 	}
 	if err != nil {
 		return Offer{}, err
 	}
 	var fds []int
-	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+	if msgs, err := unix.ParseSocketControlMessage(oob); err == nil {
 		for _, m := range msgs {
 			if got, err := unix.ParseUnixRights(&m); err == nil {
 				fds = append(fds, got...)
@@ -110,13 +118,13 @@ func Receive(conn *net.UnixConn) (Offer, error) {
 	for _, fd := range fds {
 		unix.CloseOnExec(fd)
 	}
-	o, err := ParseOffer(string(buf[:n]))
+	o, err := ParseOffer(string(line))
 	if err != nil || len(fds) != 1 {
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
 		if err == nil {
-			err = fmt.Errorf("offer %q came with %d descriptors, want 1", strings.TrimSpace(string(buf[:n])), len(fds))
+			err = fmt.Errorf("offer %q came with %d descriptors, want 1", strings.TrimSpace(string(line)), len(fds))
 		}
 		return Offer{}, err
 	}
@@ -167,15 +175,23 @@ func Taken(ctx context.Context, conn *net.UnixConn) (bool, error) {
 // each with its descriptor, until secretcat closes the connection. For a
 // consumer started alongside secretcat open, it waits up to wait for the
 // socket to appear and listen.
+//
+// Dial makes its system calls itself rather than through package net, whose
+// poller would open descriptors of its own: the only descriptors Dial leaves
+// open are the offers', all close-on-exec, so that a caller knows which
+// numbers are free.
 func Dial(path string, wait time.Duration) ([]Offer, error) {
-	conn, err := dialWait(path, wait)
+	sock, err := dialWait(path, wait)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	defer unix.Close(sock)
 	var offers []Offer
+	buf := make([]byte, maxLine)
+	oob := make([]byte, unix.CmsgSpace(4*4))
 	for {
-		o, err := Receive(conn)
+		n, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		o, err := received(buf[:max(n, 0)], oob[:max(oobn, 0)], err)
 		if errors.Is(err, io.EOF) && len(offers) > 0 {
 			return offers, nil
 		}
@@ -192,25 +208,34 @@ func Dial(path string, wait time.Duration) ([]Offer, error) {
 	}
 }
 
-// dialWait connects to the unix socket at path, trying again for up to wait
-// while the path does not exist yet or nobody listens on it yet.
-func dialWait(path string, wait time.Duration) (*net.UnixConn, error) {
+// dialWait connects a close-on-exec unix socket to path, trying again for up
+// to wait while the path does not exist yet or nobody listens on it yet.
+func dialWait(path string, wait time.Duration) (int, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
-		if err == nil {
-			return conn, nil
+		sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return -1, fmt.Errorf("connecting to %s: %w", path, err)
 		}
+		err = unix.Connect(sock, &unix.SockaddrUnix{Name: path})
+		if err == nil {
+			return sock, nil
+		}
+		unix.Close(sock)
+		err = fmt.Errorf("connect %s: %w", path, err)
 		notYet := errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED)
 		if !notYet {
-			return nil, err
+			return -1, err
 		}
 		if time.Now().After(deadline) {
 			if wait > 0 {
-				return nil, fmt.Errorf("no secretcat open listened on %s within %v: %w", path, wait, err)
+				return -1, fmt.Errorf("no secretcat open listened on %s within %v: %w", path, wait, err)
 			}
-			return nil, fmt.Errorf("no secretcat open listens on %s: %w", path, err)
+			return -1, fmt.Errorf("no secretcat open listens on %s: %w", path, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		// Not time.Sleep: its timer would start the runtime's poller,
+		// which opens descriptors of its own.
+		nap := unix.NsecToTimespec(int64(20 * time.Millisecond))
+		unix.Nanosleep(&nap, nil)
 	}
 }

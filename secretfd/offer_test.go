@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +125,21 @@ func TestSendReceive(t *testing.T) {
 	}
 	if _, err := Receive(b); err == nil {
 		t.Error("Receive after the sender closed: no error")
+	}
+}
+
+// Adopt refuses a descriptor that is not secret memory, and closes every
+// descriptor it was given, so that nothing received survives a refusal.
+func TestAdoptRefusesOrdinaryFiles(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[1])
+	if _, err := Adopt([]int{p[0]}, true, 0); err == nil || !strings.Contains(err.Error(), "not secret memory") {
+		t.Fatalf("Adopt(pipe) = %v, want not secret memory", err)
+	}
+	if _, err := unix.FcntlInt(uintptr(p[0]), unix.F_GETFD, 0); err == nil {
+		t.Errorf("Adopt left the refused descriptor %d open", p[0])
 	}
 }

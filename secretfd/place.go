@@ -237,3 +237,58 @@ func (s *Slots) Release() {
 		}
 	}
 }
+
+// Adopt takes over descriptors received from another process (see Dial) as
+// sealed Files, ready for Place. Each must be secret memory or, if fallback
+// is set, a sealed fallback memory file (see CreateFallback); size is what
+// fstat says. Adopt moves them, close-on-exec, above every descriptor open
+// in this process and, where the descriptor limit allows, to keep or above,
+// so that the numbers below stay free for Reserve. On failure it closes
+// every one of fds.
+func Adopt(fds []int, fallback bool, keep int) (files []*File, err error) {
+	defer func() {
+		if err != nil {
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			for _, f := range files {
+				f.Close()
+			}
+			files = nil
+		}
+	}()
+	above := 0
+	open, err := listFds()
+	if err != nil {
+		return nil, fmt.Errorf("listing open descriptors: %w", err)
+	}
+	for _, fd := range open {
+		above = max(above, fd+1)
+	}
+	for i, fd := range fds {
+		var st unix.Stat_t
+		isFallback := !IsSecret(fd) && fallback && IsFallback(fd)
+		switch {
+		case !IsSecret(fd) && !isFallback && IsFallback(fd):
+			return nil, fmt.Errorf("descriptor %d of %d is ordinary sealed memory, not secret memory: accept it with --allow-fallback", i+1, len(fds))
+		case !IsSecret(fd) && !isFallback:
+			return nil, fmt.Errorf("descriptor %d of %d is not secret memory", i+1, len(fds))
+		}
+		if err := unix.Fstat(fd, &st); err != nil {
+			return nil, fmt.Errorf("descriptor %d of %d: fstat: %w", i+1, len(fds), err)
+		}
+		moved, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, max(above, keep))
+		if err != nil && keep > above { // keep is beyond the limit
+			keep = 0
+			moved, err = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, above)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("moving descriptor %d of %d: %w", i+1, len(fds), err)
+		}
+		unix.Close(fd)
+		fds[i] = -1
+		above = moved + 1
+		files = append(files, &File{fd: moved, size: st.Size, fallback: isFallback})
+	}
+	return files, nil
+}
