@@ -54,6 +54,11 @@ func (o *runOptions) run(c *cobra.Command, args []string) error {
 		return usageError("no COMMAND after '--'")
 	}
 	if o.socket != "" {
+		for _, name := range []string{"identity", "plugin", "der", "allow-unencrypted", "passphrase-file", "passphrase-fd"} {
+			if c.Flags().Changed(name) {
+				return usageError("--%s decrypts FILEs, but --socket receives descriptors that secretcat open has already decrypted: give it to open", name)
+			}
+		}
 		return o.runSocket(paths, command)
 	}
 	if len(paths) == 0 {
