@@ -64,8 +64,10 @@ func (s *suite) handshakes(rounds int, each time.Duration) {
 	secretcat := s.exe("secretcat")
 	servers := []*nginxServer{
 		{name: "nginx, key from a file"},
-		{name: "secretcat --preload KEY -- nginx", argv: []string{secretcat, "--preload", "-i", s.identity, sealed, "--"}},
-		{name: "secretcat --openssl-secret-heap KEY -- nginx", argv: []string{secretcat, "--openssl-secret-heap", "-i", s.identity, sealed, "--"}},
+		// --fd 3: the configuration names /dev/fd/3, and a descriptor the bench
+		// inherited (a shell's) would otherwise move the secret above it.
+		{name: "secretcat --preload KEY -- nginx", argv: []string{secretcat, "--preload", "--fd", "3", "-i", s.identity, sealed, "--"}},
+		{name: "secretcat --openssl-secret-heap KEY -- nginx", argv: []string{secretcat, "--openssl-secret-heap", "--fd", "3", "-i", s.identity, sealed, "--"}},
 	}
 	for i, srv := range servers {
 		keyPath := key
@@ -76,7 +78,12 @@ func (s *suite) handshakes(rounds int, each time.Duration) {
 		srv.addr = freeAddr()
 		writeNginxConf(conf, filepath.Join(dir, fmt.Sprint(i)), srv.addr, cert, keyPath)
 		srv.argv = append(srv.argv, nginx, "-c", conf, "-e", filepath.Join(dir, fmt.Sprint(i), "error.log"))
-		srv.start()
+		if err := srv.start(); err != nil {
+			for _, started := range servers[:i] {
+				started.stop()
+			}
+			log.Fatal(err)
+		}
 		defer srv.stop()
 	}
 	results := make([]tlsResult, len(servers))
@@ -167,23 +174,24 @@ http {
 	}
 }
 
-// start runs the server and waits until it completes a handshake.
-func (n *nginxServer) start() {
+// start runs the server and waits until it completes a handshake; on
+// failure nothing of it is left running.
+func (n *nginxServer) start() error {
 	n.cmd = exec.Command(n.argv[0], n.argv[1:]...)
 	n.cmd.Stderr = os.Stderr
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := n.cmd.Start(); err != nil {
-		log.Fatalf("%s: %v", n.name, err)
+		return fmt.Errorf("%s: %v", n.name, err)
 	}
 	for range 100 {
 		if c, err := dialTLS(n.addr); err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	n.stop()
-	log.Fatalf("%s: no TLS on %s after 5s", n.name, n.addr)
+	return fmt.Errorf("%s: no TLS on %s after 5s", n.name, n.addr)
 }
 
 // stop ends nginx (its master, by PID; the workers follow it) and waits.
