@@ -1,5 +1,6 @@
-// Package cmd is the secretcat command line: cobra wiring over the crypt and
-// secretfd packages.
+// Package cmd is the secretcat command line: cobra wiring over the crypt,
+// secretfd and internal packages, and the only code that words their errors
+// for a user.
 package cmd
 
 import (
@@ -13,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/secretcat/secretcat/internal/diagnose"
 )
 
 const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
@@ -104,7 +107,7 @@ func Main() int {
 		}
 		if err := root.Execute(); err != nil {
 			if err != errUsageShown {
-				fmt.Fprintf(os.Stderr, "secretcat: %v%s\n", err, descriptorHint(err))
+				fmt.Fprintf(os.Stderr, "secretcat: %v%s%s\n", err, descriptorHint(err), diagnose.Hint(err))
 			}
 			return exitCode(err)
 		}
