@@ -117,6 +117,7 @@ func TestScripts(t *testing.T) {
 			"expand":      cmdExpand,
 			"secretheaps": cmdSecretheaps,
 			"sockpoke":    cmdSockpoke,
+			"mdblocks":    cmdMdblocks,
 		},
 	})
 }
