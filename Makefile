@@ -47,7 +47,13 @@ preload-test-build: preload
 	$(CC) $(PTEST_CFLAGS) -O2 -o $(PTEST)/say_test preload/test/say_test.c preload/say.c
 	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/differential-asan preload/test/differential.c $(PRELOAD_SRC) -ldl
 	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/threads-asan preload/test/threads.c $(PRELOAD_SRC) -ldl -lpthread
-	$(CC) $(TSAN_CFLAGS) -o $(PTEST)/threads-tsan preload/test/threads.c $(PRELOAD_SRC) -ldl -lpthread
+	@# ThreadSanitizer registers fork handlers while it starts, before it
+	@# can run instrumented code: the secret heap's __register_atfork
+	@# (secheap_atfork.c) stays local to its object in this build.
+	$(CC) $(TSAN_CFLAGS) -c -o $(PTEST)/secheap_atfork-tsan.o preload/secheap_atfork.c
+	objcopy --localize-symbol=__register_atfork $(PTEST)/secheap_atfork-tsan.o
+	$(CC) $(TSAN_CFLAGS) -o $(PTEST)/threads-tsan preload/test/threads.c \
+		$(filter-out preload/secheap_atfork.c,$(PRELOAD_SRC)) $(PTEST)/secheap_atfork-tsan.o -ldl -lpthread
 
 preload-test: preload-test-build
 	$(PTEST_RUN) $(PTEST)/differential edges
