@@ -1,3 +1,6 @@
+// Package agefile decrypts age files (age-encryption.org/v1) straight into
+// the caller's memory, with native X25519, scrypt and SSH identities and
+// age plugins, and parses identity files, encrypted ones included.
 package agefile
 
 import (
