@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/internal/secretmem"
 	"github.com/secretcat/secretcat/secretfd"
 )
 
@@ -94,7 +95,7 @@ type secretFile struct {
 	path string
 	name string
 	plan crypt.Plan
-	file *secretfd.File
+	file *secretmem.File
 }
 
 // plan names each FILE and checks the names.
@@ -175,12 +176,12 @@ func checkName(name string) error {
 // works, and chooses the fallback when it does not and --allow-fallback
 // permits it.
 func (o *decryptOptions) memoryKind() (string, error) {
-	err := secretfd.Available()
+	err := secretmem.Available()
 	if err == nil {
 		return secretfd.MemorySecret, nil
 	}
-	var se *secretfd.Error
-	if !o.fallback || !errors.As(err, &se) || (se.Kind != secretfd.Unsupported && se.Kind != secretfd.Refused) {
+	var se *secretmem.Error
+	if !o.fallback || !errors.As(err, &se) || (se.Kind != secretmem.Unsupported && se.Kind != secretmem.Refused) {
 		return "", err
 	}
 	warnf("WARNING: %v", err)
@@ -199,9 +200,9 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		return err
 	}
 	defer crypt.WipeIdentities(ids.Identities)
-	create := secretfd.Create
+	create := secretmem.Create
 	if memory == secretfd.MemoryFallback {
-		create = secretfd.CreateFallback
+		create = secretmem.CreateFallback
 	}
 	ids.DER, ids.AllowUnencrypted = o.der, o.allowUnencrypted
 	ids.Scratch = func(size int64) ([]byte, func(), error) {
@@ -230,7 +231,7 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		sizes[i] = f.plan.Size()
 	}
 	if memory == secretfd.MemorySecret {
-		if err := secretfd.EnsureMemlock(append(sizes, o.alsoLocked...)...); err != nil {
+		if err := secretmem.EnsureMemlock(append(sizes, o.alsoLocked...)...); err != nil {
 			paths := make([]string, len(files))
 			for i, f := range files {
 				paths[i] = displayPath(f.path)

@@ -10,21 +10,22 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/secretcat/secretcat/crypt"
-	"github.com/secretcat/secretcat/secretfd"
+	"github.com/secretcat/secretcat/internal/fdplace"
+	"github.com/secretcat/secretcat/internal/secretmem"
 )
 
 // Each failure gets the status that the table in --help gives it.
 func TestExitCode(t *testing.T) {
 	secretErr := func(op string, errno error) error {
-		// As secretfd.Create and Available make them.
-		err := &secretfd.Error{Op: op, Err: errno}
+		// As secretmem.Create and Available make them.
+		err := &secretmem.Error{Op: op, Err: errno}
 		switch {
 		case op == "memfd_secret" && errno == unix.ENOSYS:
-			err.Kind = secretfd.Unsupported
+			err.Kind = secretmem.Unsupported
 		case op == "memfd_secret" && errno == unix.EPERM:
-			err.Kind = secretfd.Refused
+			err.Kind = secretmem.Refused
 		case op == "mmap":
-			err.Kind = secretfd.OverLimit
+			err.Kind = secretmem.OverLimit
 		}
 		return fmt.Errorf("a.age: %w", err)
 	}
@@ -41,7 +42,7 @@ func TestExitCode(t *testing.T) {
 		{"EMFILE from memfd_secret", secretErr("memfd_secret", unix.EMFILE), ExitFailure},
 		{"ENFILE from memfd_secret", secretErr("memfd_secret", unix.ENFILE), ExitFailure},
 		{"EMFILE opening a file", &crypt.Error{Kind: crypt.Malformed, Err: fmt.Errorf("identity file id.txt: %w", unix.EMFILE)}, ExitFailure},
-		{"EMFILE reserving", &secretfd.NoFileError{First: 3, Last: 3, Limit: 3}, ExitFailure},
+		{"EMFILE reserving", &fdplace.NoFileError{First: 3, Last: 3, Limit: 3}, ExitFailure},
 		{"missing file", &crypt.Error{Kind: crypt.Malformed, Err: unix.ENOENT}, ExitInput},
 		{"wrong identity", &crypt.Error{Kind: crypt.Undecryptable, Err: errors.New("no identity matched")}, ExitDecrypt},
 		{"no identity given", &crypt.Error{Kind: crypt.NoKey, Err: errors.New("no identity was given")}, ExitUsage},

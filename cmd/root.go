@@ -1,5 +1,6 @@
-// Package cmd is the secretcat command line: cobra wiring over the crypt and
-// secretfd packages.
+// Package cmd is the secretcat command line: cobra wiring over the crypt,
+// secretfd and internal packages, and the only code that words their errors
+// for a user.
 package cmd
 
 import (
@@ -16,6 +17,8 @@ import (
 
 	// Before the standard library initialises: see the package.
 	_ "github.com/secretcat/secretcat/cmd/internal/prestack"
+
+	"github.com/secretcat/secretcat/internal/diagnose"
 )
 
 const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
@@ -134,7 +137,7 @@ func Main() int {
 		}
 		if err := root.Execute(); err != nil {
 			if err != errUsageShown {
-				fmt.Fprintf(os.Stderr, "secretcat: %v%s\n", err, descriptorHint(err))
+				fmt.Fprintf(os.Stderr, "secretcat: %v%s%s\n", err, descriptorHint(err), diagnose.Hint(err))
 			}
 			return exitCode(err)
 		}

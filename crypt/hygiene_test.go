@@ -25,7 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/secretcat/secretcat/crypt"
-	"github.com/secretcat/secretcat/secretfd"
+	"github.com/secretcat/secretcat/internal/secretmem"
 )
 
 // The hygiene tests decrypt or parse a secret and then scan every readable
@@ -129,9 +129,9 @@ func TestNoPlaintextOnHeap(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer in.Close()
-		var file *secretfd.File
+		var file *secretmem.File
 		err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
-			if file, err = secretfd.Create(size); err != nil {
+			if file, err = secretmem.Create(size); err != nil {
 				return nil, err
 			}
 			return file.Bytes(), nil

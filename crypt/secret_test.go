@@ -5,8 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/secretcat/secretcat/internal/secretmem"
 	"github.com/secretcat/secretcat/internal/secrettest"
-	"github.com/secretcat/secretcat/secretfd"
 )
 
 // fallback says why secret memory is unavailable here (qemu-user under make
@@ -29,9 +29,9 @@ func TestMain(m *testing.M) {
 
 // createSecret makes the file a test decrypts into: secret memory, as
 // secretcat uses, or fallback memory where there is none.
-func createSecret(size int64) (*secretfd.File, error) {
+func createSecret(size int64) (*secretmem.File, error) {
 	if fallback != "" {
-		return secretfd.CreateFallback(size)
+		return secretmem.CreateFallback(size)
 	}
-	return secretfd.Create(size)
+	return secretmem.Create(size)
 }

@@ -15,7 +15,7 @@ import (
 	agetest "c2sp.org/CCTV/age"
 
 	"github.com/secretcat/secretcat/crypt"
-	"github.com/secretcat/secretcat/secretfd"
+	"github.com/secretcat/secretcat/internal/secretmem"
 )
 
 // vector is one file of the age test kit (c2sp.org/CCTV/age).
@@ -174,13 +174,13 @@ func checkVector(t *testing.T, v *vector, path string, opts crypt.Options) {
 // decryptToSecret runs a FILE argument through crypt into a new secret
 // file, as secretcat does. The file, if one was created, is returned even on
 // failure, unsealed, so that the caller can check it was wiped.
-func decryptToSecret(path string, stdin io.Reader, ids crypt.Options) (*secretfd.File, error) {
+func decryptToSecret(path string, stdin io.Reader, ids crypt.Options) (*secretmem.File, error) {
 	in, err := crypt.Open(path, stdin)
 	if err != nil {
 		return nil, err
 	}
 	defer in.Close()
-	var file *secretfd.File
+	var file *secretmem.File
 	err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
 		f, err := createSecret(size)
 		if err != nil {

@@ -1,12 +1,11 @@
-// Package secretfd creates, fills, places and consumes secret-memory files:
-// file descriptors from memfd_secret(2) whose pages are removed from the
-// kernel's direct map and are never swapped, dumped or readable through
-// /proc/PID/mem.
+// Package secretmem creates and fills secret-memory files: file descriptors
+// from memfd_secret(2) whose pages are removed from the kernel's direct map
+// and are never swapped, dumped or readable through /proc/PID/mem.
 //
 // A secret file is sized once, before it is mapped (a mapped secret file cannot
 // be resized), filled through a shared mapping, then handed to another program
 // by fd inheritance or SCM_RIGHTS: it cannot be reopened through /proc.
-package secretfd
+package secretmem
 
 import (
 	"errors"
@@ -46,7 +45,7 @@ func Create(size int64) (*File, error) {
 		return nil, NewError("ftruncate", size, err)
 	}
 	if size > 0 {
-		mem, err := mapShared(fd, size, unix.PROT_READ|unix.PROT_WRITE)
+		mem, err := MapShared(fd, size, unix.PROT_READ|unix.PROT_WRITE)
 		if err != nil {
 			f.Close()
 			return nil, NewError("mmap", size, err)
@@ -56,9 +55,9 @@ func Create(size int64) (*File, error) {
 	return f, nil
 }
 
-// mapShared maps size bytes of fd, shared. unix.Mmap would also record the
+// MapShared maps size bytes of fd, shared. unix.Mmap would also record the
 // mapping in a global map, which costs an allocation and a lock.
-func mapShared(fd int, size int64, prot int) ([]byte, error) {
+func MapShared(fd int, size int64, prot int) ([]byte, error) {
 	p, err := unix.MmapPtr(fd, 0, nil, uintptr(size), prot, unix.MAP_SHARED)
 	if err != nil {
 		return nil, err
@@ -66,8 +65,8 @@ func mapShared(fd int, size int64, prot int) ([]byte, error) {
 	return unsafe.Slice((*byte)(p), size), nil
 }
 
-// unmap unmaps a mapping made by mapShared.
-func unmap(b []byte) error {
+// Unmap unmaps a mapping made by MapShared.
+func Unmap(b []byte) error {
 	return unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)))
 }
 
@@ -93,7 +92,7 @@ func (f *File) Fallback() bool { return f.fallback }
 // contents.
 func (f *File) Seal() error {
 	if f.mem != nil {
-		err := unmap(f.mem)
+		err := Unmap(f.mem)
 		f.mem = nil
 		if err != nil {
 			return err
@@ -113,7 +112,7 @@ func (f *File) Seal() error {
 func (f *File) Close() error {
 	if f.mem != nil {
 		clear(f.mem)
-		unmap(f.mem)
+		Unmap(f.mem)
 		f.mem = nil
 	}
 	if f.fd < 0 {
@@ -167,37 +166,19 @@ func NewError(op string, size int64, err error) *Error {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Error explains the failure with the diagnosis of this system: what it
-// proves, and the fix.
+// Error states the failure. Why secret memory is missing here, and what to
+// do about it, is the diagnosis's to say (internal/diagnose), when asked.
 func (e *Error) Error() string {
 	switch e.Kind {
-	case Unsupported, Refused:
-		d := Diagnose(e)
-		what := "is not available"
-		if e.Kind == Refused {
-			what = "was refused"
-		}
-		return fmt.Sprintf("secret memory %s: memfd_secret: %v; %s; to fix: %s", what, e.Err, d.Reason, d.Fix)
+	case Unsupported:
+		return fmt.Sprintf("secret memory is not available: memfd_secret: %v", e.Err)
+	case Refused:
+		return fmt.Sprintf("secret memory was refused: memfd_secret: %v", e.Err)
 	case OverLimit:
-		f := GatherFacts()
-		return fmt.Sprintf("secret memory over the locked-memory limit: mapping %s needs RLIMIT_MEMLOCK of at least %s, the limit is %s%s; %s",
-			FormatBytes(e.Size), FormatBytes(pageRound(e.Size)), FormatLimit(CurrentMemlock()), rootNote(f), memlockFix(f, e.Size))
+		return fmt.Sprintf("secret memory over the locked-memory limit: mapping %s needs RLIMIT_MEMLOCK of at least %s, the limit is %s",
+			FormatBytes(e.Size), FormatBytes(PageRound(e.Size)), FormatLimit(CurrentMemlock()))
 	}
 	return fmt.Sprintf("secret memory: %s of %d bytes: %v", e.Op, e.Size, e.Err)
-}
-
-// KernelRelease returns the running kernel's release string, as uname -r.
-func KernelRelease() string {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return "unknown"
-	}
-	return unix.ByteSliceToString(u.Release[:])
-}
-
-func parseRelease(r string) (major, minor int) {
-	fmt.Sscanf(r, "%d.%d", &major, &minor)
-	return major, minor
 }
 
 // IsSecret reports whether fd refers to a secret-memory file.
@@ -208,7 +189,8 @@ func IsSecret(fd int) bool {
 
 var pageSize = int64(os.Getpagesize())
 
-func pageRound(n int64) int64 { return (n + pageSize - 1) / pageSize * pageSize }
+// PageRound rounds n bytes up to whole pages, as mappings count them.
+func PageRound(n int64) int64 { return (n + pageSize - 1) / pageSize * pageSize }
 
 // Available checks that secret memory can be created, without mapping any:
 // it fails with the same *Error that Create would. The secret file it creates
@@ -238,4 +220,21 @@ func Probe() error {
 	}
 	f.Bytes()[0] = 1
 	return f.Close()
+}
+
+// New makes a File of a secret or fallback file open at fd, of size bytes,
+// that another process filled and sealed: it is not mapped here.
+func New(fd int, size int64, fallback bool) *File {
+	return &File{fd: fd, size: size, fallback: fallback}
+}
+
+// MoveTo moves the file to descriptor target, replacing what is open there,
+// without close-on-exec: the file survives execve.
+func (f *File) MoveTo(target int) error {
+	if err := unix.Dup3(f.fd, target, 0); err != nil {
+		return err
+	}
+	unix.Close(f.fd)
+	f.fd = target
+	return nil
 }

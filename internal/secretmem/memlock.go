@@ -1,4 +1,4 @@
-package secretfd
+package secretmem
 
 import (
 	"fmt"
@@ -15,9 +15,8 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string {
-	f := GatherFacts()
-	return fmt.Sprintf("secret memory over the locked-memory limit: %s is needed (RLIMIT_MEMLOCK), the limit is %s (hard limit %s)%s; %s",
-		FormatBytes(e.Need), FormatLimit(e.Limit), FormatLimit(e.Hard), rootNote(f), memlockFix(f, e.Need))
+	return fmt.Sprintf("secret memory over the locked-memory limit: %s is needed (RLIMIT_MEMLOCK), the limit is %s (hard limit %s)",
+		FormatBytes(e.Need), FormatLimit(e.Limit), FormatLimit(e.Hard))
 }
 
 // EnsureMemlock makes sure that sizes, each mapped at once, fit in this
@@ -28,7 +27,7 @@ func (e *LimitError) Error() string {
 func EnsureMemlock(sizes ...int64) error {
 	var need int64
 	for _, s := range sizes {
-		need += pageRound(s)
+		need += PageRound(s)
 	}
 	if need == 0 || HasIPCLock() {
 		return nil

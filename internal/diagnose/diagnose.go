@@ -1,4 +1,7 @@
-package secretfd
+// Package diagnose explains why secret memory is unavailable on this
+// system: it gathers the facts (GatherFacts) and tells from them the cause
+// and the fix (Diagnose). It runs only when the CLI asks.
+package diagnose
 
 import (
 	"errors"
@@ -9,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/internal/secretmem"
 )
 
 // Cause names what keeps secret memory from working. The values are stable:
@@ -75,7 +80,7 @@ func GatherFacts() Facts {
 	f := Facts{
 		Release: KernelRelease(), Arch: runtime.GOARCH,
 		Seccomp: -1, SeccompFilters: -1,
-		Euid: os.Geteuid(), IPCLock: HasIPCLock(),
+		Euid: os.Geteuid(), IPCLock: secretmem.HasIPCLock(),
 		Container: containerEvidence(),
 	}
 	var u unix.Utsname
@@ -175,8 +180,8 @@ var errKilled = errors.New("killed by SIGSYS (bad system call)")
 
 // Killed is the error of a memfd_secret call that a seccomp filter answered
 // by killing the process with SIGSYS, as a child that probed it observed.
-func Killed() *Error {
-	return &Error{Op: "memfd_secret", Kind: Refused, Err: errKilled}
+func Killed() *secretmem.Error {
+	return &secretmem.Error{Op: "memfd_secret", Kind: secretmem.Refused, Err: errKilled}
 }
 
 // Diagnose explains err, a failure of Create, Available or Probe, from the
@@ -186,7 +191,7 @@ func Diagnose(err error) Diagnosis {
 }
 
 func diagnose(f Facts, err error) Diagnosis {
-	var e *Error
+	var e *secretmem.Error
 	if err == nil {
 		return Diagnosis{Cause: CauseNone, Certain: true, Reason: "secret memory works"}
 	}
@@ -194,11 +199,11 @@ func diagnose(f Facts, err error) Diagnosis {
 		return Diagnosis{Cause: CauseUnknown, Reason: err.Error(), Fix: "see the error"}
 	}
 	switch e.Kind {
-	case OverLimit:
-		return memlockDiagnosis(f, pageRound(e.Size))
-	case Refused:
+	case secretmem.OverLimit:
+		return memlockDiagnosis(f, secretmem.PageRound(e.Size))
+	case secretmem.Refused:
 		return refusedDiagnosis(f, e)
-	case Unsupported:
+	case secretmem.Unsupported:
 		return unsupportedDiagnosis(f)
 	}
 	return Diagnosis{Cause: CauseUnknown, Reason: fmt.Sprintf("%s failed: %v", e.Op, e.Err), Fix: "see the error"}
@@ -215,7 +220,7 @@ func filters(f Facts) string {
 	return fmt.Sprintf("a seccomp filter is active (Seccomp_filters: %d in /proc/self/status)", f.SeccompFilters)
 }
 
-func refusedDiagnosis(f Facts, e *Error) Diagnosis {
+func refusedDiagnosis(f Facts, e *secretmem.Error) Diagnosis {
 	if errors.Is(e.Err, errKilled) {
 		return Diagnosis{Cause: CauseSeccomp, Certain: true,
 			Reason: "memfd_secret killed the process with SIGSYS, which only a seccomp filter does", Fix: seccompFix}
@@ -327,8 +332,8 @@ func unsupportedDiagnosis(f Facts) Diagnosis {
 }
 
 func memlockDiagnosis(f Facts, need int64) Diagnosis {
-	lim := CurrentMemlock()
-	reason := fmt.Sprintf("the secret memory needs %s of locked memory and RLIMIT_MEMLOCK is %s", FormatBytes(need), FormatLimit(lim))
+	lim := secretmem.CurrentMemlock()
+	reason := fmt.Sprintf("the secret memory needs %s of locked memory and RLIMIT_MEMLOCK is %s", secretmem.FormatBytes(need), secretmem.FormatLimit(lim))
 	return Diagnosis{Cause: CauseMemlock, Certain: true, Reason: reason + rootNote(f), Fix: memlockFix(f, need)}
 }
 
@@ -343,7 +348,7 @@ func rootNote(f Facts) string {
 // memlockFix says how to raise RLIMIT_MEMLOCK to at least need bytes (0: by
 // as much as needed), in a container too when this looks like one.
 func memlockFix(f Facts, need int64) string {
-	n := pageRound(need)
+	n := secretmem.PageRound(need)
 	if n == 0 {
 		n = 16 << 20
 	}
@@ -358,4 +363,38 @@ func memlockFix(f Facts, need int64) string {
 // MemlockFix says how to raise RLIMIT_MEMLOCK to at least need bytes, here.
 func MemlockFix(need int64) string {
 	return memlockFix(GatherFacts(), need)
+}
+
+// KernelRelease returns the running kernel's release string, as uname -r.
+func KernelRelease() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "unknown"
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func parseRelease(r string) (major, minor int) {
+	fmt.Sscanf(r, "%d.%d", &major, &minor)
+	return major, minor
+}
+
+// Hint is what the diagnosis adds to the message of err, a failure to get
+// secret memory: what the facts of this system prove, and the fix. It is
+// empty for any other error.
+func Hint(err error) string {
+	var se *secretmem.Error
+	var le *secretmem.LimitError
+	switch {
+	case errors.As(err, &se) && (se.Kind == secretmem.Unsupported || se.Kind == secretmem.Refused):
+		d := Diagnose(se)
+		return fmt.Sprintf("; %s; to fix: %s", d.Reason, d.Fix)
+	case errors.As(err, &se) && se.Kind == secretmem.OverLimit:
+		f := GatherFacts()
+		return rootNote(f) + "; " + memlockFix(f, se.Size)
+	case errors.As(err, &le):
+		f := GatherFacts()
+		return rootNote(f) + "; " + memlockFix(f, le.Need)
+	}
+	return ""
 }

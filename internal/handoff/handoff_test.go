@@ -1,34 +1,31 @@
-package secretfd
+package handoff
 
 import (
 	"context"
 	"net"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/secretcat/secretcat/internal/secretmem"
 	"github.com/secretcat/secretcat/internal/secrettest"
+	"github.com/secretcat/secretcat/secretfd"
 )
 
+// TestOfferLines: secretfd.ParseOffer reads back both forms of Line.
 func TestOfferLines(t *testing.T) {
-	o := Offer{Fd: 5, Name: "tls.key", Size: 227, Pid: 42}
+	o := secretfd.Offer{Fd: 5, Name: "tls.key", Size: 227, Pid: 42}
 	for _, asJSON := range []bool{false, true} {
-		line := o.Line(asJSON)
-		got, err := ParseOffer(line)
+		line := Line(o, asJSON)
+		got, err := secretfd.ParseOffer(line)
 		if err != nil || got != o {
 			t.Errorf("ParseOffer(%q) = %+v, %v", line, got, err)
 		}
 	}
-	if o.Line(false) != "fd=5 name=tls.key size=227 pid=42" {
-		t.Errorf("text line %q", o.Line(false))
-	}
-	for _, bad := range []string{"", "fd=5 name=x size=1", "fd=x name=x size=1 pid=1"} {
-		if _, err := ParseOffer(bad); err == nil {
-			t.Errorf("ParseOffer(%q) accepted", bad)
-		}
+	if Line(o, false) != "fd=5 name=tls.key size=227 pid=42" {
+		t.Errorf("text line %q", Line(o, false))
 	}
 }
 
@@ -55,12 +52,12 @@ func connPair(t *testing.T) (*net.UnixConn, *net.UnixConn) {
 // has read nothing.
 func TestTaken(t *testing.T) {
 	secrettest.Need(t)
-	f, err := Create(5)
+	f, err := secretmem.Create(5)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	line := Offer{Fd: f.Fd(), Name: "k", Size: 5, Pid: os.Getpid()}.Line(false)
+	line := Line(secretfd.Offer{Fd: f.Fd(), Name: "k", Size: 5, Pid: os.Getpid()}, false)
 	for _, peer := range []string{"reads", "leaves", "idles"} {
 		a, b := connPair(t)
 		if err := Send(a, line, f.Fd()); err != nil {
@@ -69,7 +66,7 @@ func TestTaken(t *testing.T) {
 		a.CloseWrite()
 		switch peer {
 		case "reads":
-			o, err := Receive(b)
+			o, err := secretfd.Receive(b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,9 +90,9 @@ func TestSendReceive(t *testing.T) {
 	a, b := connPair(t)
 	defer b.Close()
 
-	files := []*File{}
+	files := []*secretmem.File{}
 	for _, content := range []string{"first", "second!"} {
-		f, err := Create(int64(len(content)))
+		f, err := secretmem.Create(int64(len(content)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,18 +100,18 @@ func TestSendReceive(t *testing.T) {
 		f.Seal()
 		defer f.Close()
 		files = append(files, f)
-		o := Offer{Fd: f.Fd(), Name: content, Size: f.Size(), Pid: os.Getpid()}
-		if err := Send(a, o.Line(false), f.Fd()); err != nil {
+		o := secretfd.Offer{Fd: f.Fd(), Name: content, Size: f.Size(), Pid: os.Getpid()}
+		if err := Send(a, Line(o, false), f.Fd()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	a.Close()
 	for _, want := range []string{"first", "second!"} {
-		o, err := Receive(b)
+		o, err := secretfd.Receive(b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := Map(o.Fd)
+		m, err := secretfd.Map(o.Fd)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,23 +120,7 @@ func TestSendReceive(t *testing.T) {
 		}
 		m.Close()
 	}
-	if _, err := Receive(b); err == nil {
+	if _, err := secretfd.Receive(b); err == nil {
 		t.Error("Receive after the sender closed: no error")
-	}
-}
-
-// Adopt refuses a descriptor that is not secret memory, and closes every
-// descriptor it was given, so that nothing received survives a refusal.
-func TestAdoptRefusesOrdinaryFiles(t *testing.T) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(p[1])
-	if _, err := Adopt([]int{p[0]}, true, 0); err == nil || !strings.Contains(err.Error(), "not secret memory") {
-		t.Fatalf("Adopt(pipe) = %v, want not secret memory", err)
-	}
-	if _, err := unix.FcntlInt(uintptr(p[0]), unix.F_GETFD, 0); err == nil {
-		t.Errorf("Adopt left the refused descriptor %d open", p[0])
 	}
 }

@@ -1,4 +1,8 @@
-package secretfd
+// Package fdplace puts secret files at the descriptor numbers a program
+// expects to find them at: it lists the descriptors open in this process
+// (Scan), claims the numbers early (Reserve) and moves the files there
+// (Place), and takes over files received from another process (Adopt).
+package fdplace
 
 import (
 	"fmt"
@@ -7,6 +11,9 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/internal/secretmem"
+	"github.com/secretcat/secretcat/secretfd"
 )
 
 // Descriptors are the descriptors open in this process, as Scan found them.
@@ -34,7 +41,7 @@ func Scan() (*Descriptors, error) {
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
 		return nil, fmt.Errorf("reading RLIMIT_NOFILE: %w", err)
 	}
-	d := &Descriptors{Limit: int(min(rl.Cur, MaxFd))}
+	d := &Descriptors{Limit: int(min(rl.Cur, secretfd.MaxFd))}
 	fds, err := listFds()
 	if err != nil {
 		fds = nil
@@ -77,7 +84,7 @@ func listFds() ([]int, error) {
 		}
 		_, _, names = unix.ParseDirent(buf[:n], -1, names[:0])
 		for _, name := range names {
-			if fd, err := ParseFd(name); err == nil && fd != dir {
+			if fd, err := secretfd.ParseFd(name); err == nil && fd != dir {
 				fds = append(fds, fd)
 			}
 		}
@@ -214,17 +221,14 @@ func (s *Slots) Fds() []int { return s.fds }
 // Place moves files[i] to the i-th reserved number and clears close-on-exec,
 // so that the files, and no other descriptor this process opened, survive
 // execve. The files must be sealed.
-func (s *Slots) Place(files []*File) error {
+func (s *Slots) Place(files []*secretmem.File) error {
 	if len(files) != len(s.fds) {
 		return fmt.Errorf("placing %d secret files in %d descriptors", len(files), len(s.fds))
 	}
 	for i, f := range files {
-		target := s.fds[i]
-		if err := unix.Dup3(f.fd, target, 0); err != nil {
-			return fmt.Errorf("moving secret file to descriptor %d: %w", target, err)
+		if err := f.MoveTo(s.fds[i]); err != nil {
+			return fmt.Errorf("moving secret file to descriptor %d: %w", s.fds[i], err)
 		}
-		unix.Close(f.fd)
-		f.fd = target
 	}
 	return nil
 }
@@ -238,14 +242,14 @@ func (s *Slots) Release() {
 	}
 }
 
-// Adopt takes over descriptors received from another process (see Dial) as
-// sealed Files, ready for Place. Each must be secret memory or, if fallback
-// is set, a sealed fallback memory file (see CreateFallback); size is what
-// fstat says. Adopt moves them, close-on-exec, above every descriptor open
+// Adopt takes over descriptors received from another process (see
+// secretfd.Dial) as sealed Files, ready for Place. Each must be secret
+// memory or, if fallback is set, a sealed fallback memory file (see
+// secretmem.CreateFallback); size is what fstat says. Adopt moves them, close-on-exec, above every descriptor open
 // in this process and, where the descriptor limit allows, to keep or above,
 // so that the numbers below stay free for Reserve. On failure it closes
 // every one of fds.
-func Adopt(fds []int, fallback bool, keep int) (files []*File, err error) {
+func Adopt(fds []int, fallback bool, keep int) (files []*secretmem.File, err error) {
 	defer func() {
 		if err != nil {
 			for _, fd := range fds {
@@ -267,11 +271,12 @@ func Adopt(fds []int, fallback bool, keep int) (files []*File, err error) {
 	}
 	for i, fd := range fds {
 		var st unix.Stat_t
-		isFallback := !IsSecret(fd) && fallback && IsFallback(fd)
+		isSecret, sealed := secretmem.IsSecret(fd), secretmem.IsFallback(fd)
+		isFallback := !isSecret && fallback && sealed
 		switch {
-		case !IsSecret(fd) && !isFallback && IsFallback(fd):
+		case !isSecret && !isFallback && sealed:
 			return nil, fmt.Errorf("descriptor %d of %d is ordinary sealed memory, not secret memory: accept it with --allow-fallback", i+1, len(fds))
-		case !IsSecret(fd) && !isFallback:
+		case !isSecret && !isFallback:
 			return nil, fmt.Errorf("descriptor %d of %d is not secret memory", i+1, len(fds))
 		}
 		if err := unix.Fstat(fd, &st); err != nil {
@@ -288,7 +293,7 @@ func Adopt(fds []int, fallback bool, keep int) (files []*File, err error) {
 		unix.Close(fd)
 		fds[i] = -1
 		above = moved + 1
-		files = append(files, &File{fd: moved, size: st.Size, fallback: isFallback})
+		files = append(files, secretmem.New(moved, st.Size, isFallback))
 	}
 	return files, nil
 }

@@ -1,4 +1,4 @@
-package secretfd
+package diagnose
 
 import (
 	"os"
@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/secretcat/secretcat/internal/secretmem"
 	"github.com/secretcat/secretcat/internal/secrettest"
 )
 
@@ -20,8 +21,8 @@ var host = Facts{
 // TestDiagnose checks each cause against the facts that prove it or leave it
 // as the likeliest, for each way memfd_secret fails.
 func TestDiagnose(t *testing.T) {
-	enosys := NewError("memfd_secret", 0, unix.ENOSYS)
-	eperm := NewError("memfd_secret", 0, unix.EPERM)
+	enosys := secretmem.NewError("memfd_secret", 0, unix.ENOSYS)
+	eperm := secretmem.NewError("memfd_secret", 0, unix.EPERM)
 	with := func(change func(*Facts)) Facts {
 		f := host
 		change(&f)
@@ -64,9 +65,9 @@ func TestDiagnose(t *testing.T) {
 			CauseSeccomp, true, []string{"never fails with operation not permitted", SystemdFix}},
 		{"EPERM without a filter", host, eperm, CauseUnknown, false, []string{"security module"}},
 		{"SIGSYS", host, Killed(), CauseSeccomp, true, []string{"SIGSYS", SystemdFix}},
-		{"memlock in a container", with(func(f *Facts) { f.Euid, f.Container = 0, []string{"/.dockerenv exists"} }), NewError("mmap", 16<<20, unix.EAGAIN),
+		{"memlock in a container", with(func(f *Facts) { f.Euid, f.Container = 0, []string{"/.dockerenv exists"} }), secretmem.NewError("mmap", 16<<20, unix.EAGAIN),
 			CauseMemlock, true, []string{"without CAP_IPC_LOCK", "--ulimit memlock=16777216:16777216", "LimitMEMLOCK=16777216", "ulimit -l 16384"}},
-		{"memlock as a user", host, NewError("mmap", 4096, unix.EAGAIN),
+		{"memlock as a user", host, secretmem.NewError("mmap", 4096, unix.EAGAIN),
 			CauseMemlock, true, []string{"ulimit -l 4"}},
 	} {
 		d := diagnose(tc.facts, tc.err)
@@ -101,14 +102,14 @@ func TestCPUArch(t *testing.T) {
 // SECRETCAT_EXPECT_CAUSE names the cause (make cross-test sets "emulator"
 // under qemu-user), it fails for that cause.
 func TestDiagnoseHere(t *testing.T) {
-	err := Probe()
+	err := secretmem.Probe()
 	d := Diagnose(err)
 	if want := Cause(os.Getenv("SECRETCAT_EXPECT_CAUSE")); want != "" {
 		if d.Cause != want || !d.Certain {
 			t.Fatalf("diagnosis %s (certain %v): %s; want %s, certain", d.Cause, d.Certain, d.Reason, want)
 		}
-		if !strings.Contains(err.Error(), d.Reason) {
-			t.Errorf("the error %q does not carry the diagnosis %q", err, d.Reason)
+		if !strings.Contains(Hint(err), d.Reason) {
+			t.Errorf("the hint %q does not carry the diagnosis %q", Hint(err), d.Reason)
 		}
 		return
 	}
@@ -118,5 +119,15 @@ func TestDiagnoseHere(t *testing.T) {
 	}
 	if d.Cause != CauseNone {
 		t.Errorf("secret memory works, yet the diagnosis is %s", d.Cause)
+	}
+}
+
+func TestMemlockHint(t *testing.T) {
+	e := &secretmem.LimitError{Need: 2 << 20, Limit: 1 << 20, Hard: 1 << 20}
+	msg := e.Error() + Hint(e)
+	for _, want := range []string{"2097152 bytes (2048 KiB) is needed", "the limit is 1048576 bytes (1024 KiB)", "ulimit -l", "LimitMEMLOCK=", "limits.conf"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
 	}
 }

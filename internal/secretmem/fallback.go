@@ -1,20 +1,9 @@
-package secretfd
+package secretmem
 
 import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
-)
-
-// EnvMemory tells a consumer which kind of memory holds its secrets:
-// MemorySecret, or MemoryFallback when secretcat ran with --allow-fallback on
-// a system without memfd_secret.
-const EnvMemory = "SECRETCAT_MEMORY"
-
-// Values of EnvMemory.
-const (
-	MemorySecret   = "secret"
-	MemoryFallback = "fallback"
 )
 
 // fallbackSeals make a filled fallback file immutable.
@@ -40,7 +29,7 @@ func CreateFallback(size int64) (*File, error) {
 		return nil, fmt.Errorf("ftruncate: %w", err)
 	}
 	if size > 0 {
-		mem, err := mapShared(fd, size, unix.PROT_READ|unix.PROT_WRITE)
+		mem, err := MapShared(fd, size, unix.PROT_READ|unix.PROT_WRITE)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("mmap: %w", err)
