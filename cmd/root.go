@@ -29,10 +29,10 @@ plaintext in a file descriptor: the plaintext never touches a disk, a pipe,
 the page cache or the kernel's direct map, and no other process, root
 included, can read it through /proc/PID/mem or ptrace.
 
-Each FILE becomes its own secret descriptor, numbered from the lowest number
-above every descriptor secretcat inherited (3 when it inherits only standard
-input, output and error) or from --fd N: an inherited descriptor, such as a
-socket activator's socket, is never replaced. COMMAND replaces secretcat
+Each FILE becomes its own secret descriptor, numbered from the lowest free
+number (3 unless an inherited descriptor holds it; descriptors open above do
+not matter) or from --fd N: an inherited descriptor, such as a socket
+activator's socket, is never replaced. COMMAND replaces secretcat
 (same PID, like env(1)) and learns its descriptors from SECRETCAT_FD (the
 first), SECRETCAT_FDS (comma-separated) and SECRETCAT_FDNAMES
 (colon-separated names: FILE's base name without .age, or --name FILE=NAME),
