@@ -34,9 +34,13 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # The whole suite: unit tests, the age test vectors and the testscript
-# end-to-end scripts (some run as an unprivileged user when run as root).
+# end-to-end scripts (some run as an unprivileged user when run as root),
+# then the deb and the systemd units under a real systemd (systemd-test,
+# below; building its Debian root takes minutes the first time, outside
+# go test's timeout).
 test: fmt-check vet
 	$(GO) test ./...
+	$(MAKE) systemd-test
 
 # A throw-away identity, an encrypted sample, and secretcat handing it to the
 # example consumer, which maps it and shows that read(2) is refused.
