@@ -180,18 +180,45 @@ func checkRefusals(t *testing.T, data []byte, pass string) {
 	}
 	expect("wrong passphrase", data, pemOptions(pass+"x"), crypt.Undecryptable)
 
-	// Flip a bit of the last ciphertext byte: it garbles the final CBC
-	// block (and so its padding), an OpenSSH key's padding, or the tag of
-	// GCM and ChaCha20-Poly1305. (Corruption inside the key material of a
-	// CBC-encrypted key cannot be detected: those formats have no MAC.)
+	// Flip a bit where every format must notice it, whatever the key's
+	// random bytes: see tamperedAt.
 	b, _ := pem.Decode(lastEncrypted(data))
 	body := bytes.Clone(b.Bytes)
-	body[len(body)-1] ^= 0x01
+	body[tamperedAt(b)] ^= 0x01
 	tampered := bytes.Replace(data, pem.EncodeToMemory(b)[len("-----BEGIN "+b.Type+"-----\n"):], pem.EncodeToMemory(&pem.Block{Type: b.Type, Headers: b.Headers, Bytes: body})[len("-----BEGIN "+b.Type+"-----\n"):], 1)
 	if !bytes.Equal(tampered, data) {
 		expect("tampered", tampered, pemOptions(pass), crypt.Undecryptable, crypt.Malformed)
 	}
 	expect("truncated", data[:len(data)*2/3], pemOptions(pass), crypt.Undecryptable)
+}
+
+// tamperedAt returns the offset in b.Bytes of a ciphertext byte whose
+// flipped low bit decryption must always refuse. Flipping the last byte
+// would not do for CBC: it turns the final block into random bytes, whose
+// padding is valid one time in about 256.
+//   - OpenSSH: the first byte of the encrypted section, which (with CTR)
+//     flips a byte of the first check integer, garbles it (CBC: the two
+//     differ but one time in 2^32), or breaks the tag (GCM, ChaCha20).
+//   - PKCS#8 and legacy OpenSSL, CBC: the last byte of the next-to-last
+//     block, which flips the last padding byte and only it: N becomes
+//     N^1, which never has N^1 bytes of N^1 before it.
+func tamperedAt(b *pem.Block) int {
+	blob := b.Bytes
+	if b.Type == "OPENSSH PRIVATE KEY" {
+		off := len("openssh-key-v1\x00")
+		for range 3 { // cipher, KDF, KDF options
+			off += 4 + int(binary.BigEndian.Uint32(blob[off:]))
+		}
+		off += 4                                            // number of keys
+		off += 4 + int(binary.BigEndian.Uint32(blob[off:])) // public key
+		return off + 4                                      // after the section's length
+	}
+	blockSize := 16 // AES
+	desEDE3CBC := []byte{0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x07}
+	if strings.HasPrefix(b.Headers["DEK-Info"], "DES") || bytes.Contains(blob, desEDE3CBC) {
+		blockSize = 8
+	}
+	return len(blob) - 1 - blockSize
 }
 
 // lastEncrypted returns the last PEM block of data that is encrypted.
