@@ -150,7 +150,7 @@ func (h *openSSHHeader) decrypt(pass, dst []byte) (int, error) {
 		clear(dst)
 		return 0, err
 	}
-	end, ok := openSSHPrivateEnd(dst, c.blockSize)
+	end, ok := openSSHPrivateEnd(dst, c.blockSize, []byte(h.publicKey))
 	if !ok {
 		clear(dst)
 		return 0, errWrongPassphrase()
@@ -201,9 +201,10 @@ func sshDecrypt(h *openSSHHeader, key, iv, dst []byte) error {
 }
 
 // openSSHPrivateEnd checks a decrypted private section (matching check
-// integers, a known key type, padding 1, 2, 3...) and returns where its
+// integers, a known key type, the key, whole and consistent, whose public
+// key is pub, the file's, and padding 1, 2, 3...) and returns where its
 // comment ends.
-func openSSHPrivateEnd(priv []byte, blockSize int) (int, bool) {
+func openSSHPrivateEnd(priv []byte, blockSize int, pub []byte) (int, bool) {
 	s := cryptobyte.String(priv)
 	var check1, check2 uint32
 	var keyType, field cryptobyte.String
@@ -215,10 +216,14 @@ func openSSHPrivateEnd(priv []byte, blockSize int) (int, bool) {
 	if !ok {
 		return 0, false
 	}
+	key := priv[8:]
 	for _, f := range fields {
 		if f == 'b' && !s.ReadUint8(&flags) || f == 's' && !readSSHString(&s, &field) {
 			return 0, false
 		}
+	}
+	if !checkOpenSSHKey(key[:len(key)-len(s)], pub) {
+		return 0, false
 	}
 	if !readSSHString(&s, &field) || len(s) >= blockSize { // the comment
 		return 0, false

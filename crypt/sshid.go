@@ -158,7 +158,7 @@ func (p *IdentityParser) parseOpenSSHKey(name string, blob []byte) (age.Identity
 	}
 	if h.cipher == "none" {
 		defer clear(blob)
-		if _, ok := openSSHPrivateEnd(h.encrypted, openSSHPlainBlock); !ok {
+		if _, ok := openSSHPrivateEnd(h.encrypted, openSSHPlainBlock, []byte(h.publicKey)); !ok {
 			return nil, errors.New("the unencrypted private key is corrupted")
 		}
 		return openSSHIdentity(h.encrypted, pub)
@@ -290,7 +290,7 @@ func pemKeyIdentity(label string, der []byte) (sshIdentity, error) {
 }
 
 func pkcs8Identity(der []byte) (sshIdentity, error) {
-	oid, _, key, ok := readPrivateKeyInfo(der)
+	oid, _, key, _, ok := readPrivateKeyInfo(der)
 	if !ok {
 		return nil, errors.New("malformed PKCS#8 private key")
 	}
