@@ -111,6 +111,8 @@ const millerRabinRounds = 20
 // BN_check_prime, in constant time but for p's size and the powers of two
 // that divide p-1.
 func (s *numbers) probablyPrime(p *bigmod.Modulus) bool {
+	// -1 mod p, compared with Equal: IsMinusOne would leave a copy of p-1
+	// on the stack at each call.
 	minusOne := s.keep(p.Nat()).SubOne(p)
 	k := minusOne.TrailingZeroBitsVarTime()
 	if k == 0 {
@@ -129,19 +131,18 @@ func (s *numbers) probablyPrime(p *bigmod.Modulus) bool {
 			}
 			rand.Read(buf)
 			buf[0] &= top
-			if _, err := a.SetBytes(buf, p); err == nil && a.IsZero()|a.IsOne()|a.IsMinusOne(p) == 0 {
+			if _, err := a.SetBytes(buf, p); err == nil && a.IsZero()|a.IsOne()|a.Equal(minusOne) == 0 {
 				break
 			}
 		}
 		x.Exp(a, m, p)
-		if x.IsOne()|x.IsMinusOne(p) == 1 {
+		if x.IsOne()|x.Equal(minusOne) == 1 {
 			continue
 		}
-		i := uint(1)
-		for ; i < k && x.IsMinusOne(p) == 0; i++ {
+		for i := uint(1); i < k && x.Equal(minusOne) == 0; i++ {
 			x.Mul(x, p)
 		}
-		if x.IsMinusOne(p) == 0 {
+		if x.Equal(minusOne) == 0 {
 			return false
 		}
 	}

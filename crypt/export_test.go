@@ -10,6 +10,8 @@ var (
 	WipeScrypt    = wipeScrypt
 	WipeSHA512    = wipeSHA512
 	WipeX25519Key = wipeX25519Key
+	WipeECDHKey   = wipeECDHKey
+	WipeModulus   = wipeModulus
 )
 
 // CheckTraditionalKey exports the checks of decrypted keys (PKCS#8 under

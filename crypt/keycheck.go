@@ -13,11 +13,14 @@ import (
 // A key encrypted with CBC (PKCS#8 PBES2, legacy OpenSSL) has no MAC: a
 // wrong passphrase or a corrupted file decrypts to garbage that only its
 // padding and structure can tell from a key. So every decrypted key is
-// checked, in place and without copies of its bytes, as far as its algorithm
-// allows without arithmetic on the secret: strict DER, the fields its
-// algorithm has, the lengths and ranges of its numbers, and the cheap
-// consistency checks between them. A key that fails is never delivered; nor
-// is a key of an algorithm that cannot be checked.
+// checked, in place and without copies of its bytes: strict DER, the fields
+// its algorithm has, the lengths and ranges of its numbers, the cheap
+// consistency checks between them, and then the key whole, as openssl pkey
+// -check checks it, with constant-time arithmetic on numbers that are wiped
+// after (keycheck_rsa.go, keycheck_ec.go). A key that fails is never
+// delivered; nor is a key of an algorithm that cannot be checked. Ed448 and
+// X448 keys, which the standard library lacks, are checked for their
+// length only.
 
 // keyAlgorithm checks the private key of a PKCS#8 algorithm: params is what
 // follows the OID in the AlgorithmIdentifier (empty when absent), key the
