@@ -14,8 +14,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/secretcat/secretcat/internal/diagnose"
 )
 
 const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
@@ -84,8 +82,8 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	addWaitFlag(run, &runOpts.wait)
 	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand())
 	setCompletionCommand(root)
-	root.SetHelpTemplate(helpTemplate)
-	root.SetUsageTemplate(usageTemplate)
+	root.SetHelpFunc(help)
+	root.SetUsageFunc(usage)
 	setCompletions(root)
 
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -107,7 +105,7 @@ func Main() int {
 		}
 		if err := root.Execute(); err != nil {
 			if err != errUsageShown {
-				fmt.Fprintf(os.Stderr, "secretcat: %v%s%s\n", err, descriptorHint(err), diagnose.Hint(err))
+				fmt.Fprintf(os.Stderr, "secretcat: %v%s%s\n", err, descriptorHint(err), explain(err))
 			}
 			return exitCode(err)
 		}
