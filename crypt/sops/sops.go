@@ -1,0 +1,154 @@
+// Package sops reads SOPS documents (github.com/getsops/sops): YAML, JSON,
+// dotenv and INI files whose values are encrypted with AES-256-GCM under a
+// data key that is wrapped for age recipients, and whole files in SOPS's
+// "binary" form. It unwraps the data key with age identities, checks the
+// document's MAC over every value, and writes exactly what `sops decrypt`
+// prints into memory provided by the caller.
+//
+// The ciphertext document is parsed with ordinary libraries; no plaintext
+// ever reaches them. Values are decrypted into scratch memory of the
+// caller's (secret memory, in secretcat), and the plaintext document is
+// formatted from there into the destination by this package's own
+// emitters, which reproduce those of SOPS byte for byte.
+package sops
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Format is a SOPS store format.
+type Format int
+
+const (
+	// Binary is a whole file wrapped in a JSON document's "data" value.
+	Binary Format = iota + 1
+	// Dotenv is a file of KEY=VALUE lines.
+	Dotenv
+	// INI is an INI file of sections.
+	INI
+	// JSON is a JSON document with a top-level object.
+	JSON
+	// YAML is a stream of YAML documents, each a mapping.
+	YAML
+)
+
+func (f Format) String() string {
+	switch f {
+	case Binary:
+		return "binary"
+	case Dotenv:
+		return "dotenv"
+	case INI:
+		return "ini"
+	case JSON:
+		return "json"
+	case YAML:
+		return "yaml"
+	}
+	return "unknown"
+}
+
+// FormatForPath is the format SOPS reads a file in, by its name: .yaml and
+// .yml are YAML, .json JSON, .env dotenv, .ini INI, anything else binary.
+// It reports false when the name says nothing (the binary default).
+func FormatForPath(path string) (Format, bool) {
+	switch {
+	case strings.HasSuffix(path, ".yaml"), strings.HasSuffix(path, ".yml"):
+		return YAML, true
+	case strings.HasSuffix(path, ".json"):
+		return JSON, true
+	case strings.HasSuffix(path, ".env"):
+		return Dotenv, true
+	case strings.HasSuffix(path, ".ini"):
+		return INI, true
+	}
+	return Binary, false
+}
+
+// Detect recognises a SOPS document by its content and returns the format
+// its content is in, or 0: a JSON object with a "sops" member (Binary when
+// it also has "data" and nothing else), a YAML mapping with a top-level
+// "sops" key, dotenv lines with "sops_" keys (sops_mac and
+// sops_lastmodified), or an INI file with a [sops] section. It looks only
+// for the marks, cheaply; parsing decides.
+func Detect(data []byte) Format {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		if !bytes.Contains(data, []byte(`"sops"`)) {
+			return 0
+		}
+		if bytes.Contains(data, []byte(`"data"`)) && bytes.Contains(data, []byte(`"mac"`)) && jsonBinary(data) {
+			return Binary
+		}
+		return JSON
+	}
+	hasMac, hasModified, hasSection, hasYAML := false, false, false, false
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimRight(line, "\r\n")
+		switch {
+		case bytes.HasPrefix(line, []byte("sops_mac=")):
+			hasMac = true
+		case bytes.HasPrefix(line, []byte("sops_lastmodified=")):
+			hasModified = true
+		case bytes.Equal(bytes.TrimSpace(line), []byte("[sops]")):
+			hasSection = true
+		case bytes.Equal(bytes.TrimRight(line, " \t"), []byte("sops:")):
+			hasYAML = true
+		}
+	}
+	switch {
+	case hasYAML:
+		return YAML
+	case hasSection:
+		return INI
+	case hasMac && hasModified:
+		return Dotenv
+	}
+	return 0
+}
+
+// Kind classifies a failure, as crypt.Kind does.
+type Kind int
+
+const (
+	// Malformed is a document that is not a well-formed SOPS document.
+	Malformed Kind = iota + 1
+	// Undecryptable is a well-formed document that could not be decrypted
+	// or whose MAC does not match: tampered, or the wrong key.
+	Undecryptable
+	// NoKey is a document that needs a key and none was given.
+	NoKey
+)
+
+// Error is a failure of a known Kind.
+type Error struct {
+	Kind Kind
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func malformed(format string, args ...any) error {
+	return &Error{Kind: Malformed, Err: fmt.Errorf(format, args...)}
+}
+
+func undecryptable(format string, args ...any) error {
+	return &Error{Kind: Undecryptable, Err: fmt.Errorf(format, args...)}
+}
+
+func noKey(format string, args ...any) error {
+	return &Error{Kind: NoKey, Err: fmt.Errorf(format, args...)}
+}
+
+// KindOf returns the Kind of err, or 0.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return 0
+}
