@@ -45,7 +45,7 @@ const maxPassphrase = 64 << 10
 
 func (p *passphraseOptions) addFlags(c *cobra.Command) {
 	c.Flags().Var(listFlag{&p.files}, "passphrase-file", "passphrase from the first line of `[FILE=]PATH` (- is standard input); FILE= gives FILE its own; repeatable")
-	c.Flags().Var(listFlag{&p.fds}, "passphrase-fd", "passphrase from the first line of descriptor `[FILE=]N`, then closed; FILE= gives FILE its own; repeatable")
+	c.Flags().Var(listFlag{&p.fds}, "passphrase-fd", "passphrase: first line of descriptor `[FILE=]N`, then closed; FILE= gives FILE its own; repeatable")
 }
 
 // parse checks the passphrase flags against the FILEs and identity files

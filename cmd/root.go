@@ -20,8 +20,8 @@ import (
 
 const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
 
-const rootLong = `secretcat decrypts age-encrypted files and encrypted private keys straight
-into Linux secret memory (memfd_secret(2)) and runs COMMAND with each
+const rootLong = `secretcat decrypts age files, SOPS documents and encrypted private keys
+straight into Linux secret memory (memfd_secret(2)) and runs COMMAND with each
 plaintext in a file descriptor: the plaintext never touches a disk, a pipe,
 the page cache or the kernel's direct map, and no other process, root
 included, can read it through /proc/PID/mem or ptrace.

@@ -11,6 +11,8 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
+
+	"github.com/secretcat/secretcat/crypt/sops"
 )
 
 // Destination returns writable memory of exactly size bytes for the
@@ -31,6 +33,9 @@ const (
 	// PEM is a PEM file holding encrypted private keys (PKCS#8, legacy
 	// OpenSSL, OpenSSH), possibly with other blocks such as certificates.
 	PEM
+	// SOPS is a SOPS document (YAML, JSON, dotenv or binary) whose data key
+	// is wrapped for age recipients: see package crypt/sops.
+	SOPS
 )
 
 func (f Format) String() string {
@@ -41,6 +46,8 @@ func (f Format) String() string {
 		return "armored age"
 	case PEM:
 		return "PEM"
+	case SOPS:
+		return "SOPS"
 	}
 	return "unknown"
 }
@@ -63,6 +70,8 @@ func Detect(data []byte) Format {
 		return Age
 	case bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte(armorHead)):
 		return AgeArmor
+	case sops.Detect(data) != 0: // before armor lines: SOPS wraps its data key in them
+		return SOPS
 	}
 	pem := false
 	for line := range bytes.Lines(data) {

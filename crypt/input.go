@@ -162,7 +162,7 @@ func unwrapPath(err error) error {
 }
 
 // errUnknownFormat explains what the input was expected to look like.
-var errUnknownFormat = errors.New("unrecognized format: expected an age file (binary, starting with \"age-encryption.org/v1\", or armored, starting with \"" + armorHead + "\") or a PEM file with an encrypted private key")
+var errUnknownFormat = errors.New("unrecognized format: expected an age file (binary, starting with \"age-encryption.org/v1\", or armored, starting with \"" + armorHead + "\"), a PEM file with an encrypted private key, or a SOPS document")
 
 // Plan is a decryption whose plaintext size is known and whose key material
 // is ready: Decrypt writes the plaintext into memory from a Destination.
@@ -192,6 +192,8 @@ func (in *Input) Prepare(ids Options) (Plan, error) {
 			return nil, malformed("reading: %v", err)
 		}
 		return preparePEM(data, ids)
+	case SOPS:
+		return prepareSOPS(in, ids)
 	}
 	if in.size == 0 {
 		return nil, malformed("the file is empty: expected an age file or a PEM file with an encrypted private key")

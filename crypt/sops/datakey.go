@@ -21,6 +21,12 @@ const dataKeySize = 32
 // master key of the single key group, or from Shamir shares of enough key
 // groups. The caller clears it.
 func (md *metadata) dataKey(ids []age.Identity) ([]byte, error) {
+	if !containsString(md.kinds(), "age") {
+		return nil, md.unwrapError(nil)
+	}
+	if len(ids) == 0 {
+		return nil, noKey("no identity was given (the data key is wrapped for %s)", strings.Join(md.recipients(), ", "))
+	}
 	var shares [][]byte
 	defer func() {
 		for _, s := range shares {
@@ -71,14 +77,27 @@ func (md *metadata) dataKey(ids []age.Identity) ([]byte, error) {
 // unwrapError explains why no data key could be had.
 func (md *metadata) unwrapError(failures []string) error {
 	kinds := md.kinds()
-	msg := "no identity could unwrap the data key (the file's keys are: " + strings.Join(kinds, ", ") + ")"
+	msg := "no identity could unwrap the data key (the file's master keys are: " + strings.Join(kinds, ", ") + ")"
 	if len(failures) > 0 {
 		msg += ": " + strings.Join(failures, "; ")
 	}
 	if !containsString(kinds, "age") {
-		return undecryptable("%s; secretcat opens SOPS files through their age keys only, and this file has none: decrypt it with sops, or add an age recipient (sops updatekeys)", msg)
+		return undecryptable("%s; only age master keys can be used here, and this file has none: decrypt it with sops, or add an age recipient to it (sops updatekeys)", msg)
 	}
 	return undecryptable("%s", msg)
+}
+
+// recipients lists the age recipients of the document's master keys.
+func (md *metadata) recipients() []string {
+	var rs []string
+	for _, g := range md.groups {
+		for _, k := range g {
+			if k.kind == "age" && !containsString(rs, k.id) {
+				rs = append(rs, k.id)
+			}
+		}
+	}
+	return rs
 }
 
 func containsString(list []string, s string) bool {

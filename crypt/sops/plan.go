@@ -96,6 +96,9 @@ type Options struct {
 	// Scratch returns memory of size bytes for the decrypted values, and a
 	// function that wipes and releases it; nil means ordinary memory.
 	Scratch func(size int64) ([]byte, func(), error)
+	// Extract, if set, is a path in the syntax of sops decrypt --extract:
+	// only the value there is written, as sops decrypt --extract writes it.
+	Extract string
 }
 
 // Plan is a document whose values are decrypted and authenticated, in
@@ -111,6 +114,13 @@ type Plan struct {
 // Prepare unwraps the data key, decrypts every value into scratch memory,
 // checks the MAC, and sizes the plaintext document.
 func (doc *Document) Prepare(o Options) (*Plan, error) {
+	var path []pathStep
+	if o.Extract != "" {
+		var err error
+		if path, err = parseExtract(o.Extract); err != nil {
+			return nil, err
+		}
+	}
 	key, err := doc.meta.dataKey(o.Identities)
 	if err != nil {
 		return nil, err
@@ -133,14 +143,14 @@ func (doc *Document) Prepare(o Options) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{doc: doc, d: d, release: release}
-	if err := p.prepare(); err != nil {
+	if err := p.prepare(path, o.Extract != ""); err != nil {
 		p.Discard()
 		return nil, err
 	}
 	return p, nil
 }
 
-func (p *Plan) prepare() error {
+func (p *Plan) prepare(path []pathStep, extract bool) error {
 	d := p.d
 	err := d.decryptBranches(p.doc.branches)
 	if err == nil {
@@ -150,28 +160,13 @@ func (p *Plan) prepare() error {
 	if err != nil {
 		return err
 	}
-	branches := p.doc.branches
-	switch p.doc.format {
-	case YAML:
-		docs, err := d.yamlNodes(branches)
-		if err != nil {
-			return err
-		}
-		p.emit = func(out *sink) error { emitYAML(out, docs); return nil }
-	case JSON:
-		values := jsonValues{}
-		if err := d.prepareJSON(branches[0], values); err != nil {
-			return err
-		}
-		p.emit = func(out *sink) error { emitJSON(out, branches[0], values); return nil }
-	case Dotenv:
-		p.emit = func(out *sink) error { return emitDotenv(out, branches[0]) }
-	case Binary:
-		data, err := binaryData(branches[0])
-		if err != nil {
-			return err
-		}
-		p.emit = func(out *sink) error { out.write(data); return nil }
+	if extract {
+		p.emit, err = p.extractEmitter(path)
+	} else {
+		p.emit, err = p.documentEmitter()
+	}
+	if err != nil {
+		return err
 	}
 	var count sink
 	if err := p.emit(&count); err != nil {
@@ -179,6 +174,32 @@ func (p *Plan) prepare() error {
 	}
 	p.size = int64(count.n)
 	return nil
+}
+
+// documentEmitter returns how sops decrypt writes the whole document.
+func (p *Plan) documentEmitter() (func(out *sink) error, error) {
+	d, branches := p.d, p.doc.branches
+	switch p.doc.format {
+	case YAML:
+		docs, err := d.yamlNodes(branches)
+		if err != nil {
+			return nil, err
+		}
+		return func(out *sink) error { emitYAML(out, docs); return nil }, nil
+	case JSON:
+		values := jsonValues{}
+		if err := d.prepareJSON(branches[0], values); err != nil {
+			return nil, err
+		}
+		return func(out *sink) error { emitJSON(out, branches[0], values); return nil }, nil
+	case Dotenv:
+		return func(out *sink) error { return emitDotenv(out, branches[0]) }, nil
+	}
+	data, err := binaryData(branches[0])
+	if err != nil {
+		return nil, err
+	}
+	return func(out *sink) error { out.write(data); return nil }, nil
 }
 
 // Size is the exact size of the plaintext document.

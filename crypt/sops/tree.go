@@ -33,8 +33,8 @@ type node struct {
 	// document's own text for a value left in clear (an encrypted value's
 	// ENC[AES256_GCM,...] until it is decrypted), and secret memory once
 	// an encrypted value is decrypted. A comment's text follows its "#".
-	typ  string
-	text []byte
+	typ    string
+	text   []byte
 	inline bool // a comment that follows a value on its line
 	secret bool // text is decrypted plaintext, in secret memory
 }
