@@ -191,13 +191,16 @@ func (d *decryptor) walkSeq(s *node, path []string, stack [][]string) error {
 	stack = append(stack, []string{})
 	top := len(stack) - 1
 	for _, v := range s.elems {
-		if v.kind == kindComment {
+		// A value that decrypts to a comment (SOPS writes some comments of
+		// sequences as values) still ends the run of comments before it.
+		isComment := v.kind == kindComment
+		if isComment {
 			stack[top] = append(stack[top], string(v.text))
 		}
 		if err := d.walk(v, path, stack); err != nil {
 			return err
 		}
-		if v.kind != kindComment {
+		if !isComment {
 			stack[top] = []string{}
 		}
 	}
@@ -213,8 +216,12 @@ func (d *decryptor) leaf(v *node, path []string, stack [][]string, isComment boo
 		if isComment {
 			// A comment that does not decrypt was never encrypted: SOPS
 			// keeps it as it is.
-			if plain, _, err := d.open(v.text, ad); err == nil {
+			// SOPS's decrypted comment is a new one, without the mark of a
+			// comment that followed a value on its line: YAML writes it
+			// above the value instead.
+			if plain, typ, err := d.open(v.text, ad); err == nil {
 				v.text, v.secret = plain, true
+				v.inline = v.inline && typ != typeComment
 			}
 		} else {
 			if v.typ != typeStr {
