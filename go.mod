@@ -27,7 +27,7 @@ require (
 // The runtime must not hold descriptors of its own from start-up: secretcat
 // places secret files at the numbers a child expects, starting at 3, and the
 // cgroup-aware GOMAXPROCS keeps two cgroup files open there for the life of the
-// process. See secretfd.Reserve.
+// process. See internal/fdplace.Reserve.
 godebug containermaxprocs=0
 
 tool (

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/agefile"
+	"github.com/secretcat/secretcat/internal/secretmem"
 	"github.com/secretcat/secretcat/secretfd"
 )
 
@@ -38,28 +40,13 @@ func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.VarP(identityFlag{o, false}, "identity", "i", "identity `FILE` (age, SSH or plugin); repeatable; - is standard input")
 	f.VarP(identityFlag{o, true}, "plugin", "j", "the default identity of age plugin `NAME`, as age -d -j; repeatable")
-	f.Var(listFlag{&o.names}, "name", "name FILE's descriptor: `FILE=NAME`, FILE as written (default: its base name without .age); repeatable")
-	f.Var(listFlag{&o.extracts}, "extract", "SOPS `FILE=EXPR`: deliver only EXPR, as sops --extract")
+	f.StringArrayVar(&o.names, "name", nil, "name FILE's descriptor: `FILE=NAME`, FILE as written (default: its base name without .age); repeatable")
+	f.StringArrayVar(&o.extracts, "extract", nil, "SOPS `FILE=EXPR`: deliver only EXPR, as sops --extract")
 	f.BoolVar(&o.fallback, "allow-fallback", false, "without memfd_secret, use much weaker sealed memfd_create memory, with a warning (SECRETCAT_MEMORY=fallback)")
 	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single key as DER instead of PEM")
 	f.BoolVar(&o.allowUnencrypted, "allow-unencrypted", false, "let a PEM FILE without an encrypted key (a plain key, certificates) through")
 	o.passphrase.addFlags(c)
 }
-
-// listFlag is a repeatable flag: each use appends its value, commas and all.
-// It does what pflag's StringArray does, without formatting its default
-// through encoding/csv (and a 4 KiB buffer) for each flag of each command
-// on every run.
-type listFlag struct{ values *[]string }
-
-func (l listFlag) Set(s string) error {
-	*l.values = append(*l.values, s)
-	return nil
-}
-
-func (l listFlag) String() string { return strings.Join(*l.values, ",") }
-
-func (l listFlag) Type() string { return "stringArray" }
 
 // identityFlag is -i or -j. Both keep their order, as in age, so that
 // "-j agent -i fallback.age" tries the plugin before asking for the
@@ -97,7 +84,7 @@ type secretFile struct {
 	name    string
 	extract string // --extract FILE=EXPR
 	plan    crypt.Plan
-	file    *secretfd.File
+	file    *secretmem.File
 }
 
 // plan names each FILE and checks the names.
@@ -208,12 +195,12 @@ func checkName(name string) error {
 // works, and chooses the fallback when it does not and --allow-fallback
 // permits it.
 func (o *decryptOptions) memoryKind() (string, error) {
-	err := secretfd.Available()
+	err := secretmem.Available()
 	if err == nil {
 		return secretfd.MemorySecret, nil
 	}
-	var se *secretfd.Error
-	if !o.fallback || !errors.As(err, &se) || (se.Kind != secretfd.Unsupported && se.Kind != secretfd.Refused) {
+	var se *secretmem.Error
+	if !o.fallback || !errors.As(err, &se) || (se.Kind != secretmem.Unsupported && se.Kind != secretmem.Refused) {
 		return "", err
 	}
 	warnf("WARNING: %v", err)
@@ -231,10 +218,10 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 	if err != nil {
 		return err
 	}
-	defer func() { crypt.WipeIdentities(ids.Identities) }()
-	create := secretfd.Create
+	defer func() { agefile.WipeIdentities(ids.Identities) }()
+	create := secretmem.Create
 	if memory == secretfd.MemoryFallback {
-		create = secretfd.CreateFallback
+		create = secretmem.CreateFallback
 	}
 	ids.DER, ids.AllowUnencrypted = o.der, o.allowUnencrypted
 	ids.Scratch = func(size int64) ([]byte, func(), error) {
@@ -276,7 +263,7 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		sizes[i] = f.plan.Size()
 	}
 	if memory == secretfd.MemorySecret {
-		if err := secretfd.EnsureMemlock(append(sizes, o.alsoLocked...)...); err != nil {
+		if err := secretmem.EnsureMemlock(append(sizes, o.alsoLocked...)...); err != nil {
 			paths := make([]string, len(files))
 			for i, f := range files {
 				paths[i] = displayPath(f.path)

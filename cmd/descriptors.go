@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/secretcat/secretcat/internal/fdplace"
 	"github.com/secretcat/secretcat/secretfd"
 )
 
@@ -17,8 +18,8 @@ import (
 // and closed). Inherited descriptors belong to COMMAND too and are never
 // replaced. It must run before secretcat opens any
 // descriptor of its own.
-func (o *runOptions) reserve(count int) (*secretfd.Slots, error) {
-	fds, err := secretfd.Scan()
+func (o *runOptions) reserve(count int) (*fdplace.Slots, error) {
+	fds, err := fdplace.Scan()
 	if err != nil {
 		return nil, err
 	}
@@ -47,8 +48,8 @@ func (o *runOptions) reserve(count int) (*secretfd.Slots, error) {
 		o.fd = fds.First(3, count)
 	}
 	slots, err := fds.Reserve(o.fd, count)
-	var inUse *secretfd.InUseError
-	var noFile *secretfd.NoFileError
+	var inUse *fdplace.InUseError
+	var noFile *fdplace.NoFileError
 	switch {
 	case err == nil || !explicit:
 		return slots, err

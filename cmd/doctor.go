@@ -14,7 +14,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/secretcat/secretcat/secretfd"
+	"github.com/secretcat/secretcat/internal/diagnose"
+	"github.com/secretcat/secretcat/internal/secretmem"
 )
 
 func newDoctorCommand() *cobra.Command {
@@ -80,7 +81,7 @@ type report struct {
 	Terminal    bool              `json:"terminal"`
 
 	probeErr error
-	facts    secretfd.Facts
+	facts    diagnose.Facts
 }
 
 type kernelReport struct {
@@ -96,7 +97,7 @@ type probeReport struct {
 }
 
 type diagnosisReport struct {
-	Cause   secretfd.Cause `json:"cause"`
+	Cause   diagnose.Cause `json:"cause"`
 	Certain bool           `json:"certain"`
 	Reason  string         `json:"reason"`
 	Fix     string         `json:"fix"`
@@ -128,7 +129,7 @@ type hibernationReport struct {
 func examine() *report {
 	r := &report{Schema: 1}
 	r.probeErr, r.Probe.InChild = probe()
-	f := secretfd.GatherFacts()
+	f := diagnose.GatherFacts()
 	r.facts, r.Arch = f, f.Arch
 	r.Kernel = kernelReport{Release: f.Release, SecretmemEnable: f.Secretmem, BootParam: f.BootEnable}
 	r.Probe.Result = probeResult(r.probeErr)
@@ -137,7 +138,7 @@ func examine() *report {
 		r.ExitStatus = exitCode(r.probeErr)
 	}
 	r.Works = r.probeErr == nil
-	d := secretfd.Diagnose(r.probeErr)
+	d := diagnose.Diagnose(r.probeErr)
 	r.Diagnosis = diagnosisReport{Cause: d.Cause, Certain: d.Certain, Reason: d.Reason, Fix: d.Fix}
 
 	var rl unix.Rlimit
@@ -169,16 +170,16 @@ func limitJSON(n uint64) int64 {
 
 // probeResult names the outcome of a probe for the JSON "probe.result".
 func probeResult(err error) string {
-	var se *secretfd.Error
+	var se *secretmem.Error
 	var errno unix.Errno
 	switch {
 	case err == nil:
 		return "works"
 	case !errors.As(err, &se):
 		return "error"
-	case se.Kind == secretfd.OverLimit:
+	case se.Kind == secretmem.OverLimit:
 		return "over_limit"
-	case se.Kind == secretfd.Refused && !errors.As(err, &errno):
+	case se.Kind == secretmem.Refused && !errors.As(err, &errno):
 		return "SIGSYS"
 	case se.Op == "memfd_secret" && errors.As(err, &errno):
 		return unix.ErrnoName(errno)
@@ -189,14 +190,14 @@ func probeResult(err error) string {
 // probeError says in a few words how the probe failed; the diagnosis says
 // why.
 func probeError(err error) string {
-	var se *secretfd.Error
+	var se *secretmem.Error
 	if errors.As(err, &se) {
 		return fmt.Sprintf("%s: %v", se.Op, se.Err)
 	}
 	return err.Error()
 }
 
-// probe runs secretfd.Probe in a child process, which a seccomp filter may
+// probe runs secretmem.Probe in a child process, which a seccomp filter may
 // kill with SIGSYS without killing doctor. Where no child can be started (an
 // emulator that cannot run its own binary again, a filter that denies
 // execve) it probes in this process; inChild says which.
@@ -209,23 +210,23 @@ func probe() (err error, inChild bool) {
 		return nil, true
 	case errors.As(runErr, &ee):
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGSYS {
-			return secretfd.Killed(), true
+			return diagnose.Killed(), true
 		}
 		var op string
 		var size int64
 		var errno int
 		if _, err := fmt.Sscanf(string(out), "%s %d %d", &op, &size, &errno); err == nil {
-			return secretfd.NewError(op, size, unix.Errno(errno)), true
+			return secretmem.NewError(op, size, unix.Errno(errno)), true
 		}
 	}
-	return secretfd.Probe(), false
+	return secretmem.Probe(), false
 }
 
 // reportProbe is the child side of probe: it probes and writes how the probe
 // failed as "OP SIZE ERRNO".
 func reportProbe(w io.Writer) error {
-	err := secretfd.Probe()
-	var se *secretfd.Error
+	err := secretmem.Probe()
+	var se *secretmem.Error
 	var errno unix.Errno
 	if errors.As(err, &se) && errors.As(err, &errno) {
 		fmt.Fprintf(w, "%s %d %d\n", se.Op, se.Size, int(errno))
@@ -251,19 +252,19 @@ func (r *report) writeText(w io.Writer) {
 		line("fix", "%s", r.Diagnosis.Fix)
 	}
 
-	soft, hard := secretfd.FormatLimit(uint64(r.Memlock.Soft)), secretfd.FormatLimit(uint64(r.Memlock.Hard))
+	soft, hard := secretmem.FormatLimit(uint64(r.Memlock.Soft)), secretmem.FormatLimit(uint64(r.Memlock.Hard))
 	if r.Memlock.CapIPCLock {
 		line("RLIMIT_MEMLOCK", "soft %s, hard %s; not binding: this process has CAP_IPC_LOCK", soft, hard)
 	} else {
 		line("RLIMIT_MEMLOCK", "soft %s, hard %s: the most secret memory secretcat (up to the hard limit) and its COMMAND can hold; to hold more, %s",
-			soft, hard, secretfd.MemlockFix(0))
+			soft, hard, diagnose.MemlockFix(0))
 	}
 
 	switch r.Seccomp.Mode {
 	case 0:
 		line("seccomp", "off")
 	case 2:
-		line("seccomp", "filter active (%d filters; a container or service profile): it must allow memfd_secret; in a systemd unit: %s", r.Seccomp.Filters, secretfd.SystemdFix)
+		line("seccomp", "filter active (%d filters; a container or service profile): it must allow memfd_secret; in a systemd unit: %s", r.Seccomp.Filters, diagnose.SystemdFix)
 	case -1:
 		line("seccomp", "unknown (no Seccomp line in /proc/self/status)")
 	default:
@@ -312,14 +313,14 @@ func (r *report) writeText(w io.Writer) {
 }
 
 // kernelState says what the kernel shows of its secret memory.
-func kernelState(f secretfd.Facts) string {
+func kernelState(f diagnose.Facts) string {
 	switch f.Secretmem {
 	case "Y", "N":
-		return fmt.Sprintf("%s is %s", secretfd.SecretmemParam, f.Secretmem)
-	case secretfd.SysfsAbsent:
-		return "no " + secretfd.SecretmemParam + ": built without CONFIG_SECRETMEM=y"
-	case secretfd.SysfsUnreadable:
-		return secretfd.SecretmemParam + " exists (only root may read it); memfd_secret needs 5.14 or later, before 6.5 also secretmem.enable=1"
+		return fmt.Sprintf("%s is %s", diagnose.SecretmemParam, f.Secretmem)
+	case diagnose.SysfsAbsent:
+		return "no " + diagnose.SecretmemParam + ": built without CONFIG_SECRETMEM=y"
+	case diagnose.SysfsUnreadable:
+		return diagnose.SecretmemParam + " exists (only root may read it); memfd_secret needs 5.14 or later, before 6.5 also secretmem.enable=1"
 	}
 	return "memfd_secret needs 5.14 or later; before 6.5 also secretmem.enable=1"
 }

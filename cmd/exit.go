@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/secretcat/secretcat/crypt"
-	"github.com/secretcat/secretcat/secretfd"
+	"github.com/secretcat/secretcat/internal/secretmem"
 )
 
 // Exit statuses of secretcat itself. When it runs a command, the command
@@ -72,17 +72,17 @@ func exitCode(err error) int {
 	if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
 		return ExitFailure // not the file's fault, nor the kernel's lack
 	}
-	var se *secretfd.Error
+	var se *secretmem.Error
 	if errors.As(err, &se) {
 		switch se.Kind {
-		case secretfd.OverLimit:
+		case secretmem.OverLimit:
 			return ExitMemlock
-		case secretfd.Unsupported, secretfd.Refused:
+		case secretmem.Unsupported, secretmem.Refused:
 			return ExitUnavailable
 		}
 		return ExitFailure
 	}
-	var le *secretfd.LimitError
+	var le *secretmem.LimitError
 	if errors.As(err, &le) {
 		return ExitMemlock
 	}

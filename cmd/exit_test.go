@@ -4,27 +4,30 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/secretcat/secretcat/crypt"
-	"github.com/secretcat/secretcat/secretfd"
+	"github.com/secretcat/secretcat/internal/fdplace"
+	"github.com/secretcat/secretcat/internal/secretmem"
 )
 
 // Each failure gets the status that the table in --help gives it.
 func TestExitCode(t *testing.T) {
 	secretErr := func(op string, errno error) error {
-		// As secretfd.Create and Available make them.
-		err := &secretfd.Error{Op: op, Err: errno}
+		// As secretmem.Create and Available make them.
+		err := &secretmem.Error{Op: op, Err: errno}
 		switch {
 		case op == "memfd_secret" && errno == unix.ENOSYS:
-			err.Kind = secretfd.Unsupported
+			err.Kind = secretmem.Unsupported
 		case op == "memfd_secret" && errno == unix.EPERM:
-			err.Kind = secretfd.Refused
+			err.Kind = secretmem.Refused
 		case op == "mmap":
-			err.Kind = secretfd.OverLimit
+			err.Kind = secretmem.OverLimit
 		}
 		return fmt.Errorf("a.age: %w", err)
 	}
@@ -41,7 +44,7 @@ func TestExitCode(t *testing.T) {
 		{"EMFILE from memfd_secret", secretErr("memfd_secret", unix.EMFILE), ExitFailure},
 		{"ENFILE from memfd_secret", secretErr("memfd_secret", unix.ENFILE), ExitFailure},
 		{"EMFILE opening a file", &crypt.Error{Kind: crypt.Malformed, Err: fmt.Errorf("identity file id.txt: %w", unix.EMFILE)}, ExitFailure},
-		{"EMFILE reserving", &secretfd.NoFileError{First: 3, Last: 3, Limit: 3}, ExitFailure},
+		{"EMFILE reserving", &fdplace.NoFileError{First: 3, Last: 3, Limit: 3}, ExitFailure},
 		{"missing file", &crypt.Error{Kind: crypt.Malformed, Err: unix.ENOENT}, ExitInput},
 		{"wrong identity", &crypt.Error{Kind: crypt.Undecryptable, Err: errors.New("no identity matched")}, ExitDecrypt},
 		{"no identity given", &crypt.Error{Kind: crypt.NoKey, Err: errors.New("no identity was given")}, ExitUsage},
@@ -65,8 +68,9 @@ func TestDescriptorHint(t *testing.T) {
 	}
 }
 
-// The exit statuses in the README and the man pages are one table:
-// secretcat(1)'s.
+// The exit statuses are one table, secretcat(1)'s: it lists every status
+// secretcat has, the README shows the same table, and no other man page
+// repeats it.
 func TestExitStatusTables(t *testing.T) {
 	clean := func(s string) string {
 		return strings.Join(strings.Fields(strings.NewReplacer("`", "", "*", "").Replace(s)), " ")
@@ -85,18 +89,28 @@ func TestExitStatusTables(t *testing.T) {
 		return table
 	}
 	truth := tableOf("../docs/man/src/secretcat.md")
-	if truth["0"] == "" || truth["127"] == "" {
-		t.Fatalf("secretcat(1) lists %d statuses: %v", len(truth), truth)
-	}
-	for _, doc := range []string{"../README.md", "../docs/man/src/secretcat-run.md"} {
-		table := tableOf(doc)
-		for status, meaning := range truth {
-			if table[status] != meaning {
-				t.Errorf("%s: status %s is %q; secretcat(1) says %q", doc, status, table[status], meaning)
-			}
+	statuses := []int{0, ExitFailure, ExitUsage, ExitInput, ExitDecrypt, ExitUnavailable, ExitMemlock, ExitPreload, ExitCannotExec, ExitNotFound}
+	for _, s := range statuses {
+		if truth[strconv.Itoa(s)] == "" {
+			t.Errorf("secretcat(1) does not list exit status %d", s)
 		}
-		if len(table) != len(truth) {
-			t.Errorf("%s lists %d statuses, secretcat(1) %d", doc, len(table), len(truth))
+	}
+	if len(truth) != len(statuses) {
+		t.Errorf("secretcat(1) lists %d statuses, secretcat has %d: %v", len(truth), len(statuses), truth)
+	}
+	readme := tableOf("../README.md")
+	for status, meaning := range truth {
+		if readme[status] != meaning {
+			t.Errorf("README.md: status %s is %q; secretcat(1) says %q", status, readme[status], meaning)
+		}
+	}
+	if len(readme) != len(truth) {
+		t.Errorf("README.md lists %d statuses, secretcat(1) %d", len(readme), len(truth))
+	}
+	pages, _ := filepath.Glob("../docs/man/src/*.md")
+	for _, page := range pages {
+		if filepath.Base(page) != "secretcat.md" && len(tableOf(page)) > 0 {
+			t.Errorf("%s has a status table: refer to secretcat(1)'s instead", page)
 		}
 	}
 }

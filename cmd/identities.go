@@ -10,6 +10,7 @@ import (
 	"filippo.io/age/plugin"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/agefile"
 )
 
 // EnvIdentity names the identity files used when neither -i nor -j is
@@ -68,7 +69,7 @@ func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
 		if isPlugin {
 			id, err := plugin.NewIdentityWithoutData(plugins[0], ui)
 			if err != nil { // the flag checked the name already
-				crypt.WipeIdentities(ids.Identities)
+				agefile.WipeIdentities(ids.Identities)
 				return crypt.Options{}, usageError("-j %s: %v", plugins[0], err)
 			}
 			plugins = plugins[1:]
@@ -77,13 +78,13 @@ func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
 		}
 		p := paths[0]
 		paths = paths[1:]
-		parser := &crypt.IdentityParser{
+		parser := &agefile.IdentityParser{
 			Prompt:   func(what string) ([]byte, error) { return o.passphrase.read(p, what) },
 			PluginUI: ui,
 		}
 		parsed, err := parser.ParseFile(p, o.stdin)
 		if err != nil {
-			crypt.WipeIdentities(ids.Identities)
+			agefile.WipeIdentities(ids.Identities)
 			return crypt.Options{}, err
 		}
 		ids.Identities = append(ids.Identities, parsed...)
@@ -117,7 +118,7 @@ func (o *decryptOptions) identitiesGiven() bool {
 // the document then fails for want of a key, naming these places.
 func sopsIdentities() ([]age.Identity, error) {
 	var ids []age.Identity
-	parser := &crypt.IdentityParser{PluginUI: status.guard(plugin.NewTerminalUI(warnf, warnf))}
+	parser := &agefile.IdentityParser{PluginUI: status.guard(plugin.NewTerminalUI(warnf, warnf))}
 	if key, ok := os.LookupEnv(envSopsAgeKey); ok {
 		parsed, err := parser.Parse(envSopsAgeKey, []byte(key))
 		if err != nil {
@@ -137,7 +138,7 @@ func sopsIdentities() ([]age.Identity, error) {
 	for _, p := range paths {
 		parsed, err := parser.ParseFile(p, nil)
 		if err != nil {
-			crypt.WipeIdentities(ids)
+			agefile.WipeIdentities(ids)
 			return nil, err
 		}
 		ids = append(ids, parsed...)

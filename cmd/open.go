@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"github.com/secretcat/secretcat/internal/handoff"
 	"github.com/secretcat/secretcat/secretfd"
 )
 
@@ -120,7 +121,7 @@ func (o *openOptions) open(paths []string, stdin *os.File) error {
 	}
 	lines := make([]string, len(files))
 	for i, f := range files {
-		lines[i] = secretfd.Offer{Fd: f.file.Fd(), Name: f.name, Size: f.file.Size(), Pid: os.Getpid()}.Line(o.json)
+		lines[i] = handoff.Line(secretfd.Offer{Fd: f.file.Fd(), Name: f.name, Size: f.file.Size(), Pid: os.Getpid()}, o.json)
 	}
 
 	switch {
@@ -212,7 +213,7 @@ func (o *openOptions) handOff(ctx context.Context, conn *net.UnixConn, files []*
 		conn.CloseWrite()
 		peerCtx, cancel := context.WithTimeout(ctx, peerWait)
 		defer cancel()
-		taken, err = secretfd.Taken(peerCtx, conn)
+		taken, err = handoff.Taken(peerCtx, conn)
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -227,7 +228,7 @@ func (o *openOptions) handOff(ctx context.Context, conn *net.UnixConn, files []*
 
 func sendAll(conn *net.UnixConn, files []*secretFile, lines []string) error {
 	for i, f := range files {
-		if err := secretfd.Send(conn, lines[i], f.file.Fd()); err != nil {
+		if err := handoff.Send(conn, lines[i], f.file.Fd()); err != nil {
 			return fmt.Errorf("sending %s: %w", displayPath(f.path), err)
 		}
 	}

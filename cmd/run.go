@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/secretcat/secretcat/internal/fdplace"
+	"github.com/secretcat/secretcat/internal/secretmem"
 	"github.com/secretcat/secretcat/secretfd"
 )
 
@@ -42,7 +44,7 @@ func addRunFlags(c *cobra.Command, o *runOptions) {
 // secret file: COMMAND never starts with a partial set.
 func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if len(args) == 0 && c.Flags().NFlag() == 0 {
-		fmt.Fprint(c.ErrOrStderr(), shortUsage(c.Root()))
+		fmt.Fprint(c.ErrOrStderr(), c.Root().UsageString())
 		return errUsageShown
 	}
 	dash := c.ArgsLenAtDash()
@@ -95,7 +97,7 @@ func (o *runOptions) runSocket(paths, command []string) error {
 	if o.fd >= 0 {
 		keep = o.fd + len(fds)
 	}
-	received, err := secretfd.Adopt(fds, o.fallback, keep)
+	received, err := fdplace.Adopt(fds, o.fallback, keep)
 	if err != nil {
 		return &exitError{code: ExitInput, err: fmt.Errorf("%s: %w", o.socket, err)}
 	}
@@ -177,7 +179,7 @@ func (o *runOptions) exec(files []*secretFile, command []string, memoryKind func
 			return err
 		}
 	}
-	secrets := make([]*secretfd.File, len(files))
+	secrets := make([]*secretmem.File, len(files))
 	for i, f := range files {
 		secrets[i] = f.file
 	}

@@ -34,6 +34,21 @@ void *sc_heap_malloc(size_t n, const char *file, int line);
 void *sc_heap_realloc(void *p, size_t n, const char *file, int line);
 void sc_heap_free(void *p, const char *file, int line);
 
+/* secheap_mem.c: the fork handlers; secheap_atfork.c registers them first. */
+void sc_heap_prepare(void);
+void sc_heap_parent(void);
+void sc_heap_child(void);
+int sc_heap_atfork(void);
+
+/*
+ * secheap_freeze.c: makes [base, base+size) read-only until the thaw, other
+ * threads' writes waiting meanwhile; sc_heap_thaw_child ends it in the
+ * child, whose arena has been replaced.
+ */
+int sc_heap_freeze(void *base, size_t size);
+void sc_heap_thaw(void);
+void sc_heap_thaw_child(void);
+
 /*
  * say.c: writes "secretcat: PROGRAM[PID]: " and the parts (up to a
  * NULL) to standard error, without allocating and keeping errno; and the

@@ -100,6 +100,11 @@ void arena_init(struct arena *a, void *base, size_t size)
 	set_prev(a, a->base, 0);
 }
 
+size_t arena_extent(const struct arena *a)
+{
+	return a->size - a->top < HDR ? a->size : a->top + HDR;
+}
+
 int arena_contains(const struct arena *a, const void *p)
 {
 	const unsigned char *b = p;

@@ -25,6 +25,12 @@ struct arena {
 /* arena_init makes region [base, base+size) an empty arena. */
 void arena_init(struct arena *a, void *base, size_t size);
 
+/*
+ * arena_extent is the number of bytes from base that hold the arena's state:
+ * every chunk, and the header above the top that names the last chunk.
+ */
+size_t arena_extent(const struct arena *a);
+
 /* arena_contains says whether p points into the arena's region. */
 int arena_contains(const struct arena *a, const void *p);
 

@@ -7,13 +7,17 @@
  * parent and child would allocate from, free into and write over the same
  * pages. Each child therefore gets its own copy, made like this:
  *
- *  - prepare (in the parent, just before fork; registered first, so it runs
- *    after every other prepare handler): take the allocator lock, create a
- *    new secret file of the arena's size, map the part of the arena in use
- *    (below its top), copy it, unmap it. The lock is held through fork, so
- *    the copy and the allocator's bookkeeping (in ordinary memory, which
- *    fork copies) agree.
- *  - parent (after fork): close the copy's descriptor, release the lock.
+ *  - prepare (in the parent, just before fork; registered before any other
+ *    handler, so it runs after every other prepare handler: see
+ *    secheap_atfork.c): take the allocator lock, make the arena read-only
+ *    (secheap_freeze.c: other threads' writes into blocks they hold wait
+ *    until after the fork), create a new secret file of the arena's size,
+ *    map the part of the arena in use (every chunk and the header above
+ *    the top), copy it, unmap it. The lock and the freeze hold through
+ *    fork, so the copy, the allocator's bookkeeping and the rest of the
+ *    child's memory (which fork copies) are all as they were at fork.
+ *  - parent (after fork, first): close the copy's descriptor, make the
+ *    arena writable again, release the lock.
  *  - child (after fork; runs before every other child handler): map the copy
  *    whole, move that mapping over the arena's address with mremap (one
  *    step: the child never sees a hole), close its descriptor, reset the
@@ -213,7 +217,7 @@ void *sc_heap_realloc(void *p, size_t n, const char *file, int line)
 	return q;
 }
 
-static void prepare(void)
+void sc_heap_prepare(void)
 {
 	if (arena_size == 0)
 		return;
@@ -222,35 +226,40 @@ static void prepare(void)
 	snap_err = 0;
 	if (arena.base == NULL)
 		return;
-	long page = sysconf(_SC_PAGESIZE);
-	size_t len = (arena.top + (size_t)page - 1) & ~((size_t)page - 1);
-	int fd = secret_file(arena.size);
-	if (fd >= 0 && len > 0) {
-		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED) {
-			snap_err = errno;
-			close(fd);
-			return;
-		}
-		memcpy(p, arena.base, len);
-		munmap(p, len);
-	}
-	if (fd < 0)
+	if (sc_heap_freeze(arena.base, arena.size) != 0) {
 		snap_err = errno;
+		return;
+	}
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = (arena_extent(&arena) + (size_t)page - 1) & ~((size_t)page - 1);
+	int fd = secret_file(arena.size);
+	if (fd < 0) {
+		snap_err = errno;
+		return;
+	}
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		snap_err = errno;
+		close(fd);
+		return;
+	}
+	memcpy(p, arena.base, len);
+	munmap(p, len);
 	snap_fd = fd;
 }
 
-static void parent(void)
+void sc_heap_parent(void)
 {
 	if (arena_size == 0)
 		return;
 	if (snap_fd >= 0)
 		close(snap_fd);
 	snap_fd = -1;
+	sc_heap_thaw();
 	pthread_mutex_unlock(&lock);
 }
 
-static void child(void)
+void sc_heap_child(void)
 {
 	if (arena_size == 0)
 		return;
@@ -266,6 +275,7 @@ static void child(void)
 					      arena.base) != MAP_FAILED) {
 			close(snap_fd);
 			snap_fd = -1;
+			sc_heap_thaw_child();
 			return;
 		}
 		e = errno;
@@ -279,7 +289,7 @@ int sc_heap_configure(size_t size)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	arena_size = (size + (size_t)page - 1) & ~((size_t)page - 1);
-	int err = pthread_atfork(prepare, parent, child);
+	int err = sc_heap_atfork();
 	if (err != 0) {
 		arena_size = 0;
 		errno = err;

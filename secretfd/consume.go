@@ -1,3 +1,11 @@
+// Package secretfd is what a program run by secretcat needs to read its
+// secrets: find the secret descriptors it was given (Lookup), or receive
+// them from a secretcat open --socket (Dial), and map them (Map).
+//
+// A secret descriptor refers to a memfd_secret(2) file, whose pages are
+// removed from the kernel's direct map and are never swapped, dumped or
+// readable through /proc/PID/mem. It cannot be read(2) or reopened through
+// /proc: a shared read-only mapping is the only way to its contents.
 package secretfd
 
 import (
@@ -7,6 +15,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/internal/secretmem"
 )
 
 // Environment variables set by secretcat for the program it runs.
@@ -14,6 +24,17 @@ const (
 	EnvFd      = "SECRETCAT_FD"      // the first secret descriptor
 	EnvFds     = "SECRETCAT_FDS"     // all secret descriptors, comma-separated
 	EnvFdNames = "SECRETCAT_FDNAMES" // a name per descriptor, colon-separated
+)
+
+// EnvMemory tells a consumer which kind of memory holds its secrets:
+// MemorySecret, or MemoryFallback when secretcat ran with --allow-fallback on
+// a system without memfd_secret.
+const EnvMemory = "SECRETCAT_MEMORY"
+
+// Values of EnvMemory.
+const (
+	MemorySecret   = "secret"
+	MemoryFallback = "fallback"
 )
 
 // Lookup returns the descriptor that secretcat passed under name, using the
@@ -82,7 +103,7 @@ type Mapping struct {
 // It fails if fd is not a secret-memory file, unless SECRETCAT_MEMORY says
 // that secretcat ran in fallback mode and fd is a sealed fallback file.
 func Map(fd int) (*Mapping, error) {
-	if !IsSecret(fd) && !(os.Getenv(EnvMemory) == MemoryFallback && IsFallback(fd)) {
+	if !secretmem.IsSecret(fd) && !(os.Getenv(EnvMemory) == MemoryFallback && secretmem.IsFallback(fd)) {
 		return nil, fmt.Errorf("descriptor %d is not a secret-memory file", fd)
 	}
 	var st unix.Stat_t
@@ -91,9 +112,9 @@ func Map(fd int) (*Mapping, error) {
 	}
 	m := &Mapping{fd: fd}
 	if st.Size > 0 {
-		data, err := mapShared(fd, st.Size, unix.PROT_READ)
+		data, err := secretmem.MapShared(fd, st.Size, unix.PROT_READ)
 		if err != nil {
-			return nil, NewError("mmap", st.Size, err)
+			return nil, secretmem.NewError("mmap", st.Size, err)
 		}
 		m.data = data
 	}
@@ -108,7 +129,7 @@ func (m *Mapping) Bytes() []byte { return m.data }
 // Close unmaps the file and closes its descriptor.
 func (m *Mapping) Close() error {
 	if m.data != nil {
-		unmap(m.data)
+		secretmem.Unmap(m.data)
 		m.data = nil
 	}
 	return unix.Close(m.fd)

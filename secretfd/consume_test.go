@@ -2,7 +2,10 @@ package secretfd
 
 import (
 	"errors"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestParseFd(t *testing.T) {
@@ -35,5 +38,24 @@ func TestLookupRange(t *testing.T) {
 	}
 	if fd, err := Lookup("a"); err != nil || fd != 3 {
 		t.Errorf("Lookup(a) = %d, %v; want 3", fd, err)
+	}
+}
+
+func TestMapRejectsOrdinaryFiles(t *testing.T) {
+	fd, err := unix.MemfdCreate("plain", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if _, err := Map(fd); err == nil || !strings.Contains(err.Error(), "not a secret-memory file") {
+		t.Errorf("Map of an ordinary memfd: %v", err)
+	}
+}
+
+func TestParseOfferRefuses(t *testing.T) {
+	for _, bad := range []string{"", "fd=5 name=x size=1", "fd=x name=x size=1 pid=1"} {
+		if _, err := ParseOffer(bad); err == nil {
+			t.Errorf("ParseOffer(%q) accepted", bad)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package secretfd
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,15 +31,6 @@ type Offer struct {
 	Name string `json:"name"`
 	Size int64  `json:"size"`
 	Pid  int    `json:"pid"`
-}
-
-// Line formats the offer as one line, without the newline.
-func (o Offer) Line(asJSON bool) string {
-	if asJSON {
-		b, _ := json.Marshal(o)
-		return string(b)
-	}
-	return fmt.Sprintf("fd=%d name=%s size=%d pid=%d", o.Fd, o.Name, o.Size, o.Pid)
 }
 
 // ParseOffer parses a line in either format.
@@ -76,12 +66,6 @@ func ParseOffer(line string) (Offer, error) {
 		return o, fmt.Errorf("offer %q: want fd=, name=, size= and pid=", line)
 	}
 	return o, nil
-}
-
-// Send writes line, with a newline, over conn with fd attached.
-func Send(conn *net.UnixConn, line string, fd int) error {
-	_, _, err := conn.WriteMsgUnix([]byte(line+"\n"), unix.UnixRights(fd), nil)
-	return err
 }
 
 // maxLine bounds an offer line.
@@ -130,45 +114,6 @@ func received(line, oob []byte, err error) (Offer, error) {
 	}
 	o.Fd = fds[0]
 	return o, nil
-}
-
-// Taken waits until the peer of conn has read everything sent over it and
-// reports whether it did: false when the peer closed the connection with
-// data unread, which discards the descriptors that came with the data. It
-// returns ctx's error if ctx ends first.
-func Taken(ctx context.Context, conn *net.UnixConn) (bool, error) {
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		return false, err
-	}
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		// What the peer has not read yet is this socket's send queue
-		// (SIOCOUTQ). A peer that closes with data unread sets ECONNRESET
-		// on this socket before the kernel drops the data.
-		var unread, sockErr int
-		var err error
-		if cerr := raw.Control(func(fd uintptr) {
-			unread, err = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ)
-			if err == nil && unread == 0 {
-				sockErr, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
-			}
-		}); cerr != nil {
-			return false, cerr
-		}
-		if err != nil {
-			return false, err
-		}
-		if unread == 0 {
-			return sockErr == 0, nil
-		}
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-tick.C:
-		}
-	}
 }
 
 // Dial connects to a secretcat open --socket PATH and receives every offer,

@@ -12,6 +12,9 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/armor"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
+	"github.com/secretcat/secretcat/crypt/internal/wipe"
 )
 
 // dataKeySize is the size of the AES-256 data key.
@@ -40,7 +43,7 @@ func (md *metadata) dataKey(ids []age.Identity) ([]byte, error) {
 			if len(md.groups) > 1 {
 				err = fmt.Errorf("key group %d: %w", i+1, err)
 			}
-			if KindOf(err) == Malformed {
+			if fail.KindOf(err) == fail.Malformed {
 				return nil, err
 			}
 			failures = append(failures, err.Error())
@@ -123,7 +126,7 @@ func groupShare(group []masterKey, ids []age.Identity) ([]byte, error) {
 		if err == nil {
 			return share, nil
 		}
-		if KindOf(err) == Malformed {
+		if fail.KindOf(err) == fail.Malformed {
 			return nil, err
 		}
 		errs = append(errs, fmt.Sprintf("age recipient %s: %v", k.id, err))
@@ -193,7 +196,7 @@ func unwrapAge(enc string, ids []age.Identity) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer wipeAEAD(aead)
+	defer wipe.AEAD(aead)
 	var nonce [chacha20poly1305.NonceSize]byte
 	nonce[len(nonce)-1] = 1 // the last (and only) chunk
 	sealed := payload[nonceSize:]

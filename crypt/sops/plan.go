@@ -16,14 +16,15 @@ type Document struct {
 // Format is the format the document is read and written in.
 func (doc *Document) Format() Format { return doc.format }
 
-// maxDocument bounds a SOPS document: its values are held in memory.
-const maxDocument = 64 << 20
+// MaxDocument bounds a SOPS document: it is read whole, and its values
+// are held in memory.
+const MaxDocument = 16 << 20
 
 // Parse reads a SOPS document in format and its metadata. Nothing is
 // decrypted.
 func Parse(data []byte, format Format) (*Document, error) {
-	if len(data) > maxDocument {
-		return nil, malformed("a SOPS document of %d bytes is too large (the limit is %d MiB)", len(data), maxDocument>>20)
+	if len(data) > MaxDocument {
+		return nil, malformed("a SOPS document of %d bytes is too large (the limit is %d MiB)", len(data), MaxDocument>>20)
 	}
 	doc := &Document{format: format}
 	var meta *node

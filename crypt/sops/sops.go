@@ -14,9 +14,9 @@ package sops
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"strings"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
 )
 
 // Format is a SOPS store format.
@@ -110,45 +110,11 @@ func Detect(data []byte) Format {
 	return 0
 }
 
-// Kind classifies a failure, as crypt.Kind does.
-type Kind int
-
-const (
-	// Malformed is a document that is not a well-formed SOPS document.
-	Malformed Kind = iota + 1
-	// Undecryptable is a well-formed document that could not be decrypted
-	// or whose MAC does not match: tampered, or the wrong key.
-	Undecryptable
-	// NoKey is a document that needs a key and none was given.
-	NoKey
+// Failures are crypt's typed errors: Malformed for a document that is not
+// a well-formed SOPS document, Undecryptable for one that could not be
+// decrypted or whose MAC does not match, NoKey for want of an identity.
+var (
+	malformed     = fail.Malformedf
+	undecryptable = fail.Undecryptablef
+	noKey         = fail.NoKeyf
 )
-
-// Error is a failure of a known Kind.
-type Error struct {
-	Kind Kind
-	Err  error
-}
-
-func (e *Error) Error() string { return e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
-
-func malformed(format string, args ...any) error {
-	return &Error{Kind: Malformed, Err: fmt.Errorf(format, args...)}
-}
-
-func undecryptable(format string, args ...any) error {
-	return &Error{Kind: Undecryptable, Err: fmt.Errorf(format, args...)}
-}
-
-func noKey(format string, args ...any) error {
-	return &Error{Kind: NoKey, Err: fmt.Errorf(format, args...)}
-}
-
-// KindOf returns the Kind of err, or 0.
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return 0
-}

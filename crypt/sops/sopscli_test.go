@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/secretcat/secretcat/crypt/internal/fail"
 	"github.com/secretcat/secretcat/crypt/sops"
 )
 
@@ -467,7 +467,7 @@ func TestShamir(t *testing.T) {
 		}
 	}
 	_, err := decrypt(path, "", k.ids[1])
-	if sops.KindOf(err) != sops.Undecryptable || !strings.Contains(err.Error(), "threshold is 2") {
+	if fail.KindOf(err) != fail.Undecryptable || !strings.Contains(err.Error(), "threshold is 2") {
 		t.Errorf("one group of three, threshold 2: got %v, want a failure naming the threshold", err)
 	}
 }
@@ -508,23 +508,23 @@ func TestRefused(t *testing.T) {
 		name   string
 		change func(d map[string]any)
 		ids    []age.Identity
-		kind   sops.Kind
+		kind   fail.Kind
 		says   string
 	}{
-		{"value", func(d map[string]any) { d["name"] = flip(d["name"].(string)) }, nil, sops.Undecryptable, "failed authentication (at name)"},
-		{"moved", func(d map[string]any) { d["pi"], d["name"] = d["name"], d["pi"] }, nil, sops.Undecryptable, "failed authentication"},
-		{"mac", func(d map[string]any) { meta(d)["mac"] = flip(meta(d)["mac"].(string)) }, nil, sops.Undecryptable, "MAC does not decrypt"},
-		{"lastmodified", func(d map[string]any) { meta(d)["lastmodified"] = "2001-01-01T00:00:00Z" }, nil, sops.Undecryptable, "MAC does not decrypt"},
-		{"nomac", func(d map[string]any) { delete(meta(d), "mac") }, nil, sops.Undecryptable, "no MAC"},
-		{"clear", func(d map[string]any) { d["name"] = "plain" }, nil, sops.Undecryptable, "not in SOPS's ENC"},
-		{"removed", func(d map[string]any) { delete(d, "pi") }, nil, sops.Undecryptable, "MAC mismatch"},
-		{"added", func(d map[string]any) { d["extra_unencrypted"] = "x" }, nil, sops.Undecryptable, "MAC mismatch"},
-		{"wrongkey", func(d map[string]any) {}, []age.Identity{other}, sops.Undecryptable, "no identity matched"},
-		{"nokey", func(d map[string]any) {}, []age.Identity{}, sops.NoKey, "no identity was given"},
+		{"value", func(d map[string]any) { d["name"] = flip(d["name"].(string)) }, nil, fail.Undecryptable, "failed authentication (at name)"},
+		{"moved", func(d map[string]any) { d["pi"], d["name"] = d["name"], d["pi"] }, nil, fail.Undecryptable, "failed authentication"},
+		{"mac", func(d map[string]any) { meta(d)["mac"] = flip(meta(d)["mac"].(string)) }, nil, fail.Undecryptable, "MAC does not decrypt"},
+		{"lastmodified", func(d map[string]any) { meta(d)["lastmodified"] = "2001-01-01T00:00:00Z" }, nil, fail.Undecryptable, "MAC does not decrypt"},
+		{"nomac", func(d map[string]any) { delete(meta(d), "mac") }, nil, fail.Undecryptable, "no MAC"},
+		{"clear", func(d map[string]any) { d["name"] = "plain" }, nil, fail.Undecryptable, "not in SOPS's ENC"},
+		{"removed", func(d map[string]any) { delete(d, "pi") }, nil, fail.Undecryptable, "MAC mismatch"},
+		{"added", func(d map[string]any) { d["extra_unencrypted"] = "x" }, nil, fail.Undecryptable, "MAC mismatch"},
+		{"wrongkey", func(d map[string]any) {}, []age.Identity{other}, fail.Undecryptable, "no identity matched"},
+		{"nokey", func(d map[string]any) {}, []age.Identity{}, fail.NoKey, "no identity was given"},
 		{"pgp", func(d map[string]any) {
 			delete(meta(d), "age")
 			meta(d)["pgp"] = []any{map[string]any{"fp": "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4", "enc": "x", "created_at": "2024-01-01T00:00:00Z"}}
-		}, nil, sops.Undecryptable, "master keys are: pgp"},
+		}, nil, fail.Undecryptable, "master keys are: pgp"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := write(t, c.name+".json", c.change)
@@ -533,8 +533,7 @@ func TestRefused(t *testing.T) {
 				ids = []age.Identity{k.ids[0]}
 			}
 			_, err := decrypt(p, "", ids...)
-			var se *sops.Error
-			if !errors.As(err, &se) || se.Kind != c.kind || !strings.Contains(err.Error(), c.says) {
+			if fail.KindOf(err) != c.kind || !strings.Contains(err.Error(), c.says) {
 				t.Errorf("got %v, want a failure of kind %d saying %q", err, c.kind, c.says)
 			}
 		})

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/secretcat/secretcat/crypt/internal/wipe"
 )
 
 // encPattern is an encrypted value, matched as SOPS matches it.
@@ -88,10 +90,10 @@ func newDecryptor(md *metadata, key, secret []byte) (*decryptor, error) {
 // wipe erases the key schedule, the hash state and the temporary buffer.
 func (d *decryptor) wipe() {
 	for _, a := range d.aeads {
-		wipeDeep(a)
+		wipe.Deep(a)
 	}
-	wipeDeep(d.block)
-	wipeDeep(d.mac)
+	wipe.Deep(d.block)
+	wipe.Deep(d.mac) // the SHA-512 block buffer holds the last values
 	clear(d.tmp[:cap(d.tmp)])
 }
 

@@ -18,7 +18,6 @@
  * Exits 0 when every check holds, 1 with a message otherwise.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,35 +27,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void *(*crypto_malloc)(size_t, const char *, int);
-static void *(*crypto_realloc)(void *, size_t, const char *, int);
-static void (*crypto_free)(void *, const char *, int);
-
-#define MALLOC(n) crypto_malloc((n), __FILE__, __LINE__)
-#define REALLOC(p, n) crypto_realloc((p), (n), __FILE__, __LINE__)
-#define FREE(p) crypto_free((p), __FILE__, __LINE__)
+#include "cryptomem.h"
 
 static void die(const char *msg)
 {
 	fprintf(stderr, "heapcheck[%d]: %s\n", (int)getpid(), msg);
 	exit(1);
-}
-
-/* in_secret says whether p lies in a mapping of a memfd_secret file. */
-static int in_secret(const void *p)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	if (f == NULL)
-		die("cannot read /proc/self/maps");
-	char line[512];
-	int found = 0;
-	while (fgets(line, sizeof line, f) != NULL) {
-		unsigned long lo, hi;
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && (unsigned long)p >= lo && (unsigned long)p < hi)
-			found = strstr(line, "/secretmem") != NULL;
-	}
-	fclose(f);
-	return found;
 }
 
 static void fill(unsigned char *p, size_t n, unsigned char v)
@@ -206,14 +182,7 @@ static int full(void)
 
 int main(int argc, char **argv)
 {
-	void *h = dlopen("libcrypto.so.3", RTLD_NOW);
-	if (h == NULL)
-		die(dlerror());
-	crypto_malloc = (void *(*)(size_t, const char *, int))dlsym(h, "CRYPTO_malloc");
-	crypto_realloc = (void *(*)(void *, size_t, const char *, int))dlsym(h, "CRYPTO_realloc");
-	crypto_free = (void (*)(void *, const char *, int))dlsym(h, "CRYPTO_free");
-	if (!crypto_malloc || !crypto_realloc || !crypto_free)
-		die("libcrypto.so.3 lacks CRYPTO_malloc");
+	void *h = load_crypto();
 	if (argc == 2 && strcmp(argv[1], "where") == 0) {
 		void *p = MALLOC(100);
 		printf("%s\n", in_secret(p) ? "secret" : "ordinary");

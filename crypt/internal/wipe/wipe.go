@@ -1,0 +1,115 @@
+// Package wipe erases keys that libraries keep in unexported fields, out of
+// reach of their callers.
+package wipe
+
+import (
+	"crypto/cipher"
+	"crypto/ecdh"
+	"hash"
+	"reflect"
+	"unsafe"
+
+	"filippo.io/age"
+)
+
+// field zeroes the byte array or byte slice field named name of the
+// struct that ptr points to, even when the field is unexported. Libraries keep
+// keys in such fields without a way to erase them; this reaches them. It does
+// nothing when ptr is not a pointer to a struct with such a field, so that a
+// library's change of layout costs the wipe, never correctness. It reports
+// whether it wiped.
+func field(ptr any, name string) bool {
+	v := reflect.ValueOf(ptr)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	f := v.Elem().FieldByName(name)
+	if !f.IsValid() || f.Type().Elem().Kind() != reflect.Uint8 {
+		return false
+	}
+	switch f.Kind() {
+	case reflect.Array:
+		clear(unsafe.Slice((*byte)(unsafe.Pointer(f.UnsafeAddr())), f.Len()))
+	case reflect.Slice:
+		if f.Len() > 0 {
+			clear(unsafe.Slice((*byte)(f.UnsafePointer()), f.Len()))
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// The fields that field reaches, one function each; each reports
+// whether it wiped, which the tests check.
+
+// AEAD erases the key held by a ChaCha20-Poly1305 AEAD.
+func AEAD(a cipher.AEAD) bool { return field(a, "key") }
+
+// Scrypt erases the passphrase held by an age scrypt identity.
+func Scrypt(id *age.ScryptIdentity) bool { return field(id, "password") }
+
+// SHA512 erases the last input held in the buffer of a crypto/sha512
+// digest.
+func SHA512(d hash.Hash) bool { return field(d, "x") }
+
+// X25519Key erases the secret key held by a crypto/ecdh key.
+func X25519Key(k *ecdh.PrivateKey) bool { return k != nil && field(k, "privateKey") }
+
+// Deep zeroes, in place, the numeric state that v reaches: arrays and
+// slices of integers, and integer fields, through pointers, interfaces and
+// nested structs, unexported ones included. Cipher and hash types from the
+// standard library keep their keys and buffered input there (an AES key
+// schedule, a ChaCha20-Poly1305 key, a SHA-512 block) without a way to
+// erase them. Nothing but numbers is written, so a layout change costs the
+// wipe of a field, never memory safety; v must not be used afterwards.
+func Deep(v any) {
+	seen := map[uintptr]bool{}
+	deepValue(reflect.ValueOf(v), seen)
+}
+
+func deepValue(v reflect.Value, seen map[uintptr]bool) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() || seen[v.Pointer()] {
+			return
+		}
+		seen[v.Pointer()] = true
+		deepValue(v.Elem(), seen)
+	case reflect.Interface:
+		if !v.IsNil() {
+			deepValue(v.Elem(), seen)
+		}
+	case reflect.Struct:
+		if !v.CanAddr() {
+			return
+		}
+		for i := range v.NumField() {
+			deepValue(v.Field(i), seen)
+		}
+	case reflect.Array:
+		if !v.CanAddr() || v.Len() == 0 {
+			return
+		}
+		if numeric(v.Type().Elem().Kind()) {
+			clear(unsafe.Slice((*byte)(unsafe.Pointer(v.UnsafeAddr())), v.Type().Size()))
+			return
+		}
+		for i := range v.Len() {
+			deepValue(v.Index(i), seen)
+		}
+	case reflect.Slice:
+		if v.Len() == 0 || !numeric(v.Type().Elem().Kind()) {
+			return
+		}
+		clear(unsafe.Slice((*byte)(v.UnsafePointer()), uintptr(v.Cap())*v.Type().Elem().Size()))
+	default:
+		if numeric(v.Kind()) && v.CanAddr() {
+			clear(unsafe.Slice((*byte)(unsafe.Pointer(v.UnsafeAddr())), v.Type().Size()))
+		}
+	}
+}
+
+func numeric(k reflect.Kind) bool {
+	return reflect.Int <= k && k <= reflect.Uint64 || k == reflect.Uintptr
+}

@@ -1,0 +1,128 @@
+package fdplace
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/internal/secretmem"
+	"github.com/secretcat/secretcat/internal/secrettest"
+)
+
+func TestReserveAndPlace(t *testing.T) {
+	secrettest.Need(t)
+	d, err := Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Descriptor numbers well above anything the test holds.
+	targets := []int{900, 901}
+	slots, err := d.Reserve(900, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slots.Release()
+	for _, fd := range targets {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC == 0 {
+			t.Fatalf("descriptor %d not reserved close-on-exec: %v", fd, err)
+		}
+	}
+	// A number this process already uses, close-on-exec, is refused, even
+	// when it was opened after Scan.
+	own, _ := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	defer unix.Close(own)
+	var inUse *InUseError
+	if _, err := d.Reserve(own, 1); !errors.As(err, &inUse) || inUse.Inherited || inUse.Fd != own {
+		t.Errorf("Reserve of a descriptor in use by this process: %v", err)
+	}
+
+	a, _ := secretmem.Create(1)
+	b, _ := secretmem.Create(2)
+	a.Seal()
+	b.Seal()
+	defer a.Close()
+	defer b.Close()
+	if err := slots.Place([]*secretmem.File{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range []*secretmem.File{a, b} {
+		if f.Fd() != targets[i] || !secretmem.IsSecret(f.Fd()) {
+			t.Errorf("file %d at descriptor %d, want %d", i, f.Fd(), targets[i])
+		}
+		flags, _ := unix.FcntlInt(uintptr(f.Fd()), unix.F_GETFD, 0)
+		if flags&unix.FD_CLOEXEC != 0 {
+			t.Errorf("placed descriptor %d is close-on-exec", f.Fd())
+		}
+	}
+}
+
+// A descriptor open without close-on-exec was inherited: it is never
+// replaced, and the first free number is above it.
+func TestReserveKeepsInherited(t *testing.T) {
+	null, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(null)
+	const inherited = 950
+	if err := unix.Dup3(null, inherited, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(inherited)
+	d, err := Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(d.Inherited, inherited) || slices.Contains(d.Inherited, null) {
+		t.Fatalf("Scan found inherited descriptors %v, want %d and not %d", d.Inherited, inherited, null)
+	}
+	if first, want := d.First(3, 2), d.Inherited[len(d.Inherited)-1]+1; first != want || first <= inherited {
+		t.Errorf("First(3, 2) = %d, want %d", first, want)
+	}
+	var inUse *InUseError
+	_, err = d.Reserve(inherited-1, 2)
+	if !errors.As(err, &inUse) || !inUse.Inherited || inUse.Fd != inherited || inUse.Link != "/dev/null" {
+		t.Fatalf("Reserve over an inherited descriptor: %v", err)
+	}
+	if want := "descriptor 950 is inherited (/dev/null), and secretcat does not replace a descriptor it inherited"; err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
+	}
+	if isOpen(inherited - 1) {
+		t.Error("a refused Reserve left a placeholder")
+	}
+	if st, err := os.Readlink("/proc/self/fd/950"); err != nil || st != "/dev/null" {
+		t.Errorf("the inherited descriptor is now %q, %v", st, err)
+	}
+
+	// At the descriptor limit.
+	_, err = d.Reserve(d.Limit-1, 2)
+	var noFile *NoFileError
+	if !errors.As(err, &noFile) || !errors.Is(err, unix.EMFILE) {
+		t.Fatalf("Reserve beyond the limit: %v", err)
+	}
+	if want := fmt.Sprintf("the secret files need descriptors %d to %d", d.Limit-1, d.Limit); err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
+	}
+}
+
+// Adopt refuses a descriptor that is not secret memory, and closes every
+// descriptor it was given, so that nothing received survives a refusal.
+func TestAdoptRefusesOrdinaryFiles(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[1])
+	if _, err := Adopt([]int{p[0]}, true, 0); err == nil || !strings.Contains(err.Error(), "not secret memory") {
+		t.Fatalf("Adopt(pipe) = %v, want not secret memory", err)
+	}
+	if _, err := unix.FcntlInt(uintptr(p[0]), unix.F_GETFD, 0); err == nil {
+		t.Errorf("Adopt left the refused descriptor %d open", p[0])
+	}
+}
