@@ -92,6 +92,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzKeyCheck$$' -fuzztime $(FUZZTIME) ./crypt/pemkey
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFile$$' -fuzztime $(FUZZTIME) ./crypt/agefile
 	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt/agefile
+	$(GO) test -run '^$$' -fuzz '^FuzzSOPS$$' -fuzztime $(FUZZTIME) ./crypt/sops
 
 clean:
 	rm -rf $(BIN) demo

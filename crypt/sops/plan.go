@@ -113,7 +113,8 @@ type Plan struct {
 }
 
 // Prepare unwraps the data key, decrypts every value into scratch memory,
-// checks the MAC, and sizes the plaintext document.
+// checks the MAC, and sizes the plaintext document. The values are
+// decrypted in place: a document is prepared once.
 func (doc *Document) Prepare(o Options) (*Plan, error) {
 	var path []pathStep
 	if o.Extract != "" {
