@@ -171,4 +171,3 @@ func sopsKeyAndMAC(t *testing.T, enc []byte, id age.Identity) (key, mac []byte) 
 	}
 	return key, mac
 }
-

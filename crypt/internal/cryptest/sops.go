@@ -69,4 +69,3 @@ func SopsCLI(t testing.TB) string {
 	}
 	return sopsPath
 }
-
