@@ -119,7 +119,7 @@ func (o *decryptOptions) identitiesGiven() bool {
 func sopsIdentities() ([]age.Identity, error) {
 	var ids []age.Identity
 	parser := &agefile.IdentityParser{PluginUI: status.guard(plugin.NewTerminalUI(warnf, warnf))}
-	if key, ok := os.LookupEnv(envSopsAgeKey); ok {
+	if key := os.Getenv(envSopsAgeKey); key != "" {
 		parsed, err := parser.Parse(envSopsAgeKey, []byte(key))
 		if err != nil {
 			return nil, err
@@ -127,7 +127,7 @@ func sopsIdentities() ([]age.Identity, error) {
 		ids = append(ids, parsed...)
 	}
 	paths := []string{}
-	if path, ok := os.LookupEnv(envSopsAgeKeyFile); ok {
+	if path := os.Getenv(envSopsAgeKeyFile); path != "" {
 		paths = append(paths, path)
 	}
 	if dir, err := os.UserConfigDir(); err == nil {

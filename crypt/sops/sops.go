@@ -70,44 +70,47 @@ func FormatForPath(path string) (Format, bool) {
 
 // Detect recognises a SOPS document by its content and returns the format
 // its content is in, or 0: a JSON object with a "sops" member (Binary when
-// it also has "data" and nothing else), a YAML mapping with a top-level
-// "sops" key, dotenv lines with "sops_" keys (sops_mac and
-// sops_lastmodified), or an INI file with a [sops] section. It looks only
-// for the marks, cheaply; parsing decides.
+// it has "data" and "sops" only), a YAML mapping with a top-level "sops"
+// key, dotenv lines with "sops_" keys, or an INI file with a [sops]
+// section. It looks only for the marks, cheaply; parsing decides. The
+// marks come before the data key's armored age in each format, so that a
+// first block of the file that holds the armor holds them too.
 func Detect(data []byte) Format {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		if !bytes.Contains(data, []byte(`"sops"`)) {
 			return 0
 		}
-		if bytes.Contains(data, []byte(`"data"`)) && bytes.Contains(data, []byte(`"mac"`)) && jsonBinary(data) {
+		if bytes.Contains(data, []byte(`"data"`)) && jsonBinary(data) {
 			return Binary
 		}
 		return JSON
 	}
-	hasMac, hasModified, hasSection, hasYAML := false, false, false, false
 	for line := range bytes.Lines(data) {
-		line = bytes.TrimRight(line, "\r\n")
 		switch {
-		case bytes.HasPrefix(line, []byte("sops_mac=")):
-			hasMac = true
-		case bytes.HasPrefix(line, []byte("sops_lastmodified=")):
-			hasModified = true
+		case bytes.Equal(bytes.TrimRight(line, " \t\r\n"), []byte("sops:")):
+			return YAML
 		case bytes.Equal(bytes.TrimSpace(line), []byte("[sops]")):
-			hasSection = true
-		case bytes.Equal(bytes.TrimRight(line, " \t"), []byte("sops:")):
-			hasYAML = true
+			return INI
+		case dotenvMetadata(line):
+			return Dotenv
 		}
 	}
-	switch {
-	case hasYAML:
-		return YAML
-	case hasSection:
-		return INI
-	case hasMac && hasModified:
-		return Dotenv
-	}
 	return 0
+}
+
+// dotenvMetadata reports whether line is a sops_KEY=VALUE line.
+func dotenvMetadata(line []byte) bool {
+	key, _, ok := bytes.Cut(line, []byte("="))
+	if !ok || !bytes.HasPrefix(key, []byte(sopsPrefix)) || len(key) == len(sopsPrefix) {
+		return false
+	}
+	for _, c := range key[len(sopsPrefix):] {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Failures are crypt's typed errors: Malformed for a document that is not
