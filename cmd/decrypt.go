@@ -249,7 +249,7 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		}
 		if f.extract != "" && in.Format != crypt.SOPS {
 			in.Close()
-			return usageError("--extract %s=%s: %s is not a SOPS document (it is %s)", f.path, f.extract, displayPath(f.path), in.Format)
+			return usageError("--extract %s=%s: %s is not a SOPS document", f.path, f.extract, displayPath(f.path))
 		}
 		ids.Extract = f.extract
 		ids.Passphrase = o.passphrase.source(f.path, in.Name)

@@ -25,20 +25,6 @@ const (
 	SOPS
 )
 
-func (f Format) String() string {
-	switch f {
-	case Age:
-		return "age"
-	case AgeArmor:
-		return "armored age"
-	case PEM:
-		return "PEM"
-	case SOPS:
-		return "SOPS"
-	}
-	return "unknown"
-}
-
 const (
 	// AgeIntro starts the binary age format.
 	AgeIntro = "age-encryption.org/"
