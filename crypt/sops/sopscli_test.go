@@ -478,3 +478,15 @@ func TestRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestSopsCLI builds the pinned sops CLI (.ci/run runs it first, with a
+// long timeout, so that make test finds it built) and checks its version.
+func TestSopsCLI(t *testing.T) {
+	out, err := exec.Command(cryptest.SopsCLI(t), "--disable-version-check", "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "sops " + strings.TrimPrefix(cryptest.SopsVersion, "v"); !strings.HasPrefix(string(out), want+"\n") {
+		t.Errorf("sops --version: %q, want %q", out, want)
+	}
+}

@@ -11,14 +11,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
 	"github.com/secretcat/secretcat/crypt/internal/wipe"
 )
 
-// encPattern is an encrypted value, matched as SOPS matches it.
-var encPattern = regexp.MustCompile(`^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]`)
+// encPattern is an encrypted value, matched as SOPS matches it. It is
+// compiled when a document is first decrypted, not at every start of the
+// program.
+var encPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]`)
+})
 
 // macOnlyEncryptedInit starts the MAC of a document with mac_only_encrypted:
 // SHA-256("sops"), as SOPS writes it.
@@ -100,7 +105,7 @@ func (d *decryptor) wipe() {
 // open decrypts an encrypted value with additional data ad into the next
 // bytes of secret memory, and returns them with the value's type.
 func (d *decryptor) open(enc []byte, ad string) (plain []byte, typ string, err error) {
-	m := encPattern.FindSubmatch(enc)
+	m := encPattern().FindSubmatch(enc)
 	if m == nil {
 		return nil, "", undecryptable("a value that should be encrypted is not in SOPS's ENC[AES256_GCM,...] format")
 	}

@@ -16,7 +16,7 @@ import (
 // the user's cache directory and reused.
 const (
 	sopsModule  = "github.com/getsops/sops/v3"
-	sopsVersion = "v3.13.3"
+	SopsVersion = "v3.13.3"
 )
 
 var (
@@ -35,7 +35,7 @@ func SopsCLI(t testing.TB) string {
 			sopsErr = err
 			return
 		}
-		dir := filepath.Join(cache, "secretcat-test", "sops-"+sopsVersion)
+		dir := filepath.Join(cache, "secretcat-test", "sops-"+SopsVersion)
 		sopsPath = filepath.Join(dir, "sops")
 		if _, err := os.Stat(sopsPath); err == nil {
 			return
@@ -52,10 +52,10 @@ func SopsCLI(t testing.TB) string {
 		}
 		defer os.RemoveAll(tmp)
 		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		cmd := exec.Command(goTool, "install", sopsModule+"/cmd/sops@"+sopsVersion)
+		cmd := exec.Command(goTool, "install", sopsModule+"/cmd/sops@"+SopsVersion)
 		cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOTOOLCHAIN=local", "GOFLAGS=", "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			sopsErr = fmt.Errorf("go install %s/cmd/sops@%s: %v\n%s", sopsModule, sopsVersion, err, out)
+			sopsErr = fmt.Errorf("go install %s/cmd/sops@%s: %v\n%s", sopsModule, SopsVersion, err, out)
 			return
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
