@@ -118,6 +118,7 @@ func TestScripts(t *testing.T) {
 			"secretheaps": cmdSecretheaps,
 			"sockpoke":    cmdSockpoke,
 			"mdblocks":    cmdMdblocks,
+			"reload":      cmdReload,
 		},
 	})
 }
