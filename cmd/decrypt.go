@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/agefile"
 	"github.com/secretcat/secretcat/internal/secretmem"
 	"github.com/secretcat/secretcat/secretfd"
 )
@@ -184,7 +185,7 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 	if err != nil {
 		return err
 	}
-	defer crypt.WipeIdentities(ids.Identities)
+	defer agefile.WipeIdentities(ids.Identities)
 	create := secretmem.Create
 	if memory == secretfd.MemoryFallback {
 		create = secretmem.CreateFallback

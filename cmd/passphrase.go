@@ -11,10 +11,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/secretcat/secretcat/crypt"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
+
+	"github.com/secretcat/secretcat/internal/readsecret"
 )
 
 // passphraseOptions say where passphrases come from: files, descriptors, or
@@ -188,8 +189,8 @@ func (s *source) readAll() ([]byte, error) {
 		}
 		defer unix.Close(fd)
 	}
-	buf, err := crypt.ReadSecret(fd, maxPassphrase)
-	if errors.Is(err, crypt.ErrTooLong) {
+	buf, err := readsecret.Fd(fd, maxPassphrase)
+	if errors.Is(err, readsecret.ErrTooLong) {
 		return nil, fmt.Errorf("longer than %d bytes: not a passphrase", maxPassphrase)
 	}
 	return buf, err

@@ -1,4 +1,6 @@
-package crypt
+// Package wipe erases keys that libraries keep in unexported fields, out of
+// reach of their callers.
+package wipe
 
 import (
 	"crypto/cipher"
@@ -10,13 +12,13 @@ import (
 	"filippo.io/age"
 )
 
-// wipeField zeroes the byte array or byte slice field named name of the
+// field zeroes the byte array or byte slice field named name of the
 // struct that ptr points to, even when the field is unexported. Libraries keep
 // keys in such fields without a way to erase them; this reaches them. It does
 // nothing when ptr is not a pointer to a struct with such a field, so that a
 // library's change of layout costs the wipe, never correctness. It reports
 // whether it wiped.
-func wipeField(ptr any, name string) bool {
+func field(ptr any, name string) bool {
 	v := reflect.ValueOf(ptr)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return false
@@ -38,18 +40,18 @@ func wipeField(ptr any, name string) bool {
 	return true
 }
 
-// The fields that wipeField reaches, one function each; each reports
+// The fields that field reaches, one function each; each reports
 // whether it wiped, which the tests check.
 
-// wipeAEAD erases the key held by a ChaCha20-Poly1305 AEAD.
-func wipeAEAD(a cipher.AEAD) bool { return wipeField(a, "key") }
+// AEAD erases the key held by a ChaCha20-Poly1305 AEAD.
+func AEAD(a cipher.AEAD) bool { return field(a, "key") }
 
-// wipeScrypt erases the passphrase held by an age scrypt identity.
-func wipeScrypt(id *age.ScryptIdentity) bool { return wipeField(id, "password") }
+// Scrypt erases the passphrase held by an age scrypt identity.
+func Scrypt(id *age.ScryptIdentity) bool { return field(id, "password") }
 
-// wipeSHA512 erases the last input held in the buffer of a crypto/sha512
+// SHA512 erases the last input held in the buffer of a crypto/sha512
 // digest.
-func wipeSHA512(d hash.Hash) bool { return wipeField(d, "x") }
+func SHA512(d hash.Hash) bool { return field(d, "x") }
 
-// wipeX25519Key erases the secret key held by a crypto/ecdh key.
-func wipeX25519Key(k *ecdh.PrivateKey) bool { return k != nil && wipeField(k, "privateKey") }
+// X25519Key erases the secret key held by a crypto/ecdh key.
+func X25519Key(k *ecdh.PrivateKey) bool { return k != nil && field(k, "privateKey") }

@@ -1,4 +1,4 @@
-package crypt
+package agefile
 
 import (
 	"bufio"
@@ -13,6 +13,11 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/armor"
 	"filippo.io/age/plugin"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
+	"github.com/secretcat/secretcat/crypt/internal/format"
+	"github.com/secretcat/secretcat/crypt/internal/wipe"
+	"github.com/secretcat/secretcat/internal/readsecret"
 )
 
 // IdentityParser reads identity files as age -d -i does: age identity files
@@ -41,14 +46,14 @@ func (p *IdentityParser) ParseFile(path string, stdin io.Reader) ([]age.Identity
 		name = "standard input"
 		data, err = io.ReadAll(io.LimitReader(stdin, maxIdentityFile+1))
 	} else {
-		data, err = readSecretFile(path, maxIdentityFile)
+		data, err = readsecret.File(path, maxIdentityFile)
 	}
-	if errors.Is(err, ErrTooLong) {
-		return nil, malformed("identity file %s is too long", name)
+	if errors.Is(err, readsecret.ErrTooLong) {
+		return nil, fail.Malformedf("identity file %s is too long", name)
 	}
 	if err != nil {
 		clear(data)
-		return nil, malformed("identity file %s: %w", name, err)
+		return nil, fail.Malformedf("identity file %s: %w", name, err)
 	}
 	return p.Parse(name, data)
 }
@@ -59,10 +64,10 @@ func (p *IdentityParser) ParseFile(path string, stdin io.Reader) ([]age.Identity
 func (p *IdentityParser) Parse(name string, data []byte) ([]age.Identity, error) {
 	if len(data) > maxIdentityFile {
 		clear(data)
-		return nil, malformed("identity file %s is too long", name)
+		return nil, fail.Malformedf("identity file %s is too long", name)
 	}
-	switch Detect(data) {
-	case Age, AgeArmor:
+	switch format.Detect(data) {
+	case format.Age, format.AgeArmor:
 		return []age.Identity{&encryptedIdentity{name: name, contents: data, parser: p}}, nil
 	}
 	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("-----BEGIN")) {
@@ -87,7 +92,7 @@ func (p *IdentityParser) parseLines(name string, data []byte) ([]age.Identity, e
 		n++
 		raw = bytes.TrimSuffix(raw, []byte("\n"))
 		if len(raw) > maxIdentityLine {
-			return nil, malformed("identity file %s, line %d is too long", name, n)
+			return nil, fail.Malformedf("identity file %s, line %d is too long", name, n)
 		}
 		raw = bytes.TrimSuffix(raw, []byte("\r"))
 		// The line is read in place, without a copy: data is wiped after
@@ -97,23 +102,23 @@ func (p *IdentityParser) parseLines(name string, data []byte) ([]age.Identity, e
 			continue
 		}
 		if !utf8.ValidString(line) {
-			return nil, malformed("identity file %s is not valid UTF-8", name)
+			return nil, fail.Malformedf("identity file %s is not valid UTF-8", name)
 		}
 		id, err := p.parseIdentity(line)
 		if err != nil {
 			// The line may be a private key: never quote it.
 			if strings.HasPrefix(line, "age1") {
-				return nil, malformed("identity file %s, line %d: this is a recipient (public key), not an identity", name, n)
+				return nil, fail.Malformedf("identity file %s, line %d: this is a recipient (public key), not an identity", name, n)
 			}
 			if strings.TrimSpace(line) != line {
 				err = fmt.Errorf("%v (the line starts or ends with whitespace)", err)
 			}
-			return nil, malformed("identity file %s, line %d: %v", name, n, err)
+			return nil, fail.Malformedf("identity file %s, line %d: %v", name, n, err)
 		}
 		ids = append(ids, id)
 	}
 	if len(ids) == 0 {
-		return nil, malformed("identity file %s holds no identities", name)
+		return nil, fail.Malformedf("identity file %s holds no identities", name)
 	}
 	return ids, nil
 }
@@ -158,7 +163,7 @@ func (e *encryptedIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
 
 func (e *encryptedIdentity) decrypt() error {
 	var src io.Reader = bytes.NewReader(e.contents)
-	if Detect(e.contents) == AgeArmor {
+	if format.Detect(e.contents) == format.AgeArmor {
 		src = armor.NewReader(src)
 	}
 	pass, err := e.parser.Prompt("identity file " + e.name)
@@ -201,9 +206,9 @@ func WipeIdentities(ids []age.Identity) {
 	for _, id := range ids {
 		switch id := id.(type) {
 		case *x25519Identity:
-			wipeX25519Key(id.key)
+			wipe.X25519Key(id.key)
 		case *sshEd25519Identity:
-			wipeX25519Key(id.key)
+			wipe.X25519Key(id.key)
 		case *sshRSAIdentity:
 			id.wipe()
 		case *encryptedSSHIdentity:
@@ -212,7 +217,7 @@ func WipeIdentities(ids []age.Identity) {
 				id.id = nil
 			}
 		case *age.ScryptIdentity:
-			wipeScrypt(id)
+			wipe.Scrypt(id)
 		case *encryptedIdentity:
 			WipeIdentities(id.ids)
 			id.ids = nil

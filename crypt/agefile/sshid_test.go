@@ -1,11 +1,10 @@
-package crypt_test
+package agefile_test
 
 import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/agefile"
+	"github.com/secretcat/secretcat/crypt/internal/cryptest"
 )
 
 // TestSSHIdentities checks secretcat's SSH identities against age's own
@@ -23,7 +24,7 @@ import (
 // wrapped by agessh's recipient must unwrap to the same key, and a stanza
 // for another key must be foreign.
 func TestSSHIdentities(t *testing.T) {
-	pass := fixturePassphrase(t, fixtureDir)
+	pass := cryptest.FixturePassphrase(t, fixtureDir)
 	other := freshRecipient(t)
 	files, _ := filepath.Glob(filepath.Join(fixtureDir, "*.pem"))
 	n := 0
@@ -34,20 +35,20 @@ func TestSSHIdentities(t *testing.T) {
 		}
 		n++
 		t.Run(base, func(t *testing.T) {
-			plain := mustRead(t, path+".want")
+			plain := cryptest.MustRead(t, path+".want")
 			r := sshRecipient(t, plain)
 			dir := t.TempDir()
 			key := filepath.Join(dir, "key")
 			// Encrypted PEM keys take their public key from KEY.pub.
-			pub, _ := ssh.ParsePublicKey(sshPublicBlob(t, plain))
-			writeFile(t, key+".pub", ssh.MarshalAuthorizedKey(pub))
+			pub, _ := ssh.ParsePublicKey(cryptest.SSHPublicBlob(t, plain))
+			cryptest.WriteFile(t, key+".pub", ssh.MarshalAuthorizedKey(pub))
 			for _, c := range []struct {
 				name string
 				data []byte
-			}{{"encrypted", mustRead(t, path)}, {"unencrypted", plain}} {
-				writeFile(t, key, c.data)
+			}{{"encrypted", cryptest.MustRead(t, path)}, {"unencrypted", plain}} {
+				cryptest.WriteFile(t, key, c.data)
 				asked := 0
-				p := &crypt.IdentityParser{Prompt: func(string) ([]byte, error) { asked++; return []byte(pass), nil }}
+				p := &agefile.IdentityParser{Prompt: func(string) ([]byte, error) { asked++; return []byte(pass), nil }}
 				ids, err := p.ParseFile(key, nil)
 				if err != nil {
 					t.Fatalf("%s: %v", c.name, err)
@@ -68,7 +69,7 @@ func TestSSHIdentities(t *testing.T) {
 				if err != nil || !bytes.Equal(got, fileKey) {
 					t.Errorf("%s: unwrapped %x, %v; want %x", c.name, got, err, fileKey)
 				}
-				crypt.WipeIdentities(ids)
+				agefile.WipeIdentities(ids)
 			}
 		})
 	}
@@ -79,17 +80,17 @@ func TestSSHIdentities(t *testing.T) {
 
 // TestSSHIdentityRefusals covers keys age cannot use and broken stanzas.
 func TestSSHIdentityRefusals(t *testing.T) {
-	p := &crypt.IdentityParser{Prompt: func(string) ([]byte, error) { return []byte("not it"), nil }}
+	p := &agefile.IdentityParser{Prompt: func(string) ([]byte, error) { return []byte("not it"), nil }}
 	for _, name := range []string{"ecdsa.openssh.aes256-ctr.pem.want", "ec.legacy.aes128.pem.want", "dsa.legacy.aes128.pem.want", "ec.pkcs8.sha1.aes-256-cbc.pem.want"} {
-		_, err := p.Parse(name, mustRead(t, filepath.Join(fixtureDir, name)))
+		_, err := p.Parse(name, cryptest.MustRead(t, filepath.Join(fixtureDir, name)))
 		if err == nil || !strings.Contains(err.Error(), "unsupported SSH key type") || crypt.KindOf(err) != crypt.Malformed {
 			t.Errorf("%s: got %v, want an unsupported key type", name, err)
 		}
 	}
 
 	// A wrong passphrase is an error naming the key, not a mismatch.
-	plain := mustRead(t, filepath.Join(fixtureDir, "ed25519.openssh.aes256-ctr.pem.want"))
-	ids, err := p.Parse("ed.key", mustRead(t, filepath.Join(fixtureDir, "ed25519.openssh.aes256-ctr.pem")))
+	plain := cryptest.MustRead(t, filepath.Join(fixtureDir, "ed25519.openssh.aes256-ctr.pem.want"))
+	ids, err := p.Parse("ed.key", cryptest.MustRead(t, filepath.Join(fixtureDir, "ed25519.openssh.aes256-ctr.pem")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,14 +124,14 @@ func TestSSHIdentityRefusals(t *testing.T) {
 	// An encrypted PEM key without KEY.pub says where to put it.
 	dir := t.TempDir()
 	key := filepath.Join(dir, "legacy")
-	writeFile(t, key, mustRead(t, filepath.Join(fixtureDir, "rsa.legacy.aes128.pem")))
+	cryptest.WriteFile(t, key, cryptest.MustRead(t, filepath.Join(fixtureDir, "rsa.legacy.aes128.pem")))
 	if _, err := p.ParseFile(key, nil); err == nil || !strings.Contains(err.Error(), "put it in "+key+".pub") {
 		t.Errorf("no KEY.pub: got %v", err)
 	}
 	// A KEY.pub of another key: the decrypted key does not match it.
-	pub, _ := ssh.ParsePublicKey(sshPublicBlob(t, mustRead(t, filepath.Join(fixtureDir, "rsa.openssh.aes256-ctr.pem.want"))))
-	writeFile(t, key+".pub", ssh.MarshalAuthorizedKey(pub))
-	p.Prompt = func(string) ([]byte, error) { return []byte(fixturePassphrase(t, fixtureDir)), nil }
+	pub, _ := ssh.ParsePublicKey(cryptest.SSHPublicBlob(t, cryptest.MustRead(t, filepath.Join(fixtureDir, "rsa.openssh.aes256-ctr.pem.want"))))
+	cryptest.WriteFile(t, key+".pub", ssh.MarshalAuthorizedKey(pub))
+	p.Prompt = func(string) ([]byte, error) { return []byte(cryptest.FixturePassphrase(t, fixtureDir)), nil }
 	ids, err = p.ParseFile(key, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +162,7 @@ func freshRecipient(t *testing.T) age.Recipient {
 
 func sshRecipient(t *testing.T, plain []byte) age.Recipient {
 	t.Helper()
-	pub, err := ssh.ParsePublicKey(sshPublicBlob(t, plain))
+	pub, err := ssh.ParsePublicKey(cryptest.SSHPublicBlob(t, plain))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,21 +171,6 @@ func sshRecipient(t *testing.T, plain []byte) age.Recipient {
 		t.Fatal(err)
 	}
 	return r
-}
-
-// sshPublicBlob returns the SSH wire encoding of the public key of an
-// unencrypted private key, as x/crypto/ssh reads it.
-func sshPublicBlob(t *testing.T, plain []byte) []byte {
-	t.Helper()
-	k, err := ssh.ParseRawPrivateKey(plain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.PublicKey().Marshal()
 }
 
 func wrap(t *testing.T, r age.Recipient) []*age.Stanza {
@@ -196,20 +182,4 @@ func wrap(t *testing.T, r age.Recipient) []*age.Stanza {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func mustRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func writeFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -1,4 +1,4 @@
-package crypt
+package pemkey
 
 import (
 	"bytes"
@@ -11,14 +11,17 @@ import (
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/poly1305"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
+	"github.com/secretcat/secretcat/crypt/internal/sshwire"
 )
 
 const (
 	openSSHMagic    = "openssh-key-v1\x00"
 	maxBcryptRounds = 1000
-	// openSSHPlainBlock is the padding block of an unencrypted key, as
+	// OpenSSHPlainBlock is the padding block of an unencrypted key, as
 	// ssh-keygen writes it.
-	openSSHPlainBlock = 8
+	OpenSSHPlainBlock = 8
 )
 
 // sshCiphers are the ciphers ssh-keygen encrypts keys with.
@@ -46,41 +49,40 @@ var sshKeyFields = table[string]{
 	{"sk-ecdsa-sha2-nistp256@openssh.com", "sssbss"},
 }
 
-// openSSHHeader is the unencrypted part of an OpenSSH key.
-type openSSHHeader struct {
-	cipher, kdf, kdfOptions, publicKey string
-	encrypted, tag                     []byte
+// OpenSSH is the unencrypted part of an OpenSSH key.
+type OpenSSH struct {
+	Cipher          string // "none" for an unencrypted key
+	PublicKey       string // in the SSH wire encoding
+	Encrypted       []byte // the private section, encrypted unless Cipher is "none"
+	kdf, kdfOptions string
+	tag             []byte
 }
 
-var errOpenSSHMalformed = malformed("not a valid OpenSSH private key: truncated or corrupted")
+var errOpenSSHMalformed = fail.Malformedf("not a valid OpenSSH private key: truncated or corrupted")
 
-func parseOpenSSH(blob []byte) (*openSSHHeader, error) {
+// ParseOpenSSH parses the blob of an OPENSSH PRIVATE KEY block, holding one
+// key.
+func ParseOpenSSH(blob []byte) (*OpenSSH, error) {
 	s := cryptobyte.String(blob)
 	var cipherName, kdf, kdfOpts, pub, enc cryptobyte.String
 	var n uint32
 	if !bytes.HasPrefix(s, []byte(openSSHMagic)) || !s.Skip(len(openSSHMagic)) ||
-		!readSSHString(&s, &cipherName) || !readSSHString(&s, &kdf) ||
-		!readSSHString(&s, &kdfOpts) || !s.ReadUint32(&n) ||
-		!readSSHString(&s, &pub) || !readSSHString(&s, &enc) {
+		!sshwire.ReadString(&s, &cipherName) || !sshwire.ReadString(&s, &kdf) ||
+		!sshwire.ReadString(&s, &kdfOpts) || !s.ReadUint32(&n) ||
+		!sshwire.ReadString(&s, &pub) || !sshwire.ReadString(&s, &enc) {
 		return nil, errOpenSSHMalformed
 	}
 	if n != 1 {
-		return nil, malformed("the OpenSSH file holds %d keys; only single-key files are supported", n)
+		return nil, fail.Malformedf("the OpenSSH file holds %d keys; only single-key files are supported", n)
 	}
-	return &openSSHHeader{cipher: string(cipherName), kdf: string(kdf), kdfOptions: string(kdfOpts), publicKey: string(pub), encrypted: enc, tag: s}, nil
-}
-
-// readSSHString reads an SSH string: a 32-bit length and that many bytes.
-func readSSHString(s *cryptobyte.String, out *cryptobyte.String) bool {
-	var n uint32
-	return s.ReadUint32(&n) && s.ReadBytes((*[]byte)(out), int(n))
+	return &OpenSSH{Cipher: string(cipherName), kdf: string(kdf), kdfOptions: string(kdfOpts), PublicKey: string(pub), Encrypted: enc, tag: s}, nil
 }
 
 // openSSHEncrypted reports whether an OPENSSH PRIVATE KEY block is
 // encrypted (a malformed one counts as encrypted, to be reported as such).
 func openSSHEncrypted(blob []byte) bool {
-	h, err := parseOpenSSH(blob)
-	return err != nil || h.cipher != "none"
+	h, err := ParseOpenSSH(blob)
+	return err != nil || h.Cipher != "none"
 }
 
 // decryptOpenSSH decrypts an encrypted OpenSSH key into scratch, which has
@@ -88,30 +90,30 @@ func openSSHEncrypted(blob []byte) bool {
 // write: the same public key, checks and comment, cipher and KDF "none",
 // padding to 8 bytes.
 func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
-	h, err := parseOpenSSH(blob)
+	h, err := ParseOpenSSH(blob)
 	if err != nil {
 		return nil, err
 	}
 	// The unencrypted header: cipher, KDF and KDF options, one key and its
 	// public key; then room for the private section's length.
-	header := append([]byte(openSSHMagic), sshWire([]byte("none"), []byte("none"), nil)...)
+	header := append([]byte(openSSHMagic), sshwire.Encode([]byte("none"), []byte("none"), nil)...)
 	header = binary.BigEndian.AppendUint32(header, 1)
-	header = append(header, sshWire([]byte(h.publicKey))...)
+	header = append(header, sshwire.Encode([]byte(h.PublicKey))...)
 	// A well-formed key's own cipher, KDF and options are longer than
 	// "none", "none" and nothing; a crafted one's may not be, and the
 	// rebuilt key would not fit where the encrypted one was.
 	n := len(header) + 4
-	if n+len(h.encrypted) > len(scratch) {
+	if n+len(h.Encrypted) > len(scratch) {
 		return nil, errOpenSSHMalformed
 	}
 	copy(scratch, header)
-	priv := scratch[n : n+len(h.encrypted)]
+	priv := scratch[n : n+len(h.Encrypted)]
 
-	end, err := h.decrypt(pass, priv)
+	end, err := h.Decrypt(pass, priv)
 	if err != nil {
 		return nil, err
 	}
-	for i := byte(1); end%openSSHPlainBlock != 0; i++ {
+	for i := byte(1); end%OpenSSHPlainBlock != 0; i++ {
 		priv[end] = i
 		end++
 	}
@@ -120,37 +122,37 @@ func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
 	return scratch[:n+end], nil
 }
 
-// decrypt decrypts the private section of an encrypted key into dst, which
+// Decrypt decrypts the private section of an encrypted key into dst, which
 // has room for it, checks it and returns where its comment ends. On failure,
 // dst is wiped.
-func (h *openSSHHeader) decrypt(pass, dst []byte) (int, error) {
-	c, ok := sshCiphers.get(h.cipher)
+func (h *OpenSSH) Decrypt(pass, dst []byte) (int, error) {
+	c, ok := sshCiphers.get(h.Cipher)
 	if !ok {
-		return 0, malformed("unsupported OpenSSH cipher %q (supported: aes128-ctr, aes192-ctr, aes256-ctr, aes256-cbc, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com)", h.cipher)
+		return 0, fail.Malformedf("unsupported OpenSSH cipher %q (supported: aes128-ctr, aes192-ctr, aes256-ctr, aes256-cbc, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com)", h.Cipher)
 	}
 	if h.kdf != "bcrypt" {
-		return 0, malformed("unsupported OpenSSH key derivation %q (supported: bcrypt)", h.kdf)
+		return 0, fail.Malformedf("unsupported OpenSSH key derivation %q (supported: bcrypt)", h.kdf)
 	}
 	opts := cryptobyte.String(h.kdfOptions)
 	var salt cryptobyte.String
 	var rounds uint32
-	if !readSSHString(&opts, &salt) || !opts.ReadUint32(&rounds) || !opts.Empty() || len(salt) == 0 {
-		return 0, malformed("invalid bcrypt options")
+	if !sshwire.ReadString(&opts, &salt) || !opts.ReadUint32(&rounds) || !opts.Empty() || len(salt) == 0 {
+		return 0, fail.Malformedf("invalid bcrypt options")
 	}
 	if rounds < 1 || rounds > maxBcryptRounds {
-		return 0, malformed("bcrypt rounds %d out of bounds (1 to %d)", rounds, maxBcryptRounds)
+		return 0, fail.Malformedf("bcrypt rounds %d out of bounds (1 to %d)", rounds, maxBcryptRounds)
 	}
-	if len(h.encrypted)%c.blockSize != 0 || len(h.encrypted) < 8 || len(h.tag) != c.tagLen {
-		return 0, malformed("the encrypted key is truncated or corrupted")
+	if len(h.Encrypted)%c.blockSize != 0 || len(h.Encrypted) < 8 || len(h.tag) != c.tagLen {
+		return 0, fail.Malformedf("the encrypted key is truncated or corrupted")
 	}
-	dst = dst[:len(h.encrypted)]
+	dst = dst[:len(h.Encrypted)]
 	keyIV := bcryptPBKDF(pass, salt, int(rounds), c.keyLen+c.ivLen)
 	defer clear(keyIV)
 	if err := sshDecrypt(h, keyIV[:c.keyLen], keyIV[c.keyLen:], dst); err != nil {
 		clear(dst)
 		return 0, err
 	}
-	end, ok := openSSHPrivateEnd(dst, c.blockSize)
+	end, ok := OpenSSHPrivateEnd(dst, c.blockSize)
 	if !ok {
 		clear(dst)
 		return 0, errWrongPassphrase()
@@ -158,9 +160,9 @@ func (h *openSSHHeader) decrypt(pass, dst []byte) (int, error) {
 	return end, nil
 }
 
-// sshDecrypt decrypts h.encrypted into dst with OpenSSH's cipher.
-func sshDecrypt(h *openSSHHeader, key, iv, dst []byte) error {
-	if h.cipher == "chacha20-poly1305@openssh.com" {
+// sshDecrypt decrypts h.Encrypted into dst with OpenSSH's cipher.
+func sshDecrypt(h *OpenSSH, key, iv, dst []byte) error {
+	if h.Cipher == "chacha20-poly1305@openssh.com" {
 		// OpenSSH's construction with sequence number 0: the Poly1305 key is
 		// the first block of the main key's keystream, the payload is
 		// encrypted from block 1.
@@ -171,44 +173,44 @@ func sshDecrypt(h *openSSHHeader, key, iv, dst []byte) error {
 		var polyKey [32]byte
 		c.XORKeyStream(polyKey[:], polyKey[:])
 		defer clear(polyKey[:])
-		if !poly1305.Verify((*[16]byte)(h.tag), h.encrypted, &polyKey) {
+		if !poly1305.Verify((*[16]byte)(h.tag), h.Encrypted, &polyKey) {
 			return errWrongPassphrase()
 		}
 		c.SetCounter(1)
-		c.XORKeyStream(dst, h.encrypted)
+		c.XORKeyStream(dst, h.Encrypted)
 		return nil
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return err
 	}
-	switch h.cipher {
+	switch h.Cipher {
 	case "aes256-cbc":
-		cipher.NewCBCDecrypter(block, iv).CryptBlocks(dst, h.encrypted)
+		cipher.NewCBCDecrypter(block, iv).CryptBlocks(dst, h.Encrypted)
 	case "aes256-gcm@openssh.com":
 		gcm, err := cipher.NewGCM(block)
 		if err != nil {
 			return err
 		}
-		sealed := h.encrypted[: len(h.encrypted)+len(h.tag) : len(h.encrypted)+len(h.tag)]
+		sealed := h.Encrypted[: len(h.Encrypted)+len(h.tag) : len(h.Encrypted)+len(h.tag)]
 		if _, err := gcm.Open(dst[:0], iv, sealed, nil); err != nil {
 			return errWrongPassphrase()
 		}
 	default: // the CTR ciphers
-		cipher.NewCTR(block, iv).XORKeyStream(dst, h.encrypted)
+		cipher.NewCTR(block, iv).XORKeyStream(dst, h.Encrypted)
 	}
 	return nil
 }
 
-// openSSHPrivateEnd checks a decrypted private section (matching check
+// OpenSSHPrivateEnd checks a decrypted private section (matching check
 // integers, a known key type, padding 1, 2, 3...) and returns where its
 // comment ends.
-func openSSHPrivateEnd(priv []byte, blockSize int) (int, bool) {
+func OpenSSHPrivateEnd(priv []byte, blockSize int) (int, bool) {
 	s := cryptobyte.String(priv)
 	var check1, check2 uint32
 	var keyType, field cryptobyte.String
 	var flags uint8
-	if !s.ReadUint32(&check1) || !s.ReadUint32(&check2) || check1 != check2 || !readSSHString(&s, &keyType) {
+	if !s.ReadUint32(&check1) || !s.ReadUint32(&check2) || check1 != check2 || !sshwire.ReadString(&s, &keyType) {
 		return 0, false
 	}
 	fields, ok := sshKeyFields.get(string(keyType))
@@ -216,11 +218,11 @@ func openSSHPrivateEnd(priv []byte, blockSize int) (int, bool) {
 		return 0, false
 	}
 	for _, f := range fields {
-		if f == 'b' && !s.ReadUint8(&flags) || f == 's' && !readSSHString(&s, &field) {
+		if f == 'b' && !s.ReadUint8(&flags) || f == 's' && !sshwire.ReadString(&s, &field) {
 			return 0, false
 		}
 	}
-	if !readSSHString(&s, &field) || len(s) >= blockSize { // the comment
+	if !sshwire.ReadString(&s, &field) || len(s) >= blockSize { // the comment
 		return 0, false
 	}
 	for i, p := range s {

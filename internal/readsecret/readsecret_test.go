@@ -1,4 +1,4 @@
-package crypt_test
+package readsecret_test
 
 import (
 	"bytes"
@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/secretcat/secretcat/crypt"
 	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/internal/readsecret"
 )
 
 // TestReadSecret reads regular files, pipes that outgrow the first buffer,
@@ -25,7 +26,7 @@ func TestReadSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer unix.Close(fd)
-		return crypt.ReadSecret(fd, limit)
+		return readsecret.Fd(fd, limit)
 	}
 	fromPipe := func(data []byte, limit int) ([]byte, error) {
 		r, w, err := os.Pipe()
@@ -37,7 +38,7 @@ func TestReadSecret(t *testing.T) {
 			w.Write(data)
 			w.Close()
 		}()
-		return crypt.ReadSecret(int(r.Fd()), limit)
+		return readsecret.Fd(int(r.Fd()), limit)
 	}
 	for _, size := range []int{0, 1, 4095, 4096, 4097, 100_000} {
 		data := bytes.Repeat([]byte("k"), size)
@@ -45,7 +46,7 @@ func TestReadSecret(t *testing.T) {
 			if got, err := read(data, size); err != nil || !bytes.Equal(got, data) {
 				t.Errorf("%s of %d bytes, limit %[2]d: got %d bytes, %v", name, size, len(got), err)
 			}
-			if _, err := read(append(data, 'x'), size); !errors.Is(err, crypt.ErrTooLong) {
+			if _, err := read(append(data, 'x'), size); !errors.Is(err, readsecret.ErrTooLong) {
 				t.Errorf("%s of %d bytes, limit %d: %v, want ErrTooLong", name, size+1, size, err)
 			}
 		}
@@ -55,7 +56,7 @@ func TestReadSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	if _, err := crypt.ReadSecret(fd, 100); !errors.Is(err, unix.EISDIR) {
+	if _, err := readsecret.Fd(fd, 100); !errors.Is(err, unix.EISDIR) {
 		t.Errorf("directory: %v, want EISDIR", err)
 	}
 }

@@ -1,4 +1,4 @@
-package crypt_test
+package pemkey_test
 
 import (
 	"bytes"
@@ -21,6 +21,8 @@ import (
 	"testing"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/internal/cryptest"
+	"github.com/secretcat/secretcat/crypt/pemkey"
 	"github.com/secretcat/secretcat/internal/testenv"
 )
 
@@ -33,7 +35,7 @@ import (
 // openssl pkey reads it for a sample.
 func TestMutatedKeys(t *testing.T) {
 	openssl := testenv.Optional(t, "openssl", "delivered keys are not read with openssl pkey")
-	pass := fixturePassphrase(t, fixtureDir)
+	pass := cryptest.FixturePassphrase(t, fixtureDir)
 	// Bytes XORed into each position, as many as make about a thousand
 	// mutations of each key.
 	masks := []byte{0x01, 0x80, 0xff, 0x10, 0x5a, 0x02, 0xa5, 0x40, 0x08, 0x33}
@@ -227,7 +229,7 @@ func TestKeyCheckRefuses(t *testing.T) {
 		{"unknown label", "FOO PRIVATE KEY", rsaKey, "not a key type that secretcat can check"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := crypt.CheckTraditionalKey(tc.label, tc.der)
+			err := pemkey.CheckTraditionalKey(tc.label, tc.der)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -463,7 +465,7 @@ func FuzzKeyCheck(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, label string, der []byte) {
-		err := crypt.CheckTraditionalKey(label, der)
+		err := pemkey.CheckTraditionalKey(label, der)
 		if err != nil {
 			if crypt.KindOf(err) != crypt.Undecryptable {
 				t.Fatalf("error of kind %d: %v", crypt.KindOf(err), err)

@@ -1,4 +1,4 @@
-package crypt_test
+package pemkey_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/pemkey"
 )
 
 // Wycheproof's vectors for the password-based encryption of PKCS#8 keys:
@@ -151,7 +151,7 @@ func TestWycheproofPBKDF2(t *testing.T) {
 	for name, tests := range readWycheproof[pbkdf2Vector](t, "pbkdf2_*_test.json", 298) {
 		prf := strings.TrimSuffix(strings.TrimPrefix(name, "pbkdf2_"), "_test.json")
 		for _, v := range tests {
-			dk, err := crypt.PBKDF2(pbkdf2Params(t, v.Salt, v.IterationCount, prf), v.Password, v.DkLen)
+			dk, err := pemkey.PBKDF2(pbkdf2Params(t, v.Salt, v.IterationCount, prf), v.Password, v.DkLen)
 			if v.IterationCount > 10_000_000 {
 				if err == nil || !strings.Contains(err.Error(), "out of bounds") {
 					t.Errorf("%s #%d (%s), %d iterations: got %v, want refused", name, v.TcID, v.Comment, v.IterationCount, err)
@@ -195,7 +195,7 @@ func TestWycheproofPBES2(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			msg, err := crypt.DecryptPBES2(der, v.Password)
+			msg, err := pemkey.DecryptPBES2(der, v.Password)
 			if err != nil || !bytes.Equal(msg, v.Msg) {
 				t.Errorf("%s #%d (%s): got %x, %v; want %x", name, v.TcID, v.Comment, msg, err, v.Msg)
 			}

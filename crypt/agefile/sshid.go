@@ -1,4 +1,4 @@
-package crypt
+package agefile
 
 import (
 	"bytes"
@@ -20,6 +20,11 @@ import (
 	"filippo.io/age"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
+	"github.com/secretcat/secretcat/crypt/internal/sshwire"
+	"github.com/secretcat/secretcat/crypt/internal/wipe"
+	"github.com/secretcat/secretcat/crypt/pemkey"
 )
 
 // SSH keys as age identities, as the age specification defines them for
@@ -56,20 +61,11 @@ func (k sshPublicKey) tag() string {
 }
 
 func ed25519PublicKey(pub []byte) sshPublicKey {
-	return sshPublicKey{"ssh-ed25519", sshWire([]byte("ssh-ed25519"), pub)}
+	return sshPublicKey{"ssh-ed25519", sshwire.Encode([]byte("ssh-ed25519"), pub)}
 }
 
 func rsaPublicKey(k *rsa.PublicKey) sshPublicKey {
-	return sshPublicKey{"ssh-rsa", sshWire([]byte("ssh-rsa"), sshMpint(big.NewInt(int64(k.E))), sshMpint(k.N))}
-}
-
-// sshWire encodes fields as SSH strings.
-func sshWire(fields ...[]byte) []byte {
-	var b cryptobyte.Builder
-	for _, f := range fields {
-		b.AddUint32LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(f) })
-	}
-	return b.BytesOrPanic()
+	return sshPublicKey{"ssh-rsa", sshwire.Encode([]byte("ssh-rsa"), sshMpint(big.NewInt(int64(k.E))), sshMpint(k.N))}
 }
 
 // sshMpint is the SSH encoding of a non-negative integer: big-endian,
@@ -85,7 +81,7 @@ func sshMpint(n *big.Int) []byte {
 // readSSHMpint reads a non-negative SSH mpint.
 func readSSHMpint(s *cryptobyte.String) (*big.Int, bool) {
 	var b cryptobyte.String
-	if !readSSHString(s, &b) || len(b) > 0 && b[0]&0x80 != 0 {
+	if !sshwire.ReadString(s, &b) || len(b) > 0 && b[0]&0x80 != 0 {
 		return nil, false
 	}
 	return new(big.Int).SetBytes(b), true
@@ -96,12 +92,12 @@ func readSSHMpint(s *cryptobyte.String) (*big.Int, bool) {
 func parseSSHPublicKey(blob []byte) (sshPublicKey, error) {
 	s := cryptobyte.String(blob)
 	var keyType, pub cryptobyte.String
-	if !readSSHString(&s, &keyType) {
+	if !sshwire.ReadString(&s, &keyType) {
 		return sshPublicKey{}, errors.New("malformed public key")
 	}
 	switch string(keyType) {
 	case "ssh-ed25519":
-		if !readSSHString(&s, &pub) || len(pub) != ed25519.PublicKeySize || !s.Empty() {
+		if !sshwire.ReadString(&s, &pub) || len(pub) != ed25519.PublicKeySize || !s.Empty() {
 			return sshPublicKey{}, errors.New("malformed ssh-ed25519 public key")
 		}
 		return ed25519PublicKey(pub), nil
@@ -128,45 +124,45 @@ func (p *IdentityParser) parseSSH(name string, data []byte) ([]age.Identity, err
 	defer clear(data)
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, malformed("SSH key %s: not a valid PEM block", name)
+		return nil, fail.Malformedf("SSH key %s: not a valid PEM block", name)
 	}
 	var id age.Identity
 	var err error
-	switch kind := classify(block); {
+	switch {
 	case block.Type == "OPENSSH PRIVATE KEY": // encrypted or not
 		id, err = p.parseOpenSSHKey(name, block.Bytes)
-	case kind == pemPKCS8 || kind == pemLegacy:
+	case pemkey.EncryptedKey(block):
 		id, err = p.parseEncryptedPEMKey(name, block)
 	default:
 		id, err = pemKeyIdentity(block.Type, block.Bytes)
 		clear(block.Bytes)
 	}
 	if err != nil {
-		return nil, malformed("SSH key %s: %v", name, err)
+		return nil, fail.Malformedf("SSH key %s: %v", name, err)
 	}
 	return []age.Identity{id}, nil
 }
 
 func (p *IdentityParser) parseOpenSSHKey(name string, blob []byte) (age.Identity, error) {
-	h, err := parseOpenSSH(blob)
+	h, err := pemkey.ParseOpenSSH(blob)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := parseSSHPublicKey([]byte(h.publicKey))
+	pub, err := parseSSHPublicKey([]byte(h.PublicKey))
 	if err != nil {
 		return nil, err
 	}
-	if h.cipher == "none" {
+	if h.Cipher == "none" {
 		defer clear(blob)
-		if _, ok := openSSHPrivateEnd(h.encrypted, openSSHPlainBlock); !ok {
+		if _, ok := pemkey.OpenSSHPrivateEnd(h.Encrypted, pemkey.OpenSSHPlainBlock); !ok {
 			return nil, errors.New("the unencrypted private key is corrupted")
 		}
-		return openSSHIdentity(h.encrypted, pub)
+		return openSSHIdentity(h.Encrypted, pub)
 	}
 	return p.encryptedSSH(name, pub, func(pass []byte) (sshIdentity, error) {
-		priv := make([]byte, len(h.encrypted))
+		priv := make([]byte, len(h.Encrypted))
 		defer clear(priv)
-		end, err := h.decrypt(pass, priv)
+		end, err := h.Decrypt(pass, priv)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +180,7 @@ func (p *IdentityParser) parseEncryptedPEMKey(name string, block *pem.Block) (ag
 	return p.encryptedSSH(name, pub, func(pass []byte) (sshIdentity, error) {
 		scratch := make([]byte, len(block.Bytes))
 		defer clear(scratch)
-		label, der, err := decryptPEMKey(block, pass, scratch)
+		label, der, err := pemkey.DecryptKey(block, pass, scratch)
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +197,7 @@ func (p *IdentityParser) parseEncryptedPEMKey(name string, block *pem.Block) (ag
 func readPublicKey(name string) (sshPublicKey, error) {
 	data, err := os.ReadFile(name + ".pub")
 	if err != nil {
-		return sshPublicKey{}, fmt.Errorf("an encrypted PEM key does not say its public key: put it in %s.pub, or convert the key with 'ssh-keygen -p -f %s' (%v)", name, name, unwrapPath(err))
+		return sshPublicKey{}, fmt.Errorf("an encrypted PEM key does not say its public key: put it in %s.pub, or convert the key with 'ssh-keygen -p -f %s' (%v)", name, name, fail.UnwrapPath(err))
 	}
 	fields := strings.Fields(string(data))
 	if len(fields) < 2 {
@@ -222,16 +218,16 @@ func readPublicKey(name string) (sshPublicKey, error) {
 }
 
 // openSSHIdentity makes an identity of the private section of an OpenSSH
-// key, checked by openSSHPrivateEnd, whose public key is pub.
+// key, checked by pemkey.OpenSSHPrivateEnd, whose public key is pub.
 func openSSHIdentity(priv []byte, pub sshPublicKey) (sshIdentity, error) {
 	s := cryptobyte.String(priv[8:]) // after the check integers
 	var keyType cryptobyte.String
-	readSSHString(&s, &keyType)
+	sshwire.ReadString(&s, &keyType)
 	var id sshIdentity
 	switch string(keyType) {
 	case "ssh-ed25519":
 		var pubKey, key cryptobyte.String
-		if !readSSHString(&s, &pubKey) || !readSSHString(&s, &key) ||
+		if !sshwire.ReadString(&s, &pubKey) || !sshwire.ReadString(&s, &key) ||
 			len(pubKey) != ed25519.PublicKeySize || len(key) != ed25519.PrivateKeySize || !bytes.Equal(key[32:], pubKey) {
 			return nil, errors.New("malformed ssh-ed25519 private key")
 		}
@@ -290,7 +286,7 @@ func pemKeyIdentity(label string, der []byte) (sshIdentity, error) {
 }
 
 func pkcs8Identity(der []byte) (sshIdentity, error) {
-	oid, _, key, ok := readPrivateKeyInfo(der)
+	oid, _, key, ok := pemkey.ReadPrivateKeyInfo(der)
 	if !ok {
 		return nil, errors.New("malformed PKCS#8 private key")
 	}
@@ -408,7 +404,7 @@ func hashSeed(h *[sha512.Size]byte, seed []byte) {
 	d := sha512.New()
 	d.Write(seed)
 	d.Sum(h[:0])
-	wipeSHA512(d)
+	wipe.SHA512(d)
 }
 
 func (i *sshEd25519Identity) publicKey() sshPublicKey { return i.pub }

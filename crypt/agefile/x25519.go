@@ -1,4 +1,4 @@
-package crypt
+package agefile
 
 import (
 	"crypto/ecdh"
@@ -10,6 +10,8 @@ import (
 
 	"filippo.io/age"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/secretcat/secretcat/crypt/internal/wipe"
 )
 
 const (
@@ -121,7 +123,7 @@ func openFileKey(shared, share, public []byte, label string, body []byte) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	defer wipeAEAD(aead)
+	defer wipe.AEAD(aead)
 	fileKey, err := aead.Open(nil, make([]byte, chacha20poly1305.NonceSize), body, nil)
 	if err != nil {
 		return nil, age.ErrIncorrectIdentity

@@ -1,4 +1,4 @@
-package crypt_test
+package agefile_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/agefile"
 )
 
 // TestX25519LowOrderShares: a stanza whose ephemeral share is a point of
@@ -21,7 +22,7 @@ import (
 // non-canonical encodings p-1, p and p+1.
 func TestX25519LowOrderShares(t *testing.T) {
 	ageID, _ := age.GenerateX25519Identity()
-	ids, err := new(crypt.IdentityParser).Parse("ids", []byte(ageID.String()+"\n"))
+	ids, err := new(agefile.IdentityParser).Parse("ids", []byte(ageID.String()+"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func FuzzX25519Identity(f *testing.F) {
 			return // for age's command, not its library parser
 		}
 		want, wantErr := age.ParseIdentities(strings.NewReader(file))
-		ids, err := new(crypt.IdentityParser).Parse("fuzz", bytes.Clone(data))
+		ids, err := new(agefile.IdentityParser).Parse("fuzz", bytes.Clone(data))
 		if (err == nil) != (wantErr == nil) {
 			t.Fatalf("%q: secretcat says %v, age says %v", file, err, wantErr)
 		}

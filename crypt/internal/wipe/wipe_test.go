@@ -1,4 +1,4 @@
-package crypt_test
+package wipe_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"filippo.io/age"
 	"golang.org/x/crypto/chacha20poly1305"
 
-	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/internal/wipe"
 )
 
 // TestWipeReachesFields checks that each wipe of a library's unexported
@@ -23,7 +23,7 @@ func TestWipeReachesFields(t *testing.T) {
 		key := make([]byte, chacha20poly1305.KeySize)
 		rand.Read(key)
 		aead, _ := chacha20poly1305.New(key)
-		if !crypt.WipeAEAD(aead) {
+		if !wipe.AEAD(aead) {
 			t.Fatal("the AEAD's key field was not found")
 		}
 		zero, _ := chacha20poly1305.New(make([]byte, chacha20poly1305.KeySize))
@@ -37,7 +37,7 @@ func TestWipeReachesFields(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !crypt.WipeScrypt(id) {
+		if !wipe.Scrypt(id) {
 			t.Fatal("the scrypt identity's password field was not found")
 		}
 		// The identity now holds as many zero bytes as the passphrase had.
@@ -59,7 +59,7 @@ func TestWipeReachesFields(t *testing.T) {
 	t.Run("crypto/sha512 buffer", func(t *testing.T) {
 		d := sha512.New()
 		d.Write([]byte("secret"))
-		if !crypt.WipeSHA512(d) {
+		if !wipe.SHA512(d) {
 			t.Fatal("the digest's buffer field was not found")
 		}
 		// The digest now sums zeros where the input was.
@@ -73,7 +73,7 @@ func TestWipeReachesFields(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !crypt.WipeX25519Key(k) {
+		if !wipe.X25519Key(k) {
 			t.Fatal("the ecdh key's privateKey field was not found")
 		}
 		if b := k.Bytes(); !bytes.Equal(b, make([]byte, len(b))) {

@@ -1,4 +1,4 @@
-package crypt
+package pemkey
 
 import (
 	"bytes"
@@ -6,10 +6,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"strings"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
 )
 
-// maxPEMFile bounds a PEM file: keys and certificate chains are small.
-const maxPEMFile = 16 << 20
+// MaxFile bounds a PEM file: keys and certificate chains are small.
+const MaxFile = 16 << 20
 
 // pemKind is what a PEM block holds.
 type pemKind int
@@ -42,27 +44,27 @@ func (p *pemPart) size() int {
 	return pemEncodedLen(p.label, len(p.der), p.width)
 }
 
-// pemPlan is a PEM file whose encrypted keys are decrypted into scratch
+// Plan is a PEM file whose encrypted keys are decrypted into scratch
 // memory, ready to be encoded into the destination.
-type pemPlan struct {
+type Plan struct {
 	parts   []pemPart
 	size    int64
 	release func()
 }
 
-func (p *pemPlan) Size() int64 { return p.size }
+func (p *Plan) Size() int64 { return p.size }
 
-func (p *pemPlan) Discard() {
+func (p *Plan) Discard() {
 	if p.release != nil {
 		p.release()
 		p.release = nil
 	}
 }
 
-func (p *pemPlan) Decrypt(dst []byte) error {
+func (p *Plan) Decrypt(dst []byte) error {
 	defer p.Discard()
 	if int64(len(dst)) != p.size {
-		return ErrSize
+		return fail.ErrSize
 	}
 	n := 0
 	for i := range p.parts {
@@ -101,16 +103,16 @@ func splitPEM(data []byte) ([]pemBlock, error) {
 		rest = next
 	}
 	if tail := bytes.TrimLeft(rest, " \t\r\n"); len(tail) > 0 && bytes.HasPrefix([]byte("-----BEGIN "), tail) {
-		return nil, undecryptable("the file is truncated: it ends within a BEGIN line, after %d PEM blocks", len(blocks))
+		return nil, fail.Undecryptablef("the file is truncated: it ends within a BEGIN line, after %d PEM blocks", len(blocks))
 	}
 	if begins := bytes.Count(data, []byte("-----BEGIN ")); begins != len(blocks) {
 		if !hasEndLine(data[bytes.LastIndex(data, []byte("-----BEGIN ")):]) {
-			return nil, undecryptable("the file is truncated: PEM block %d of %d has no END line", begins, begins)
+			return nil, fail.Undecryptablef("the file is truncated: PEM block %d of %d has no END line", begins, begins)
 		}
-		return nil, malformed("PEM block %d of %d is not valid: its base64 or headers are corrupted", len(blocks)+1, begins)
+		return nil, fail.Malformedf("PEM block %d of %d is not valid: its base64 or headers are corrupted", len(blocks)+1, begins)
 	}
 	if len(blocks) == 0 {
-		return nil, malformed("no PEM block found")
+		return nil, fail.Malformedf("no PEM block found")
 	}
 	return blocks, nil
 }
@@ -124,6 +126,13 @@ func hasEndLine(block []byte) bool {
 	}
 	line, _, _ := bytes.Cut(block[i+len("-----END "):], []byte("\n"))
 	return bytes.HasSuffix(bytes.TrimRight(line, " \t\r"), []byte("-----"))
+}
+
+// EncryptedKey reports whether b is an encrypted PKCS#8 or legacy OpenSSL
+// key, which DecryptKey decrypts.
+func EncryptedKey(b *pem.Block) bool {
+	k := classify(b)
+	return k == pemPKCS8 || k == pemLegacy
 }
 
 func classify(b *pem.Block) pemKind {
@@ -143,10 +152,27 @@ func classify(b *pem.Block) pemKind {
 	return pemOther
 }
 
-// preparePEM decrypts every encrypted key of a PEM file into scratch memory
+// Options are the means of decrypting the keys of a PEM file, and how the
+// result is wanted.
+type Options struct {
+	// Passphrase returns the passphrase of the encrypted keys; the returned
+	// slice is wiped after use. A nil Passphrase means none can be had.
+	Passphrase func() ([]byte, error)
+	// Scratch returns memory of size bytes for intermediate plaintext (a
+	// decrypted key before it is encoded) and a function that wipes and
+	// releases it. It should be secret memory, like the destination.
+	Scratch func(size int64) ([]byte, func(), error)
+	// DER asks for a single decrypted key as DER rather than PEM.
+	DER bool
+	// AllowUnencrypted lets files without any encrypted key through, as
+	// they are.
+	AllowUnencrypted bool
+}
+
+// Prepare decrypts every encrypted key of a PEM file into scratch memory
 // and plans the output: each key as the standard tools write it
 // unencrypted, other blocks as they are, in order.
-func preparePEM(data []byte, opts Options) (Plan, error) {
+func Prepare(data []byte, opts Options) (*Plan, error) {
 	blocks, err := splitPEM(data)
 	if err != nil {
 		return nil, err
@@ -163,38 +189,38 @@ func preparePEM(data []byte, opts Options) (Plan, error) {
 	}
 	if encrypted == 0 {
 		if !opts.AllowUnencrypted {
-			return nil, malformed("no encrypted private key in this PEM file, only %s: secretcat decrypts; to pass the file through as it is, use --allow-unencrypted", describeBlocks(blocks, kinds))
+			return nil, fail.Malformedf("no encrypted private key in this PEM file, only %s: secretcat decrypts; to pass the file through as it is, use --allow-unencrypted", describeBlocks(blocks, kinds))
 		}
 		if opts.DER {
-			return nil, malformed("--der needs an encrypted PKCS#8 or legacy key")
+			return nil, fail.Malformedf("--der needs an encrypted PKCS#8 or legacy key")
 		}
-		return &pemPlan{parts: []pemPart{{raw: data}}, size: int64(len(data))}, nil
+		return &Plan{parts: []pemPart{{raw: data}}, size: int64(len(data))}, nil
 	}
 	switch {
 	case opts.DER && len(blocks) != 1:
-		return nil, malformed("--der needs a file with a single PKCS#8 or legacy key; this one has %d PEM blocks", len(blocks))
+		return nil, fail.Malformedf("--der needs a file with a single PKCS#8 or legacy key; this one has %d PEM blocks", len(blocks))
 	case opts.DER && kinds[0] == pemOpenSSH:
-		return nil, malformed("--der needs a PKCS#8 or legacy key; an OpenSSH key has no DER form")
+		return nil, fail.Malformedf("--der needs a PKCS#8 or legacy key; an OpenSSH key has no DER form")
 	}
 	if opts.Passphrase == nil {
-		return nil, undecryptable("the key is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
+		return nil, fail.Undecryptablef("the key is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
 	}
 	if opts.Scratch == nil {
 		return nil, fmt.Errorf("no scratch memory for decrypted keys")
 	}
 	pass, err := opts.Passphrase()
 	if err != nil {
-		return nil, undecryptable("reading the passphrase: %w", err)
+		return nil, fail.Undecryptablef("reading the passphrase: %w", err)
 	}
 	defer clear(pass)
 	if len(pass) == 0 {
-		return nil, undecryptable("the passphrase is empty")
+		return nil, fail.Undecryptablef("the passphrase is empty")
 	}
 	scratch, release, err := opts.Scratch(int64(scratchSize))
 	if err != nil {
 		return nil, err
 	}
-	plan := &pemPlan{release: release}
+	plan := &Plan{release: release}
 	off := 0
 	for i, b := range blocks {
 		part := pemPart{raw: b.raw, width: 64}
@@ -202,14 +228,14 @@ func preparePEM(data []byte, opts Options) (Plan, error) {
 		switch kinds[i] {
 		case pemPKCS8, pemLegacy:
 			n = len(b.Bytes)
-			part.label, part.der, err = decryptPEMKey(b.Block, pass, scratch[off:off+n])
+			part.label, part.der, err = DecryptKey(b.Block, pass, scratch[off:off+n])
 		case pemOpenSSH:
 			part.label, part.width = b.Type, 70
 			n = len(b.Bytes)
 			part.der, err = decryptOpenSSH(b.Bytes, pass, scratch[off:off+n])
 		case pemPlainKey:
 			if !opts.AllowUnencrypted {
-				err = malformed("PEM block %d (%s) is an unencrypted private key: pass --allow-unencrypted to load it as it is", i+1, b.Type)
+				err = fail.Malformedf("PEM block %d (%s) is an unencrypted private key: pass --allow-unencrypted to load it as it is", i+1, b.Type)
 			}
 		}
 		if err != nil {
@@ -253,10 +279,10 @@ func describeBlocks(blocks []pemBlock, kinds []pemKind) string {
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
-// decryptPEMKey decrypts an encrypted PKCS#8 or legacy key block into
+// DecryptKey decrypts an encrypted PKCS#8 or legacy key block into
 // scratch, which has room for its bytes, and returns the label and DER of
 // the unencrypted key.
-func decryptPEMKey(b *pem.Block, pass, scratch []byte) (string, []byte, error) {
+func DecryptKey(b *pem.Block, pass, scratch []byte) (string, []byte, error) {
 	if b.Type == "ENCRYPTED PRIVATE KEY" {
 		der, err := decryptPKCS8(b.Bytes, pass, scratch)
 		return "PRIVATE KEY", der, err
@@ -315,5 +341,5 @@ func unpad(b []byte, bs int) ([]byte, bool) {
 // errWrongPassphrase is what a CBC key without a MAC says when its padding
 // or structure is wrong after decryption.
 func errWrongPassphrase() error {
-	return undecryptable("wrong passphrase or corrupt key")
+	return fail.Undecryptablef("wrong passphrase or corrupt key")
 }

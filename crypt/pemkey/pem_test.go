@@ -1,4 +1,4 @@
-package crypt_test
+package pemkey_test
 
 import (
 	"bytes"
@@ -18,32 +18,12 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/internal/cryptest"
+	"github.com/secretcat/secretcat/crypt/pemkey"
 	"github.com/secretcat/secretcat/internal/testenv"
 )
 
-const fixtureDir = "../testdata/pem"
-
-// pemOptions decrypt with pass into secret memory, as secretcat does.
-func pemOptions(pass string) crypt.Options {
-	return crypt.Options{
-		Passphrase: func() ([]byte, error) { return []byte(pass), nil },
-		Scratch: func(size int64) ([]byte, func(), error) {
-			f, err := createSecret(size)
-			if err != nil {
-				return nil, nil, err
-			}
-			return f.Bytes(), func() { f.Close() }, nil
-		},
-	}
-}
-
-func fixturePassphrase(t testing.TB, dir string) string {
-	p, err := os.ReadFile(filepath.Join(dir, "passphrase.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(p))
-}
+const fixtureDir = "../../testdata/pem"
 
 // TestPEMFixtures decrypts every committed fixture and compares the result
 // with what openssl or ssh-keygen printed for it.
@@ -65,7 +45,7 @@ func TestPEMFreshFixtures(t *testing.T) {
 }
 
 func checkFixtures(t *testing.T, dir string) {
-	pass := fixturePassphrase(t, dir)
+	pass := cryptest.FixturePassphrase(t, dir)
 	wants, _ := filepath.Glob(filepath.Join(dir, "*.pem.want"))
 	if len(wants) < 60 {
 		t.Fatalf("%d fixtures in %s", len(wants), dir)
@@ -78,7 +58,7 @@ func checkFixtures(t *testing.T, dir string) {
 				t.Fatal(err)
 			}
 			wantData, _ := os.ReadFile(want)
-			got := decryptPEM(t, data, pemOptions(pass))
+			got := decryptPEM(t, data, cryptest.PEMOptions(pass))
 			if strings.Contains(name, ".openssh.") {
 				got, wantData = zeroCheckInts(t, got), zeroCheckInts(t, wantData)
 			}
@@ -94,7 +74,7 @@ func checkFixtures(t *testing.T, dir string) {
 // decryptPEM decrypts data and returns a copy of the secret file's contents.
 func decryptPEM(t *testing.T, data []byte, opts crypt.Options) []byte {
 	t.Helper()
-	f, err := decryptToSecret("-", bytes.NewReader(data), opts)
+	f, err := cryptest.DecryptToSecret("-", bytes.NewReader(data), opts)
 	if f != nil {
 		defer f.Close()
 	}
@@ -176,7 +156,7 @@ func checkRefusals(t *testing.T, data []byte, pass string) {
 		}
 		t.Errorf("%s: error of kind %d: %v", what, crypt.KindOf(err), err)
 	}
-	expect("wrong passphrase", data, pemOptions(pass+"x"), crypt.Undecryptable)
+	expect("wrong passphrase", data, cryptest.PEMOptions(pass+"x"), crypt.Undecryptable)
 
 	// Flip a bit where every format must notice it, whatever the key's
 	// random bytes: see tamperedAt.
@@ -185,9 +165,9 @@ func checkRefusals(t *testing.T, data []byte, pass string) {
 	body[tamperedAt(b)] ^= 0x01
 	tampered := bytes.Replace(data, pem.EncodeToMemory(b)[len("-----BEGIN "+b.Type+"-----\n"):], pem.EncodeToMemory(&pem.Block{Type: b.Type, Headers: b.Headers, Bytes: body})[len("-----BEGIN "+b.Type+"-----\n"):], 1)
 	if !bytes.Equal(tampered, data) {
-		expect("tampered", tampered, pemOptions(pass), crypt.Undecryptable, crypt.Malformed)
+		expect("tampered", tampered, cryptest.PEMOptions(pass), crypt.Undecryptable, crypt.Malformed)
 	}
-	expect("truncated", data[:len(data)*2/3], pemOptions(pass), crypt.Undecryptable)
+	expect("truncated", data[:len(data)*2/3], cryptest.PEMOptions(pass), crypt.Undecryptable)
 }
 
 // tamperedAt returns the offset in b.Bytes of a ciphertext byte whose
@@ -235,7 +215,7 @@ func lastEncrypted(data []byte) []byte {
 }
 
 func TestPEMRefused(t *testing.T) {
-	pass := fixturePassphrase(t, fixtureDir)
+	pass := cryptest.FixturePassphrase(t, fixtureDir)
 	read := func(name string) []byte {
 		data, err := os.ReadFile(filepath.Join(fixtureDir, name))
 		if err != nil {
@@ -263,7 +243,7 @@ func TestPEMRefused(t *testing.T) {
 			} else {
 				data = bytes.Replace(read("rsa.legacy.aes256.pem"), []byte("AES-256-CBC"), []byte("CAMELLIA-256-CBC"), 1)
 			}
-			opts := pemOptions(pass)
+			opts := cryptest.PEMOptions(pass)
 			if tc.opts != nil {
 				tc.opts(&opts)
 			}
@@ -284,7 +264,7 @@ var endOfBlock = regexp.MustCompile(`-----END [A-Z ]+-----\n?$`)
 // its last END line is truncated, status 4 as for a truncated age file, and
 // a block whose base64 is corrupted is malformed.
 func TestPEMTruncated(t *testing.T) {
-	pass := fixturePassphrase(t, fixtureDir)
+	pass := cryptest.FixturePassphrase(t, fixtureDir)
 	for _, name := range []string{"rsa.legacy.aes128.pem", "ec.pkcs8.sha256.aes-256-cbc.pem", "ed25519.openssh.aes256-ctr.pem", "bundle.pem"} {
 		data, err := os.ReadFile(filepath.Join(fixtureDir, name))
 		if err != nil {
@@ -297,7 +277,7 @@ func TestPEMTruncated(t *testing.T) {
 			}
 			in, err := crypt.Open("-", bytes.NewReader(data[:cut]))
 			if err == nil {
-				_, err = in.Prepare(pemOptions(pass))
+				_, err = in.Prepare(cryptest.PEMOptions(pass))
 			}
 			if err == nil || crypt.KindOf(err) != crypt.Undecryptable || !strings.Contains(err.Error(), "the file is truncated: ") {
 				t.Fatalf("%s cut at %d of %d: %v (kind %d)", name, cut, len(data), err, crypt.KindOf(err))
@@ -307,15 +287,15 @@ func TestPEMTruncated(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(fixtureDir, "rsa.legacy.aes128.pem"))
 	corrupt := bytes.Replace(data, []byte("\n\n"), []byte("\n\n*"), 1) // the first line of base64
 	in, _ := crypt.Open("-", bytes.NewReader(corrupt))
-	if _, err := in.Prepare(pemOptions(pass)); crypt.KindOf(err) != crypt.Malformed || !strings.Contains(err.Error(), "base64 or headers are corrupted") {
+	if _, err := in.Prepare(cryptest.PEMOptions(pass)); crypt.KindOf(err) != crypt.Malformed || !strings.Contains(err.Error(), "base64 or headers are corrupted") {
 		t.Errorf("corrupted base64: %v", err)
 	}
 }
 
 func TestPEMAllowUnencryptedAndDER(t *testing.T) {
-	pass := fixturePassphrase(t, fixtureDir)
+	pass := cryptest.FixturePassphrase(t, fixtureDir)
 	plain, _ := os.ReadFile(filepath.Join(fixtureDir, "unencrypted.pem"))
-	opts := pemOptions(pass)
+	opts := cryptest.PEMOptions(pass)
 	opts.AllowUnencrypted = true
 	if got := decryptPEM(t, plain, opts); !bytes.Equal(got, plain) {
 		t.Error("--allow-unencrypted changed the file")
@@ -324,7 +304,7 @@ func TestPEMAllowUnencryptedAndDER(t *testing.T) {
 		data, _ := os.ReadFile(filepath.Join(fixtureDir, name))
 		want, _ := os.ReadFile(filepath.Join(fixtureDir, name+".want"))
 		wb, _ := pem.Decode(want)
-		opts := pemOptions(pass)
+		opts := cryptest.PEMOptions(pass)
 		opts.DER = true
 		if got := decryptPEM(t, data, opts); !bytes.Equal(got, wb.Bytes) {
 			t.Errorf("%s: --der output differs from the key's DER", name)
@@ -336,11 +316,11 @@ func TestPEMAllowUnencryptedAndDER(t *testing.T) {
 // bytes of the file, as openssl's Bag Attributes do: a PEM reader finds
 // them, and so does secretcat.
 func TestPEMAfterText(t *testing.T) {
-	pass := fixturePassphrase(t, fixtureDir)
+	pass := cryptest.FixturePassphrase(t, fixtureDir)
 	for _, name := range []string{"rsa.pkcs8.sha256.aes-256-cbc.pem", "bundle.pem"} {
 		for _, n := range []int{0, 400, 600, 70_000} {
-			data := append(bagAttributes(n), mustRead(t, filepath.Join(fixtureDir, name))...)
-			if got := decryptPEM(t, data, pemOptions(pass)); !bytes.Equal(got, mustRead(t, filepath.Join(fixtureDir, name+".want"))) {
+			data := append(cryptest.BagAttributes(n), cryptest.MustRead(t, filepath.Join(fixtureDir, name))...)
+			if got := decryptPEM(t, data, cryptest.PEMOptions(pass)); !bytes.Equal(got, cryptest.MustRead(t, filepath.Join(fixtureDir, name+".want"))) {
 				t.Errorf("%s after %d bytes of text: output differs from the tools'", name, len(data))
 			}
 		}
@@ -350,7 +330,7 @@ func TestPEMAfterText(t *testing.T) {
 // TestPEMKDFBounds: key-derivation parameters beyond the bounds are refused
 // before any work is done.
 func TestPEMKDFBounds(t *testing.T) {
-	pass := fixturePassphrase(t, fixtureDir)
+	pass := cryptest.FixturePassphrase(t, fixtureDir)
 	pbkdf2, _ := os.ReadFile(filepath.Join(fixtureDir, "rsa.pkcs8.sha256.aes-256-cbc.pem"))
 	scrypt, _ := os.ReadFile(filepath.Join(fixtureDir, "rsa.pkcs8.scrypt.aes-256-cbc.pem"))
 	openssh, _ := os.ReadFile(filepath.Join(fixtureDir, "ed25519.openssh.aes256-ctr.pem"))
@@ -376,7 +356,7 @@ func TestPEMKDFBounds(t *testing.T) {
 				b.Bytes = bytes.Replace(b.Bytes, tc.from, tc.to, 1)
 			}
 			in, _ := crypt.Open("-", bytes.NewReader(pem.EncodeToMemory(b)))
-			_, err := in.Prepare(pemOptions(pass))
+			_, err := in.Prepare(cryptest.PEMOptions(pass))
 			if err == nil || !strings.Contains(err.Error(), tc.want) || crypt.KindOf(err) != crypt.Malformed {
 				t.Errorf("got %v, want %q", err, tc.want)
 			}
@@ -469,7 +449,7 @@ func TestScryptBoundsAsOpenSSL(t *testing.T) {
 		if !opensslTakes && !bytes.Contains(out, []byte("memory limit exceeded")) {
 			t.Fatalf("openssl with N=%d r=%d p=%d: %v\n%s", n, r, p, err, out)
 		}
-		if want := opensslTakes && p <= 16; crypt.ScryptAllowed(n, r, p) != want {
+		if want := opensslTakes && p <= 16; pemkey.ScryptAllowed(n, r, p) != want {
 			t.Errorf("N=%d r=%d p=%d: secretcat allows it: %v; openssl: %v", n, r, p, !want, opensslTakes)
 		}
 	}
@@ -500,7 +480,7 @@ func TestOpenSSHCraftedHeader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = in.Prepare(pemOptions("pass"))
+		_, err = in.Prepare(cryptest.PEMOptions("pass"))
 		if crypt.KindOf(err) != crypt.Malformed {
 			t.Errorf("cipher %q, KDF %q, options %q: got %v (kind %d), want a malformed key", h[0], h[1], h[2], err, crypt.KindOf(err))
 		}

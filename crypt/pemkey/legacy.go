@@ -1,4 +1,4 @@
-package crypt
+package pemkey
 
 import (
 	"crypto/aes"
@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"strings"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
 )
 
 // legacyCiphers are the DEK-Info ciphers of OpenSSL's traditional key
@@ -24,15 +26,15 @@ var legacyCiphers = table[blockCipher]{
 func decryptLegacy(b *pem.Block, pass, scratch []byte) ([]byte, error) {
 	name, ivHex, ok := strings.Cut(b.Headers["DEK-Info"], ",")
 	if !ok {
-		return nil, malformed("missing or malformed DEK-Info header")
+		return nil, fail.Malformedf("missing or malformed DEK-Info header")
 	}
 	c, ok := legacyCiphers.get(name)
 	if !ok {
-		return nil, malformed("unsupported DEK-Info cipher %q (supported: AES-128-CBC, AES-192-CBC, AES-256-CBC, DES-EDE3-CBC, DES-CBC)", name)
+		return nil, fail.Malformedf("unsupported DEK-Info cipher %q (supported: AES-128-CBC, AES-192-CBC, AES-256-CBC, DES-EDE3-CBC, DES-CBC)", name)
 	}
 	iv, err := hex.DecodeString(ivHex)
 	if err != nil || len(iv) < 8 {
-		return nil, malformed("malformed DEK-Info IV")
+		return nil, fail.Malformedf("malformed DEK-Info IV")
 	}
 	key := evpBytesToKey(pass, iv[:8], c.keyLen)
 	defer clear(key)

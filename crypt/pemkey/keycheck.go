@@ -1,4 +1,4 @@
-package crypt
+package pemkey
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
 )
 
 // A key encrypted with CBC (PKCS#8 PBES2, legacy OpenSSL) has no MAC: a
@@ -58,13 +60,13 @@ var ecCurves = table[elliptic.Curve]{
 // checkPKCS8Key checks a decrypted PKCS#8 PrivateKeyInfo (or
 // OneAsymmetricKey) and the private key inside it.
 func checkPKCS8Key(der []byte) error {
-	oid, params, key, ok := readPrivateKeyInfo(der)
+	oid, params, key, ok := ReadPrivateKeyInfo(der)
 	if !ok {
 		return errBadKey("PKCS#8 PrivateKeyInfo")
 	}
 	alg, ok := pkcs8Algorithms.get(oid.String())
 	if !ok {
-		return undecryptable("wrong passphrase or corrupt key: the decrypted key is of an algorithm that secretcat cannot check, and keys are checked because CBC encryption has no MAC (supported: %s)", supportedKeys)
+		return fail.Undecryptablef("wrong passphrase or corrupt key: the decrypted key is of an algorithm that secretcat cannot check, and keys are checked because CBC encryption has no MAC (supported: %s)", supportedKeys)
 	}
 	if !alg.check(params, key) {
 		return errBadKey(alg.name + " private key")
@@ -89,7 +91,7 @@ func checkTraditionalKey(label string, der []byte) error {
 	}
 	check, ok := traditionalKeys.get(label)
 	if !ok {
-		return undecryptable("%q is not a key type that secretcat can check after decryption (supported: RSA, EC and DSA PRIVATE KEY, and PKCS#8)", label)
+		return fail.Undecryptablef("%q is not a key type that secretcat can check after decryption (supported: RSA, EC and DSA PRIVATE KEY, and PKCS#8)", label)
 	}
 	if !check(der) {
 		return errBadKey(label)
@@ -99,15 +101,15 @@ func checkTraditionalKey(label string, der []byte) error {
 
 // errBadKey says that the decrypted bytes are not the key they should be.
 func errBadKey(what string) error {
-	return undecryptable("wrong passphrase or corrupt key: the decrypted data is not a valid %s", what)
+	return fail.Undecryptablef("wrong passphrase or corrupt key: the decrypted data is not a valid %s", what)
 }
 
-// readPrivateKeyInfo reads a PKCS#8 PrivateKeyInfo or OneAsymmetricKey,
+// ReadPrivateKeyInfo reads a PKCS#8 PrivateKeyInfo or OneAsymmetricKey,
 // SEQUENCE { INTEGER 0|1, AlgorithmIdentifier, OCTET STRING, [0] attributes
 // OPTIONAL, [1] publicKey OPTIONAL (version 1 only) }, with nothing after,
 // and returns its algorithm, its parameters (what follows the OID) and its
 // private key, within der.
-func readPrivateKeyInfo(der []byte) (oid asn1.ObjectIdentifier, params, key cryptobyte.String, ok bool) {
+func ReadPrivateKeyInfo(der []byte) (oid asn1.ObjectIdentifier, params, key cryptobyte.String, ok bool) {
 	in := cryptobyte.String(der)
 	var seq, alg cryptobyte.String
 	var version int

@@ -1,4 +1,4 @@
-package crypt_test
+package agefile_test
 
 import (
 	"bytes"
@@ -10,12 +10,16 @@ import (
 	"filippo.io/age/plugin"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/agefile"
 )
 
 // FuzzIdentityFile feeds arbitrary identity files to the parser of -i and
 // SECRETCAT_IDENTITY: it must never panic and every failure must have a
 // kind; whatever it accepts then decrypts, or fails to decrypt, an age file
 // without panicking either.
+// fixtureDir holds the PEM and OpenSSH key fixtures.
+const fixtureDir = "../../testdata/pem"
+
 func FuzzIdentityFile(f *testing.F) {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -62,7 +66,7 @@ func FuzzIdentityFile(f *testing.F) {
 	w.Close()
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := &crypt.IdentityParser{Prompt: func(string) ([]byte, error) { return []byte("fixture passphrase"), nil }}
+		p := &agefile.IdentityParser{Prompt: func(string) ([]byte, error) { return []byte("fixture passphrase"), nil }}
 		ids, err := p.Parse("fuzz", bytes.Clone(data))
 		if err != nil {
 			if crypt.KindOf(err) == 0 {
@@ -70,7 +74,7 @@ func FuzzIdentityFile(f *testing.F) {
 			}
 			return
 		}
-		defer crypt.WipeIdentities(ids)
+		defer agefile.WipeIdentities(ids)
 		var usable []age.Identity // plugins would run programs
 		for _, id := range ids {
 			if _, ok := id.(*plugin.Identity); !ok {

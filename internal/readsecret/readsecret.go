@@ -1,4 +1,6 @@
-package crypt
+// Package readsecret reads secrets (identity files, passphrases) from files
+// and descriptors without leaving copies of them on the heap.
+package readsecret
 
 import (
 	"errors"
@@ -6,13 +8,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// openFile opens path for reading, close-on-exec, like os.Open but outside
+// Open opens path for reading, close-on-exec, like os.Open but outside
 // the Go runtime's poller. os.Open registers every file with epoll, which
 // costs a dozen system calls on the first open (an epoll instance, an
 // eventfd) and four more on each, only for epoll to refuse regular files.
 // secretcat reads its files with blocking reads, which is also what the
 // poller falls back to.
-func openFile(path string) (int, error) {
+func Open(path string) (int, error) {
 	for {
 		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != unix.EINTR {
@@ -21,15 +23,15 @@ func openFile(path string) (int, error) {
 	}
 }
 
-// ErrTooLong is returned by ReadSecret for a source longer than its limit.
+// ErrTooLong is returned by Fd and File for a source longer than its limit.
 var ErrTooLong = errors.New("too long")
 
-// ReadSecret reads the descriptor fd to its end, for secrets such as
+// Fd reads the descriptor fd to its end, for secrets such as
 // identity files and passphrases. Unlike io.ReadAll, it wipes every buffer it
 // outgrows, and everything read if it fails, so that no copy of the secret is
 // left on the heap; the first buffer fits a regular file whole. It reads at
 // most limit bytes, and fails with ErrTooLong on a longer source.
-func ReadSecret(fd int, limit int) ([]byte, error) {
+func Fd(fd int, limit int) ([]byte, error) {
 	size := 4096
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size < int64(limit) {
@@ -62,12 +64,12 @@ func ReadSecret(fd int, limit int) ([]byte, error) {
 	}
 }
 
-// readSecretFile reads the file at path with ReadSecret.
-func readSecretFile(path string, limit int) ([]byte, error) {
-	fd, err := openFile(path)
+// File reads the file at path as Fd reads a descriptor.
+func File(path string, limit int) ([]byte, error) {
+	fd, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	return ReadSecret(fd, limit)
+	return Fd(fd, limit)
 }

@@ -1,4 +1,4 @@
-package crypt
+package agefile
 
 import (
 	"bytes"
@@ -17,6 +17,10 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/plugin"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
+	"github.com/secretcat/secretcat/crypt/internal/format"
+	"github.com/secretcat/secretcat/crypt/internal/wipe"
 )
 
 // The age payload is STREAM: 64 KiB chunks, each sealed with
@@ -28,9 +32,9 @@ const (
 	nonceSize    = 16 // the payload nonce that salts the stream key
 )
 
-// agePlan is an age file whose header has been authenticated and whose
+// Plan is an age file whose header has been authenticated and whose
 // payload size has been checked.
-type agePlan struct {
+type Plan struct {
 	src     io.ReaderAt
 	offset  int64 // where the first chunk starts
 	encSize int64 // bytes of chunks
@@ -40,13 +44,16 @@ type agePlan struct {
 	done    *atomic.Int64 // Options.Progress
 }
 
-func prepareAge(src io.ReaderAt, size int64, ids Options) (Plan, error) {
+// Prepare authenticates the header of the age file src of size bytes with
+// the given identities, unwraps its file key and checks the payload's size,
+// so that the caller can allocate exactly the plaintext's size.
+func Prepare(src io.ReaderAt, size int64, ids Options) (*Plan, error) {
 	header, nonce, err := readHeader(src, size)
 	if err != nil {
 		return nil, err
 	}
 	if len(nonce) < nonceSize {
-		return nil, undecryptable("file is truncated: the payload nonce is missing")
+		return nil, fail.Undecryptablef("file is truncated: the payload nonce is missing")
 	}
 	offset := int64(len(header) + nonceSize)
 	encSize := size - offset
@@ -69,7 +76,7 @@ func prepareAge(src io.ReaderAt, size int64, ids Options) (Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &agePlan{src: src, offset: offset, encSize: encSize, size: plainSize, chunks: chunks, aead: aead, done: ids.Progress}, nil
+	return &Plan{src: src, offset: offset, encSize: encSize, size: plainSize, chunks: chunks, aead: aead, done: ids.Progress}, nil
 }
 
 // maxHeader bounds an age header, as age does.
@@ -91,7 +98,7 @@ func readHeader(src io.ReaderAt, size int64) (header, nonce []byte, err error) {
 	for {
 		n, err := src.ReadAt(buf, 0)
 		if err != nil && err != io.EOF {
-			return nil, nil, malformed("reading: %v", err)
+			return nil, nil, fail.Malformedf("reading: %v", err)
 		}
 		buf = buf[:n]
 		done := n < cap(buf) || int64(n) == size || n >= maxHeader // nothing more to read
@@ -118,21 +125,21 @@ func readHeader(src io.ReaderAt, size int64) (header, nonce []byte, err error) {
 // malformed, or too long.
 func unfinishedHeader(buf []byte) error {
 	if len(buf) >= maxHeader {
-		return malformed("invalid age header: longer than %d MiB without a MAC line", maxHeader>>20)
+		return fail.Malformedf("invalid age header: longer than %d MiB without a MAC line", maxHeader>>20)
 	}
 	_, err := age.ExtractHeader(bytes.NewReader(buf))
 	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		bytes.HasPrefix([]byte(ageIntro+"v1\n"), buf) { // the intro line, cut short
-		return undecryptable("file is truncated: it ends within the age header, before its MAC line")
+		bytes.HasPrefix([]byte(format.AgeIntro+"v1\n"), buf) { // the intro line, cut short
+		return fail.Undecryptablef("file is truncated: it ends within the age header, before its MAC line")
 	}
-	return malformed("invalid age header: %v", err)
+	return fail.Malformedf("invalid age header: %v", err)
 }
 
 // checkHeader parses an age header with age's parser, for the reason it is
 // malformed; it is nil for a well-formed header.
 func checkHeader(header []byte) error {
 	if _, err := age.ExtractHeader(bytes.NewReader(header)); err != nil {
-		return malformed("invalid age header: %v", err)
+		return fail.Malformedf("invalid age header: %v", err)
 	}
 	return nil
 }
@@ -142,7 +149,7 @@ func checkHeader(header []byte) error {
 // short, and is empty only when it is the only one.
 func payloadLayout(encSize int64) (chunks, plainSize int64, err error) {
 	if encSize <= 0 {
-		return 0, 0, undecryptable("file is truncated: the payload is missing")
+		return 0, 0, fail.Undecryptablef("file is truncated: the payload is missing")
 	}
 	chunks = (encSize + encChunkSize - 1) / encChunkSize
 	plainSize = encSize - chunks*chacha20poly1305.Overhead
@@ -151,7 +158,7 @@ func payloadLayout(encSize int64) (chunks, plainSize int64, err error) {
 		want = 1
 	}
 	if plainSize < 0 || want != chunks {
-		return 0, 0, undecryptable("file is truncated or corrupted: a payload of %d bytes cannot be a sequence of age chunks", encSize)
+		return 0, 0, fail.Undecryptablef("file is truncated or corrupted: a payload of %d bytes cannot be a sequence of age chunks", encSize)
 	}
 	return chunks, plainSize, nil
 }
@@ -161,7 +168,7 @@ func payloadLayout(encSize int64) (chunks, plainSize int64, err error) {
 func headerError(header []byte, err error) error {
 	var notFound *plugin.NotFoundError
 	if errors.As(err, &notFound) {
-		return malformed("age plugin %q is not installed: age-plugin-%s is not in PATH (see https://age-encryption.org/awesome#plugins)", notFound.Name, notFound.Name)
+		return fail.Malformedf("age plugin %q is not installed: age-plugin-%s is not in PATH (see https://age-encryption.org/awesome#plugins)", notFound.Name, notFound.Name)
 	}
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
@@ -169,12 +176,12 @@ func headerError(header []byte, err error) error {
 		if len(noMatch.Errors) == 1 {
 			reason = noMatch.Errors[0].Error()
 		}
-		return undecryptable("%s", noMatchMessage(noMatch.StanzaTypes, reason))
+		return fail.Undecryptablef("%s", noMatchMessage(noMatch.StanzaTypes, reason))
 	}
 	if err := checkHeader(header); err != nil {
 		return err
 	}
-	return undecryptable("%w", err) // an identity's own error, such as its Prompt's
+	return fail.Undecryptablef("%w", err) // an identity's own error, such as its Prompt's
 }
 
 // noMatchMessage lists the recipient types of the file, as age does, so that
@@ -217,18 +224,18 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (p *agePlan) Size() int64 { return p.size }
+func (p *Plan) Size() int64 { return p.size }
 
-func (p *agePlan) Discard() { wipeAEAD(p.aead) }
+func (p *Plan) Discard() { wipe.AEAD(p.aead) }
 
 // Decrypt opens every chunk straight into dst. Chunks are independent once
 // the payload size is known, so they are split between workers, one per
 // CPU: filling fresh secret memory is bound by page faults (each page leaves
 // the direct map), and faulting on every core overlaps with decryption.
-func (p *agePlan) Decrypt(dst []byte) error {
+func (p *Plan) Decrypt(dst []byte) error {
 	defer p.Discard()
 	if int64(len(dst)) != p.size {
-		return ErrSize
+		return fail.ErrSize
 	}
 	workers := int64(runtime.GOMAXPROCS(0))
 	if perWorker := int64(4); p.chunks < workers*perWorker {
@@ -261,13 +268,13 @@ func (p *agePlan) Decrypt(dst []byte) error {
 	return nil
 }
 
-func (p *agePlan) decryptRange(dst []byte, lo, hi int64, failed *atomic.Bool) error {
+func (p *Plan) decryptRange(dst []byte, lo, hi int64, failed *atomic.Bool) error {
 	buf := make([]byte, encChunkSize)
 	var nonce [chacha20poly1305.NonceSize]byte
 	for i := lo; i < hi && !failed.Load(); i++ {
 		in := buf[:min(encChunkSize, p.encSize-i*encChunkSize)]
 		if _, err := p.src.ReadAt(in, p.offset+i*encChunkSize); err != nil {
-			return undecryptable("reading payload chunk %d: %v", i, err)
+			return fail.Undecryptablef("reading payload chunk %d: %v", i, err)
 		}
 		binary.BigEndian.PutUint64(nonce[3:11], uint64(i))
 		if i == p.chunks-1 {
@@ -276,7 +283,7 @@ func (p *agePlan) decryptRange(dst []byte, lo, hi int64, failed *atomic.Bool) er
 		start := i * chunkSize
 		out := dst[start : start : start+int64(len(in)-chacha20poly1305.Overhead)]
 		if _, err := p.aead.Open(out, nonce[:], in, nil); err != nil {
-			return undecryptable("payload chunk %d of %d failed authentication: the file is corrupted, truncated or tampered with", i+1, p.chunks)
+			return fail.Undecryptablef("payload chunk %d of %d failed authentication: the file is corrupted, truncated or tampered with", i+1, p.chunks)
 		}
 		if p.done != nil {
 			p.done.Add(int64(cap(out)))

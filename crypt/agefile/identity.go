@@ -1,4 +1,4 @@
-package crypt
+package agefile
 
 import (
 	"bytes"
@@ -9,29 +9,21 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/plugin"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
 )
 
-// Options are the means of decryption available for an input, and how the
-// result is wanted.
+// Options are the means of decrypting an age file, and how the result is
+// wanted.
 type Options struct {
-	// Identities are age identities from identity files, tried after the
-	// native ones, as age does.
+	// Identities are age identities from identity files.
 	Identities []age.Identity
-	// Passphrase returns the passphrase of a passphrase-encrypted file or
-	// key; the returned slice is wiped after use. A nil Passphrase means
-	// none can be had.
+	// Passphrase returns the passphrase of a passphrase-encrypted file;
+	// the returned slice is wiped after use. A nil Passphrase means none
+	// can be had.
 	Passphrase func() ([]byte, error)
-	// Scratch returns memory of size bytes for intermediate plaintext (a
-	// decrypted PEM key before it is encoded) and a function that wipes and
-	// releases it. It should be secret memory, like the destination.
-	Scratch func(size int64) ([]byte, func(), error)
-	// DER asks for a single decrypted PEM key as DER rather than PEM.
-	DER bool
-	// AllowUnencrypted lets PEM files without any encrypted key through,
-	// as they are.
-	AllowUnencrypted bool
-	// Progress, if set, counts the plaintext bytes an age payload's
-	// decryption has written so far, for a progress display.
+	// Progress, if set, counts the plaintext bytes the payload's decryption
+	// has written so far, for a progress display.
 	Progress *atomic.Int64
 }
 
@@ -55,7 +47,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		return nil, err
 	}
 	if !passphrase {
-		return nil, noKey("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
+		return nil, fail.NoKeyf("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
 	}
 	// Plugins may take passphrase-encrypted files (age-plugin-batchpass
 	// does): as in age, they are offered the file first.
@@ -70,21 +62,21 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		}
 	}
 	if ids.Passphrase == nil {
-		return nil, undecryptable("the file is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
+		return nil, fail.Undecryptablef("the file is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
 	}
 	pass, err := ids.Passphrase()
 	if err != nil {
-		return nil, undecryptable("reading the passphrase: %w", err)
+		return nil, fail.Undecryptablef("reading the passphrase: %w", err)
 	}
 	scrypt, err := newScrypt(pass)
 	if err != nil {
-		return nil, undecryptable("%v", err)
+		return nil, fail.Undecryptablef("%v", err)
 	}
 	defer WipeIdentities([]age.Identity{scrypt})
 	key, err := age.DecryptHeader(header, scrypt)
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
-		return nil, undecryptable("incorrect passphrase")
+		return nil, fail.Undecryptablef("incorrect passphrase")
 	} else if err != nil {
 		return nil, headerError(header, err)
 	}

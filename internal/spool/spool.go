@@ -1,7 +1,8 @@
-package crypt
+// Package spool holds a stream (standard input, a pipe) in an ordinary
+// memory file, so that decryption can read it like a regular file.
+package spool
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,21 +22,21 @@ const pipeSize = 1 << 20
 // copyBuffer is the buffer of a copy that cannot splice.
 const copyBuffer = 256 << 10
 
-// errRead marks a failure to read the stream, as opposed to a failure of
+// ReadError marks a failure to read the stream, as opposed to a failure of
 // the memory file.
-type errRead struct{ err error }
+type ReadError struct{ Err error }
 
-func (e errRead) Error() string { return e.err.Error() }
-func (e errRead) Unwrap() error { return e.err }
+func (e ReadError) Error() string { return e.Err.Error() }
+func (e ReadError) Unwrap() error { return e.Err }
 
-// spool copies head and then the rest of src into a new ordinary memory
+// Hold copies head and then the rest of src into a new ordinary memory
 // file (memfd_create), which decryption then reads like a regular file, so
 // that a stream needs no more memory than its size, and that once: the
 // plaintext size is only known at its end, and secret memory is sized once.
 // The ciphertext is not secret, so ordinary memory is fit for it; the file
 // is close-on-exec and this process's alone. A pipe moves into it by
 // splice(2), without passing through this process's memory.
-func spool(head []byte, src io.Reader) (*os.File, int64, error) {
+func Hold(head []byte, src io.Reader) (*os.File, int64, error) {
 	fd, err := unix.MemfdCreate(spoolName, unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, 0, fmt.Errorf("memfd_create: %w", err)
@@ -74,7 +75,7 @@ func copyReader(dst int, src io.Reader) (int64, error) {
 		case io.EOF, io.ErrUnexpectedEOF:
 			return total, nil
 		default:
-			return total, errRead{err}
+			return total, ReadError{err}
 		}
 	}
 }
@@ -85,7 +86,7 @@ func copyReader(dst int, src io.Reader) (int64, error) {
 func spliceAll(src, dst int) (int64, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(src, &st); err != nil {
-		return 0, errRead{err}
+		return 0, ReadError{err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		return copyAll(src, dst)
@@ -101,13 +102,13 @@ func spliceAll(src, dst int) (int64, error) {
 			continue
 		case err == unix.EAGAIN: // a non-blocking pipe
 			if err := waitReadable(src); err != nil {
-				return total, errRead{err}
+				return total, ReadError{err}
 			}
 			continue
 		case err == unix.ENOMEM || err == unix.ENOSPC:
 			return total, err // the memory file's
 		case err != nil:
-			return total, errRead{err}
+			return total, ReadError{err}
 		case n == 0:
 			return total, nil
 		}
@@ -126,11 +127,11 @@ func copyAll(src, dst int) (int64, error) {
 			continue
 		case err == unix.EAGAIN:
 			if err := waitReadable(src); err != nil {
-				return total, errRead{err}
+				return total, ReadError{err}
 			}
 			continue
 		case err != nil:
-			return total, errRead{err}
+			return total, ReadError{err}
 		case n == 0:
 			return total, nil
 		}
@@ -167,14 +168,4 @@ func writeAll(fd int, p []byte) (int64, error) {
 		total += int64(n)
 	}
 	return total, nil
-}
-
-// spoolError says which side of a spool failed: reading the stream, or
-// holding its contents in memory.
-func spoolError(err error) error {
-	var re errRead
-	if errors.As(err, &re) {
-		return malformed("reading: %v", unwrapPath(re.err))
-	}
-	return fmt.Errorf("holding the ciphertext in memory: %w", err)
 }

@@ -1,4 +1,4 @@
-package crypt
+package pemkey
 
 import (
 	"crypto/aes"
@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/crypto/scrypt"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
 )
 
 // Limits on key-derivation work, against files crafted to make secretcat
@@ -110,26 +112,26 @@ func decryptPKCS8(der, pass, scratch []byte) ([]byte, error) {
 func decryptPBES2(der, pass, scratch []byte, check func([]byte) error) ([]byte, error) {
 	var info encryptedPrivateKeyInfo
 	if rest, err := asn1.Unmarshal(der, &info); err != nil || len(rest) != 0 {
-		return nil, malformed("not a valid PKCS#8 EncryptedPrivateKeyInfo")
+		return nil, fail.Malformedf("not a valid PKCS#8 EncryptedPrivateKeyInfo")
 	}
 	if !info.Algorithm.Algorithm.Equal(oidPBES2) {
 		oid := info.Algorithm.Algorithm.String()
 		if name, ok := knownSchemes.get(oid); ok {
 			oid = name + ", " + oid
 		}
-		return nil, malformed("unsupported scheme %s: re-encrypt the key with PBES2, e.g. openssl pkcs8 -topk8 -v2 aes-256-cbc", oid)
+		return nil, fail.Malformedf("unsupported scheme %s: re-encrypt the key with PBES2, e.g. openssl pkcs8 -topk8 -v2 aes-256-cbc", oid)
 	}
 	var params pbes2Params
 	if rest, err := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &params); err != nil || len(rest) != 0 {
-		return nil, malformed("invalid PBES2 parameters")
+		return nil, fail.Malformedf("invalid PBES2 parameters")
 	}
 	scheme, ok := pbes2Ciphers.get(params.EncryptionScheme.Algorithm.String())
 	if !ok {
-		return nil, malformed("unsupported PBES2 cipher %s (supported: AES-128/192/256-CBC, DES-EDE3-CBC)", params.EncryptionScheme.Algorithm)
+		return nil, fail.Malformedf("unsupported PBES2 cipher %s (supported: AES-128/192/256-CBC, DES-EDE3-CBC)", params.EncryptionScheme.Algorithm)
 	}
 	var iv []byte
 	if rest, err := asn1.Unmarshal(params.EncryptionScheme.Parameters.FullBytes, &iv); err != nil || len(rest) != 0 {
-		return nil, malformed("invalid %s parameters", scheme.name)
+		return nil, fail.Malformedf("invalid %s parameters", scheme.name)
 	}
 	key, err := pbes2Key(params.KeyDerivationFunc, pass, scheme.keyLen)
 	if err != nil {
@@ -145,37 +147,37 @@ func pbes2Key(kdf algorithmIdentifier, pass []byte, keyLen int) ([]byte, error) 
 	case kdf.Algorithm.Equal(oidPBKDF2):
 		var p pbkdf2Params
 		if rest, err := asn1.Unmarshal(kdf.Parameters.FullBytes, &p); err != nil || len(rest) != 0 {
-			return nil, malformed("invalid PBKDF2 parameters")
+			return nil, fail.Malformedf("invalid PBKDF2 parameters")
 		}
 		if p.IterationCount < 1 || p.IterationCount > maxPBKDF2Iterations {
-			return nil, malformed("PBKDF2 iteration count %d is out of bounds (1 to %d)", p.IterationCount, maxPBKDF2Iterations)
+			return nil, fail.Malformedf("PBKDF2 iteration count %d is out of bounds (1 to %d)", p.IterationCount, maxPBKDF2Iterations)
 		}
 		if p.KeyLength != 0 && p.KeyLength != keyLen {
-			return nil, malformed("PBKDF2 key length %d does not fit the cipher's %d", p.KeyLength, keyLen)
+			return nil, fail.Malformedf("PBKDF2 key length %d does not fit the cipher's %d", p.KeyLength, keyLen)
 		}
 		prf := sha1.New
 		if p.PRF.Algorithm != nil {
 			var ok bool
 			if prf, ok = pbkdf2PRFs.get(p.PRF.Algorithm.String()); !ok {
-				return nil, malformed("unsupported PBKDF2 PRF %s (supported: HMAC-SHA1, -SHA224, -SHA256, -SHA384, -SHA512)", p.PRF.Algorithm)
+				return nil, fail.Malformedf("unsupported PBKDF2 PRF %s (supported: HMAC-SHA1, -SHA224, -SHA256, -SHA384, -SHA512)", p.PRF.Algorithm)
 			}
 		}
 		return pbkdf2.Key(prf, unsafe.String(unsafe.SliceData(pass), len(pass)), p.Salt, p.IterationCount, keyLen)
 	case kdf.Algorithm.Equal(oidScrypt):
 		var p scryptParams
 		if rest, err := asn1.Unmarshal(kdf.Parameters.FullBytes, &p); err != nil || len(rest) != 0 {
-			return nil, malformed("invalid scrypt parameters")
+			return nil, fail.Malformedf("invalid scrypt parameters")
 		}
 		n, r, par := p.CostParameter, p.BlockSize, p.ParallelizationParameter
 		if !scryptAllowed(n, r, par) {
-			return nil, malformed("scrypt parameters N=%d r=%d p=%d are out of bounds: secretcat takes what openssl takes by default, N a power of 2 above 1 and below 2^(16r), at most %d MiB of memory counted as 128*r*(N+2+p) bytes, and also bounds p to %d", n, r, par, opensslScryptMaxMem>>20, maxScryptP)
+			return nil, fail.Malformedf("scrypt parameters N=%d r=%d p=%d are out of bounds: secretcat takes what openssl takes by default, N a power of 2 above 1 and below 2^(16r), at most %d MiB of memory counted as 128*r*(N+2+p) bytes, and also bounds p to %d", n, r, par, opensslScryptMaxMem>>20, maxScryptP)
 		}
 		if p.KeyLength != 0 && p.KeyLength != keyLen {
-			return nil, malformed("scrypt key length %d does not fit the cipher's %d", p.KeyLength, keyLen)
+			return nil, fail.Malformedf("scrypt key length %d does not fit the cipher's %d", p.KeyLength, keyLen)
 		}
 		return scrypt.Key(pass, p.Salt, n, r, par, keyLen)
 	}
-	return nil, malformed("unsupported PBES2 key derivation %s (supported: PBKDF2, scrypt)", kdf.Algorithm)
+	return nil, fail.Malformedf("unsupported PBES2 key derivation %s (supported: PBKDF2, scrypt)", kdf.Algorithm)
 }
 
 // scryptAllowed reports whether openssl derives a key with scrypt
@@ -208,10 +210,10 @@ func decryptCBCKey(newCipher func([]byte) (cipher.Block, error), key, iv, cipher
 	}
 	bs := block.BlockSize()
 	if len(iv) != bs {
-		return nil, malformed("IV of %d bytes for a cipher with %d-byte blocks", len(iv), bs)
+		return nil, fail.Malformedf("IV of %d bytes for a cipher with %d-byte blocks", len(iv), bs)
 	}
 	if len(ciphertext) == 0 || len(ciphertext)%bs != 0 {
-		return nil, malformed("encrypted key of %d bytes is not a whole number of %d-byte blocks: truncated or corrupted", len(ciphertext), bs)
+		return nil, fail.Malformedf("encrypted key of %d bytes is not a whole number of %d-byte blocks: truncated or corrupted", len(ciphertext), bs)
 	}
 	out := scratch[:len(ciphertext)]
 	cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, ciphertext)
