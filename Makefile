@@ -83,12 +83,27 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # The whole suite: unit tests, the age test vectors and the testscript
-# end-to-end scripts (some run as an unprivileged user when run as root),
-# then the deb and the systemd units under a real systemd (systemd-test,
-# below; building its Debian root takes minutes the first time, outside
-# go test's timeout).
+# end-to-end scripts (some run as an unprivileged user when run as root);
+# then the code that runs goroutines under the race detector (it needs cgo):
+# the consumer's socket dial and the hand-off; the age decryption workers
+# (payloads of more than 8 chunks); and the scripts that run secretcat's
+# progress timer, its signal handling, open's standard-input watcher and
+# run --socket (secretcat in a script is the race-built test binary).
+# Only these: the rest has no goroutines, and all of it under -race would
+# take minutes more. halt_on_error: a race found in secretcat ends it
+# (status 66) before it execs COMMAND, so that the script fails. Last, the
+# deb and the systemd units under a real systemd (systemd-test, below;
+# building its Debian root takes minutes the first time, outside go test's
+# timeout).
+RACE = CGO_ENABLED=1 GORACE=halt_on_error=1 $(GO) test -race
+RACE_PACKAGES ?= ./secretfd ./internal/handoff
+RACE_CRYPT    ?= ^(TestStreamSizes|TestStreamTruncated|TestProgress)$$
+RACE_SCRIPTS  ?= ^TestScripts$$/^(progress|signals|open|run_socket)$$
 test: fmt-check vet preload-test
 	$(GO) test ./...
+	$(RACE) $(RACE_PACKAGES)
+	$(RACE) -run '$(RACE_CRYPT)' ./crypt
+	$(RACE) -run '$(RACE_SCRIPTS)' ./cmd
 	$(MAKE) systemd-test
 
 # A throw-away identity, an encrypted sample, and secretcat handing it to the
