@@ -235,7 +235,10 @@ func OpenSSHPrivateEnd(priv []byte, blockSize int) (int, bool) {
 
 // bcryptPBKDF is OpenBSD's bcrypt_pbkdf(3), the key derivation of OpenSSH
 // keys: PBKDF2-like rounds of a bcrypt hash of SHA-512 digests, with the
-// output blocks interleaved.
+// output blocks interleaved. x/crypto has it only in
+// golang.org/x/crypto/ssh/internal/bcrypt_pbkdf, which other modules cannot
+// import, behind an SSH key parser that leaves keys on the heap (see
+// agefile's SSH identities); the bcrypt cipher is x/crypto's blowfish.
 func bcryptPBKDF(pass, salt []byte, rounds, keyLen int) []byte {
 	const blockLen = 32
 	blocks := (keyLen + blockLen - 1) / blockLen
