@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"slices"
 	"strings"
 
 	"filippo.io/age"
@@ -533,10 +534,7 @@ func (e *encryptedSSHIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
 
 // matches reports whether a stanza is addressed to the key.
 func (e *encryptedSSHIdentity) matches(stanzas []*age.Stanza) bool {
-	for _, s := range stanzas {
-		if s.Type == e.pub.keyType && len(s.Args) > 0 && s.Args[0] == e.tag {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(stanzas, func(s *age.Stanza) bool {
+		return s.Type == e.pub.keyType && len(s.Args) > 0 && s.Args[0] == e.tag
+	})
 }
