@@ -148,7 +148,7 @@ func headerError(err error) error {
 		if len(noMatch.Errors) == 1 {
 			reason = noMatch.Errors[0].Error()
 		}
-		return fail.Undecryptablef("%s", noMatchMessage(noMatch.StanzaTypes, reason))
+		return fail.WithNeed(fail.Undecryptablef("%s", noMatchMessage(noMatch.StanzaTypes, reason)), fail.NeedIdentity)
 	}
 	return fail.Undecryptablef("%w", err) // an identity's own error, such as its Prompt's
 }
@@ -169,7 +169,7 @@ func noMatchMessage(stanzaTypes []string, reason string) string {
 	if reason != "" {
 		msg += ": " + reason
 	}
-	return msg + "; pass the matching identity file with -i (or set SECRETCAT_IDENTITY), or a plugin with -j"
+	return msg
 }
 
 // stanzaTypes lists the recipient stanza types of a header that readHeader
@@ -187,8 +187,10 @@ type matchNone struct{}
 
 func (matchNone) Unwrap([]*age.Stanza) ([]byte, error) { return nil, age.ErrIncorrectIdentity }
 
+// Size is the exact plaintext size.
 func (p *Plan) Size() int64 { return p.size }
 
+// Discard erases the payload key without decrypting.
 func (p *Plan) Discard() { wipe.AEAD(p.aead) }
 
 // Decrypt opens every chunk straight into dst. age's readers (age.Decrypt,
