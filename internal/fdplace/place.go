@@ -92,8 +92,8 @@ func listFds() ([]int, error) {
 }
 
 // Consumed marks inherited descriptors that this process reads and closes
-// itself, such as a passphrase's: they do not reach the child, so First need
-// not stay above them, but they are in use until then.
+// itself, such as a passphrase's: they do not reach the child, but they are
+// in use until then.
 func (d *Descriptors) Consumed(fds ...int) {
 	for _, fd := range fds {
 		if i := slices.Index(d.Inherited, fd); i >= 0 {
@@ -104,14 +104,16 @@ func (d *Descriptors) Consumed(fds ...int) {
 	slices.Sort(d.own)
 }
 
-// First returns the lowest number, at least min, above every inherited
-// descriptor, from which count consecutive numbers are free.
+// First returns the lowest number, at least min, from which count
+// consecutive numbers are free: neither inherited nor this process's own.
+// Descriptors above them do not move them up, so that a configuration that
+// names /dev/fd/3 finds the first secret file there whenever 3 is free,
+// whatever else a shell or job runner leaked into the process.
 func (d *Descriptors) First(min, count int) int {
+	taken := slices.Concat(d.Inherited, d.own)
+	slices.Sort(taken)
 	first := min
-	if n := len(d.Inherited); n > 0 && d.Inherited[n-1] >= first {
-		first = d.Inherited[n-1] + 1
-	}
-	for _, fd := range d.own {
+	for _, fd := range taken {
 		if fd >= first && fd < first+count {
 			first = fd + 1
 		}
