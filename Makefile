@@ -158,8 +158,12 @@ bench: build
 	$(BIN)/bench -bin $(BIN) -o docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# Each fuzz target for FUZZTIME (their seed corpora also run in make test).
+# Each fuzz target for FUZZTIME (their seed corpora also run in make test),
+# then the mutation campaign of encrypted keys with MUTANTS mutants of each
+# format and cipher (make test runs 300) and a new seed, which it prints:
+# SECRETCAT_MUTATION_SEED=N replays it.
 FUZZTIME ?= 30s
+MUTANTS  ?= 20000
 fuzz: preload-fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzDetect$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzDecrypt$$' -fuzztime $(FUZZTIME) ./crypt
@@ -167,6 +171,9 @@ fuzz: preload-fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzKeyCheck$$' -fuzztime $(FUZZTIME) ./crypt/pemkey
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFile$$' -fuzztime $(FUZZTIME) ./crypt/agefile
 	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt/agefile
+	seed=$$(date +%s); echo "mutation campaign, seed $$seed"; \
+		SECRETCAT_MUTANTS=$(MUTANTS) SECRETCAT_MUTATION_SEED=$$seed \
+		$(GO) test -run '^TestMutationCampaign$$' -count=1 -timeout 0 ./crypt/pemkey
 
 clean:
 	rm -rf $(BIN) demo $(DIST)
