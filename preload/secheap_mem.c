@@ -285,6 +285,11 @@ void sc_heap_child(void)
 		    sc_heap_num(kib, arena.size / 1024), " KiB): ", strerror(e), hint_of(e), NULL);
 }
 
+int sc_heap_touched(void)
+{
+	return arena.base != NULL;
+}
+
 int sc_heap_configure(size_t size)
 {
 	long page = sysconf(_SC_PAGESIZE);
