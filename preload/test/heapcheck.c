@@ -12,6 +12,8 @@
  *	heapcheck full      allocates past the heap's end: the blocks that do
  *	                    not fit go to ordinary memory and work, and after
  *	                    everything is freed blocks are secret again
+ *	heapcheck grow N    allocates N blocks of 1000 bytes and says how many
+ *	                    are in secret memory
  *	heapcheck custom    installs its own allocator for OpenSSL, as stunnel,
  *	                    MariaDB and dovecot do, and prints the result and
  *	                    where OpenSSL's allocations live then
@@ -219,6 +221,18 @@ int main(int argc, char **argv)
 		printf("CRYPTO_secure_malloc_init: %d\n", init(65536, 16));
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "grow") == 0) {
+		int n = atoi(argv[2]), secret = 0;
+		for (int i = 0; i < n; i++) {
+			unsigned char *p = MALLOC(1000);
+			if (p == NULL)
+				die("an allocation failed");
+			fill(p, 1000, (unsigned char)i);
+			secret += in_secret(p);
+		}
+		printf("grow: %d of %d blocks in secret memory\n", secret, n);
+		return 0;
+	}
 	if (argc == 2 && strcmp(argv[1], "custom") == 0) {
 		/* Found as a linked program finds it: the global namespace first. */
 		typedef int (*set_fn)(void *(*)(size_t, const char *, int),
@@ -236,5 +250,5 @@ int main(int argc, char **argv)
 		return forks(atoi(argv[2]));
 	if (argc == 2 && strcmp(argv[1], "full") == 0)
 		return full();
-	die("usage: heapcheck where | fork N | full | custom | secure");
+	die("usage: heapcheck where | fork N | full | grow N | custom | secure");
 }
