@@ -88,10 +88,10 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDetect$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzDecrypt$$' -fuzztime $(FUZZTIME) ./crypt
-	$(GO) test -run '^$$' -fuzz '^FuzzPEM$$' -fuzztime $(FUZZTIME) ./crypt
-	$(GO) test -run '^$$' -fuzz '^FuzzKeyCheck$$' -fuzztime $(FUZZTIME) ./crypt
-	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFile$$' -fuzztime $(FUZZTIME) ./crypt
-	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt
+	$(GO) test -run '^$$' -fuzz '^FuzzPEM$$' -fuzztime $(FUZZTIME) ./crypt/pemkey
+	$(GO) test -run '^$$' -fuzz '^FuzzKeyCheck$$' -fuzztime $(FUZZTIME) ./crypt/pemkey
+	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFile$$' -fuzztime $(FUZZTIME) ./crypt/agefile
+	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt/agefile
 
 clean:
 	rm -rf $(BIN) demo
@@ -105,10 +105,11 @@ clean:
 CROSS_ARCHES ?= amd64 arm64 riscv64
 CROSS_DIR    ?= $(BIN)/cross
 QEMU_ARM64   ?= qemu-aarch64-static
-# crypt's parsing and decryption tests; the rest of crypt (heap scans,
-# fresh openssl fixtures, mutation campaigns) would take many minutes
+# The parsing and decryption tests of the crypt packages; the rest (heap
+# scans, fresh openssl fixtures, mutation campaigns) would take many minutes
 # under emulation and tests nothing that differs by architecture.
-CROSS_CRYPT_TESTS ?= ^(TestVectors|TestAge.*|TestPEMFixtures|TestPEMRefused|TestPEMTruncated|TestPEMKDFBounds|TestOpenSSHCraftedHeader|TestX25519.*|TestReadSecret|TestSSHIdentities|TestSSHIdentityRefusals|TestKeyCheckRefuses|Fuzz.*)$$
+CROSS_CRYPT_PACKAGES ?= crypt crypt/agefile crypt/pemkey
+CROSS_CRYPT_TESTS ?= ^(TestVectors|TestAge.*|TestPEMFixtures|TestPEMRefused|TestPEMTruncated|TestPEMKDFBounds|TestOpenSSHCraftedHeader|TestX25519.*|TestSSHIdentities|TestSSHIdentityRefusals|TestKeyCheckRefuses|Fuzz.*)$$
 
 .PHONY: cross cross-vet cross-test cross-check
 
@@ -127,7 +128,7 @@ cross-vet:
 
 # The packages whose arm64 tests run under qemu-user: the diagnosis must
 # name the emulator there (SECRETCAT_EXPECT_CAUSE).
-CROSS_PACKAGES ?= internal/secrettest internal/secretmem internal/fdplace internal/handoff internal/diagnose secretfd
+CROSS_PACKAGES ?= internal/secrettest internal/secretmem internal/fdplace internal/handoff internal/diagnose internal/readsecret secretfd
 
 cross-test:
 	@mkdir -p $(CROSS_DIR)
@@ -135,7 +136,9 @@ cross-test:
 		GOARCH=arm64 $(GO) test -c -o $(CROSS_DIR)/$$(basename $$p).arm64.test ./$$p; \
 		(cd $$p && SECRETCAT_EXPECT_CAUSE=emulator $(QEMU_ARM64) $(CURDIR)/$(CROSS_DIR)/$$(basename $$p).arm64.test -test.v); \
 	done
-	GOARCH=arm64 $(GO) test -c -o $(CROSS_DIR)/crypt.arm64.test ./crypt
-	cd crypt && $(QEMU_ARM64) $(CURDIR)/$(CROSS_DIR)/crypt.arm64.test -test.run '$(CROSS_CRYPT_TESTS)'
+	set -e; for p in $(CROSS_CRYPT_PACKAGES); do \
+		GOARCH=arm64 $(GO) test -c -o $(CROSS_DIR)/$$(basename $$p).arm64.test ./$$p; \
+		(cd $$p && $(QEMU_ARM64) $(CURDIR)/$(CROSS_DIR)/$$(basename $$p).arm64.test -test.run '$(CROSS_CRYPT_TESTS)'); \
+	done
 
 cross-check: cross cross-vet cross-test

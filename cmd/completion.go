@@ -1,53 +1,106 @@
 package cmd
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
-// newCompletionCommand prints shell completion scripts. It stands in for
-// cobra's default completion command, a tree of five commands whose help
-// texts cobra formats on every run of secretcat, completion or not.
-func newCompletionCommand() *cobra.Command {
-	var noDesc bool
-	c := &cobra.Command{
-		Use:   "completion bash|zsh|fish|powershell",
-		Short: "Print a completion script for bash, zsh, fish or powershell",
-		Long:  "Print the shell completion script for the named shell on standard output.\nmake install installs those for bash, zsh and fish.",
-		Example: `  secretcat completion bash \
-      > ~/.local/share/bash-completion/completions/secretcat
-  secretcat completion fish > ~/.config/fish/completions/secretcat.fish`,
-		ValidArgs:             []string{"bash", "zsh", "fish", "powershell"},
-		Args:                  usageArgs(cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs)),
-		DisableFlagsInUseLine: true,
-		RunE: func(c *cobra.Command, args []string) error {
-			root, out := c.Root(), c.OutOrStdout()
-			switch args[0] {
-			case "bash":
-				return root.GenBashCompletionV2(out, !noDesc)
-			case "zsh":
-				if noDesc {
-					return root.GenZshCompletionNoDesc(out)
-				}
-				return root.GenZshCompletion(out)
-			case "fish":
-				return root.GenFishCompletion(out, !noDesc)
-			}
-			if noDesc {
-				return root.GenPowerShellCompletion(out)
-			}
-			return root.GenPowerShellCompletionWithDesc(out)
-		},
+// setCompletionCommand adds cobra's completion command, with its help
+// fitted to secretcat's and a bash script that works without the
+// bash-completion package.
+func setCompletionCommand(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	c, _, err := root.Find([]string{"completion"})
+	if err != nil || c == root {
+		panic("cobra added no completion command")
 	}
-	c.Flags().BoolVar(&noDesc, "no-descriptions", false, "leave out the descriptions of completions")
-	return c
+	c.Use = "completion bash|zsh|fish|powershell"
+	c.DisableFlagsInUseLine = true
+	c.Short = "Print a completion script for bash, zsh, fish or powershell"
+	c.Long = "Print the shell completion script for the named shell on standard output. make install installs those for bash, zsh and fish."
+	c.Example = `  secretcat completion bash \
+      > ~/.local/share/bash-completion/completions/secretcat
+  secretcat completion fish > ~/.config/fish/completions/secretcat.fish`
+	// Without a shell, or with one cobra does not know, cobra would print
+	// the help and exit 0, into the file meant for the script.
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		return usageError("name a shell: bash, zsh, fish or powershell (see '%s --help')", c.CommandPath())
+	}
+	for _, shell := range append(c.Commands(), c) {
+		shell.Args = usageArgs(shell.Args)
+		if shell.Name() == "bash" {
+			shell.Long = bashLong
+			shell.RunE = bashCompletion
+		}
+	}
 }
+
+const bashLong = `Print the bash completion script on standard output. It works with or
+without the bash-completion package.
+
+To load completions in the current shell:
+
+    source <(secretcat completion bash)
+
+For every new shell, source it from ~/.bashrc, or with the bash-completion
+package write it once to its directory:
+
+    secretcat completion bash > ~/.local/share/bash-completion/completions/secretcat`
+
+// bashCompletion writes cobra's bash script, then bashWords after it.
+func bashCompletion(c *cobra.Command, _ []string) error {
+	noDesc, _ := c.Flags().GetBool("no-descriptions")
+	root, out := c.Root(), c.OutOrStdout()
+	if err := root.GenBashCompletionV2(out, !noDesc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(out, strings.ReplaceAll(bashWords, "PROG", root.Name()))
+	return err
+}
+
+// bashWords replaces the function of cobra's bash script that splits the
+// command line into words. cobra's calls _get_comp_words_by_ref, which
+// only the bash-completion package defines: without it, every TAB printed
+// "_get_comp_words_by_ref: command not found". This one uses it when it is
+// there, and otherwise joins the words that bash split at '=' and ':'
+// (--name=FILE, a FILE=NAME) as it would: cobra's script expects them
+// whole. The rest of cobra's script needs bash-completion only for what
+// secretcat does not use (ActiveHelp, filtering file names by extension).
+const bashWords = `
+# Without the bash-completion package: COMP_WORDS, with the words that bash
+# split at = and : joined again, where no blank separates them.
+__PROG_init_completion()
+{
+    COMPREPLY=()
+    if declare -F _get_comp_words_by_ref >/dev/null 2>&1; then
+        _get_comp_words_by_ref "$@" cur prev words cword
+        return
+    fi
+    local i w rest line=${COMP_LINE:0:COMP_POINT}
+    words=()
+    for ((i = 0; i <= COMP_CWORD; i++)); do
+        w=${COMP_WORDS[i]}
+        rest=${line#"${line%%[![:blank:]]*}"}
+        if ((i > 0)) && [[ ${#rest} -eq ${#line} ]] &&
+            [[ $w == [=:]* || ${words[${#words[@]}-1]} == *[=:] ]]; then
+            words[${#words[@]}-1]+=$w
+        else
+            words+=("$w")
+        fi
+        line=${rest#"$w"}
+    done
+    cword=$((${#words[@]} - 1))
+    cur=${words[cword]}
+    prev=
+    ((cword > 0)) && prev=${words[cword-1]}
+}
+`
 
 // setCompletions says what the shell completes, for every command under
 // root: FILEs where a command takes them, then after "--" a COMMAND from
@@ -115,7 +168,7 @@ func commandsInPath(prefix string) []cobra.Completion {
 			names = append(names, name)
 		}
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	return names
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/agefile"
 	"github.com/secretcat/secretcat/internal/secretmem"
 	"github.com/secretcat/secretcat/secretfd"
 )
@@ -38,27 +39,12 @@ func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.VarP(identityFlag{o, false}, "identity", "i", "identity `FILE` (age, SSH or plugin); repeatable; - is standard input")
 	f.VarP(identityFlag{o, true}, "plugin", "j", "the default identity of age plugin `NAME`, as age -d -j; repeatable")
-	f.Var(listFlag{&o.names}, "name", "name FILE's descriptor: `FILE=NAME`, FILE as written (default: its base name without .age); repeatable")
+	f.StringArrayVar(&o.names, "name", nil, "name FILE's descriptor: `FILE=NAME`, FILE as written (default: its base name without .age); repeatable")
 	f.BoolVar(&o.fallback, "allow-fallback", false, "without memfd_secret, use much weaker sealed memfd_create memory, with a warning (SECRETCAT_MEMORY=fallback)")
 	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single key as DER instead of PEM")
 	f.BoolVar(&o.allowUnencrypted, "allow-unencrypted", false, "let a PEM FILE without an encrypted key (a plain key, certificates) through")
 	o.passphrase.addFlags(c)
 }
-
-// listFlag is a repeatable flag: each use appends its value, commas and all.
-// It does what pflag's StringArray does, without formatting its default
-// through encoding/csv (and a 4 KiB buffer) for each flag of each command
-// on every run.
-type listFlag struct{ values *[]string }
-
-func (l listFlag) Set(s string) error {
-	*l.values = append(*l.values, s)
-	return nil
-}
-
-func (l listFlag) String() string { return strings.Join(*l.values, ",") }
-
-func (l listFlag) Type() string { return "stringArray" }
 
 // identityFlag is -i or -j. Both keep their order, as in age, so that
 // "-j agent -i fallback.age" tries the plugin before asking for the
@@ -199,7 +185,7 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 	if err != nil {
 		return err
 	}
-	defer crypt.WipeIdentities(ids.Identities)
+	defer agefile.WipeIdentities(ids.Identities)
 	create := secretmem.Create
 	if memory == secretfd.MemoryFallback {
 		create = secretmem.CreateFallback

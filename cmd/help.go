@@ -1,9 +1,8 @@
 package cmd
 
 import (
-	"fmt"
-	"io"
 	"strings"
+	"text/template"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -11,6 +10,52 @@ import (
 
 // helpWidth is the width --help fits in.
 const helpWidth = 80
+
+// helpTemplate is every command's --help: its usage, what it does in a
+// paragraph, its commands, its flags and examples, in 80 columns and about
+// one screen; the reference is its man page. pflag's own flag listing
+// aligns every usage after the longest flag (--openssl-secret-heap[=SIZE]),
+// which leaves 40 columns for the text and makes the root's help some 70
+// lines long: flagTable gives a long flag a line of its own instead.
+const helpTemplate = `Usage: {{.UseLine}}{{if .HasAvailableSubCommands}}
+       {{.CommandPath}} COMMAND ...{{end}}
+
+{{summary .}}
+{{- if .HasAvailableSubCommands}}
+
+Commands:
+{{commandTable .}}{{end}}
+
+Flags:
+{{flagTable .LocalFlags}}
+{{- if .HasExample}}
+
+Examples:
+{{.Example}}{{end}}
+
+Details, exit statuses and more examples: man {{manPage .}}
+`
+
+// usageTemplate is the short usage a bare secretcat prints: the forms of
+// the command line and where to read on.
+const usageTemplate = `Usage: {{.UseLine}}{{range .Commands}}{{if and .IsAvailableCommand (ne .Name "run")}}
+       {{.UseLine}}{{end}}{{end}}
+Run '{{.CommandPath}} --help' for the flags, 'man {{manPage .}}' for the details.
+`
+
+func init() {
+	cobra.AddTemplateFuncs(template.FuncMap{
+		"summary":      summary,
+		"commandTable": commandTable,
+		"flagTable":    flagTable,
+		"manPage":      manPage,
+	})
+}
+
+// manPage is the name of c's man page.
+func manPage(c *cobra.Command) string {
+	return strings.ReplaceAll(c.CommandPath(), " ", "-")
+}
 
 // flagDoc is how --help and the man pages show a flag.
 type flagDoc struct {
@@ -55,47 +100,30 @@ func shownDefault(v string) bool {
 	return !strings.HasPrefix(v, "-")
 }
 
-// help writes c's --help: its usage, what it does in a line, its commands,
-// its flags and examples, in 80 columns; the details are in its man page.
-func help(c *cobra.Command, _ []string) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: %s\n", c.UseLine())
-	if c.HasAvailableSubCommands() {
-		fmt.Fprintf(&b, "       %s COMMAND ...\n", c.CommandPath())
-	}
-	b.WriteString("\n" + strings.Join(wrap(summary(c), helpWidth), "\n") + "\n")
-	if c.HasAvailableSubCommands() {
-		b.WriteString("\nCommands:\n")
-		var cmds []flagDoc
-		for _, sub := range c.Commands() {
-			if sub.IsAvailableCommand() {
-				cmds = append(cmds, flagDoc{names: sub.Name(), usage: sub.Short})
-			}
-		}
-		writeColumns(&b, cmds)
-	}
-	b.WriteString("\nFlags:\n")
-	writeFlags(&b, flagDocs(c.Flags()))
-	if c.Example != "" {
-		fmt.Fprintf(&b, "\nExamples:\n%s\n", c.Example)
-	}
-	fmt.Fprintf(&b, "\nDetails, exit statuses and more examples: man %s\n", strings.ReplaceAll(c.CommandPath(), " ", "-"))
-	io.WriteString(c.OutOrStdout(), b.String())
-}
-
-// summary is the first paragraph of c's description.
+// summary is the first paragraph of c's description, wrapped to helpWidth.
 func summary(c *cobra.Command) string {
-	if c.Long == "" {
-		return c.Short + "."
+	first := c.Short + "."
+	if c.Long != "" {
+		first, _, _ = strings.Cut(c.Long, "\n\n")
 	}
-	first, _, _ := strings.Cut(c.Long, "\n\n")
-	return first
+	return strings.Join(wrap(first, helpWidth), "\n")
 }
 
-// writeFlags writes one entry per flag: its names and value, then its
-// usage in a column, wrapped to helpWidth.
-func writeFlags(w io.Writer, docs []flagDoc) {
-	heads := make([]flagDoc, len(docs))
+// commandTable lists c's subcommands and what each does.
+func commandTable(c *cobra.Command) string {
+	var cmds []flagDoc
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() {
+			cmds = append(cmds, flagDoc{names: sub.Name(), usage: sub.Short})
+		}
+	}
+	return columns(cmds)
+}
+
+// flagTable lists the flags of fs: each one's names and value, then its
+// usage in a column.
+func flagTable(fs *pflag.FlagSet) string {
+	docs := flagDocs(fs)
 	for i, d := range docs {
 		head := d.names
 		if d.arg != "" && !strings.HasPrefix(d.arg, "[=") {
@@ -105,15 +133,15 @@ func writeFlags(w io.Writer, docs []flagDoc) {
 		if strings.HasPrefix(head, "--") {
 			head = "    " + head // align long names after "-x, "
 		}
-		heads[i] = flagDoc{names: head, usage: d.usage}
+		docs[i] = flagDoc{names: head, usage: d.usage}
 	}
-	writeColumns(w, heads)
+	return columns(docs)
 }
 
-// writeColumns writes each head indented by two, and its text in a column
+// columns writes each head indented by two, and its text in a column
 // after the heads, wrapped to helpWidth. A head too wide for the column
 // gets a line of its own.
-func writeColumns(w io.Writer, entries []flagDoc) {
+func columns(entries []flagDoc) string {
 	const maxColumn = 2 + 24
 	column := 0
 	for _, e := range entries {
@@ -122,17 +150,19 @@ func writeColumns(w io.Writer, entries []flagDoc) {
 		}
 	}
 	column += 2
+	var lines []string
 	for _, e := range entries {
 		head := "  " + e.names
 		if len(head) > column-2 {
-			fmt.Fprintln(w, head)
+			lines = append(lines, head)
 			head = ""
 		}
 		for _, line := range wrap(e.usage, helpWidth-column) {
-			fmt.Fprintf(w, "%-*s%s\n", column, head, line)
+			lines = append(lines, strings.TrimRight(head+strings.Repeat(" ", column-len(head))+line, " "))
 			head = ""
 		}
 	}
+	return strings.Join(lines, "\n")
 }
 
 // wrap breaks text into lines of at most width columns, between words.

@@ -9,6 +9,7 @@ import (
 	"filippo.io/age/plugin"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/agefile"
 )
 
 // EnvIdentity names the identity files used when neither -i nor -j is
@@ -67,7 +68,7 @@ func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
 		if isPlugin {
 			id, err := plugin.NewIdentityWithoutData(plugins[0], ui)
 			if err != nil { // the flag checked the name already
-				crypt.WipeIdentities(ids.Identities)
+				agefile.WipeIdentities(ids.Identities)
 				return crypt.Options{}, usageError("-j %s: %v", plugins[0], err)
 			}
 			plugins = plugins[1:]
@@ -76,13 +77,13 @@ func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
 		}
 		p := paths[0]
 		paths = paths[1:]
-		parser := &crypt.IdentityParser{
+		parser := &agefile.IdentityParser{
 			Prompt:   func(what string) ([]byte, error) { return o.passphrase.read(p, what) },
 			PluginUI: ui,
 		}
 		parsed, err := parser.ParseFile(p, o.stdin)
 		if err != nil {
-			crypt.WipeIdentities(ids.Identities)
+			agefile.WipeIdentities(ids.Identities)
 			return crypt.Options{}, err
 		}
 		ids.Identities = append(ids.Identities, parsed...)

@@ -11,10 +11,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/secretcat/secretcat/crypt"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
+
+	"github.com/secretcat/secretcat/internal/readsecret"
 )
 
 // passphraseOptions say where passphrases come from: files, descriptors, or
@@ -44,8 +45,8 @@ type source struct {
 const maxPassphrase = 64 << 10
 
 func (p *passphraseOptions) addFlags(c *cobra.Command) {
-	c.Flags().Var(listFlag{&p.files}, "passphrase-file", "passphrase from the first line of `[FILE=]PATH` (- is standard input); FILE= gives FILE its own; repeatable")
-	c.Flags().Var(listFlag{&p.fds}, "passphrase-fd", "passphrase from the first line of descriptor `[FILE=]N`, then closed; FILE= gives FILE its own; repeatable")
+	c.Flags().StringArrayVar(&p.files, "passphrase-file", nil, "passphrase from the first line of `[FILE=]PATH` (- is standard input); FILE= gives FILE its own; repeatable")
+	c.Flags().StringArrayVar(&p.fds, "passphrase-fd", nil, "passphrase from the first line of descriptor `[FILE=]N`, then closed; FILE= gives FILE its own; repeatable")
 }
 
 // parse checks the passphrase flags against the FILEs and identity files
@@ -188,8 +189,8 @@ func (s *source) readAll() ([]byte, error) {
 		}
 		defer unix.Close(fd)
 	}
-	buf, err := crypt.ReadSecret(fd, maxPassphrase)
-	if errors.Is(err, crypt.ErrTooLong) {
+	buf, err := readsecret.Fd(fd, maxPassphrase)
+	if errors.Is(err, readsecret.ErrTooLong) {
 		return nil, fmt.Errorf("longer than %d bytes: not a passphrase", maxPassphrase)
 	}
 	return buf, err

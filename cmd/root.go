@@ -15,46 +15,28 @@ import (
 
 	"github.com/spf13/cobra"
 
-	// Before the standard library initialises: see the package.
-	_ "github.com/secretcat/secretcat/cmd/internal/prestack"
-
 	"github.com/secretcat/secretcat/internal/diagnose"
 )
 
 const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
 
+// rootLong is the description of secretcat and secretcat run: what --help
+// shows first and what their man pages begin with. How the descriptors are
+// delivered, numbered and named, the identities, the passphrases and the
+// exit statuses are the man pages' sections (docs/man/src), not repeated
+// here.
 const rootLong = `secretcat decrypts age-encrypted files and encrypted private keys straight
 into Linux secret memory (memfd_secret(2)) and runs COMMAND with each
 plaintext in a file descriptor: the plaintext never touches a disk, a pipe,
 the page cache or the kernel's direct map, and no other process, root
 included, can read it through /proc/PID/mem or ptrace.
 
-Each FILE becomes its own secret descriptor, numbered from the lowest number
-above every descriptor secretcat inherited (3 when it inherits only standard
-input, output and error) or from --fd N: an inherited descriptor, such as a
-socket activator's socket, is never replaced. COMMAND replaces secretcat
-(same PID, like env(1)) and learns its descriptors from SECRETCAT_FD (the
-first), SECRETCAT_FDS (comma-separated) and SECRETCAT_FDNAMES
-(colon-separated names: FILE's base name without .age, or --name FILE=NAME),
-and from {fd} and {fd:NAME} in its arguments. It reads a descriptor by
-fstat(2) for the size and mmap(2) with MAP_SHARED: read(2) is refused. With
---preload, an unmodified program (nginx, haproxy, openssl, Python's ssl)
-opens the key's path instead, /dev/fd/N or {path} and {path:NAME} in its
-arguments: secretcat's preload library serves it from secret memory and
-makes the program non-dumpable.
-
 FILE is recognised by its content: age, binary or armored; or a PEM file with
 encrypted private keys: PKCS#8 (PBES2 with PBKDF2 or scrypt), legacy OpenSSL
 (DEK-Info) or OpenSSH, delivered as openssl pkey, openssl rsa -traditional or
 ssh-keygen -p would write them unencrypted, other blocks (certificates) in
-order (--der for a single key's DER); - is standard input. Identities come
-from -i FILE, -j NAME (the default identity of age plugin NAME) or
-SECRETCAT_IDENTITY; passphrases from the terminal,
---passphrase-file or --passphrase-fd. If anything fails, COMMAND is not
-started and every secret descriptor is closed.
-
-To hand descriptors to a consumer that is not a child, see "secretcat open";
-for programs that can only read a file or a pipe, "secretcat cat".
+order (--der for a single key's DER); - is standard input. If anything fails,
+COMMAND is not started and every secret descriptor is closed.
 
 A FILE named like a subcommand (run, open, cat, doctor, help, completion)
 needs the explicit "secretcat run FILE -- ...".`
@@ -100,9 +82,10 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	addRunFlags(run, runOpts)
 	run.Flags().StringVar(&runOpts.socket, "socket", "", "instead of decrypting FILEs, receive the descriptors from secretcat open --socket `PATH`")
 	addWaitFlag(run, &runOpts.wait)
-	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand(), newCompletionCommand())
-	root.CompletionOptions.DisableDefaultCmd = true
-	root.SetHelpFunc(help)
+	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand())
+	setCompletionCommand(root)
+	root.SetHelpTemplate(helpTemplate)
+	root.SetUsageTemplate(usageTemplate)
 	setCompletions(root)
 
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -114,19 +97,6 @@ func NewCommand(stdin *os.File) *cobra.Command {
 // errUsageShown is the error of a command line that only got the short
 // usage in answer.
 var errUsageShown = &exitError{code: ExitUsage, err: errors.New("usage shown")}
-
-// shortUsage lists the forms of the command line, for a bare secretcat.
-func shortUsage(root *cobra.Command) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: %s\n", root.UseLine())
-	for _, c := range root.Commands() {
-		if c.IsAvailableCommand() && c.Name() != "run" {
-			fmt.Fprintf(&b, "       %s\n", c.UseLine())
-		}
-	}
-	fmt.Fprintf(&b, "Run '%s --help' for the flags, 'man %s' for the details.\n", root.Name(), root.Name())
-	return b.String()
-}
 
 // Main runs secretcat with os.Args and returns its exit status.
 func Main() int {

@@ -44,7 +44,7 @@ func addRunFlags(c *cobra.Command, o *runOptions) {
 // secret file: COMMAND never starts with a partial set.
 func (o *runOptions) run(c *cobra.Command, args []string) error {
 	if len(args) == 0 && c.Flags().NFlag() == 0 {
-		fmt.Fprint(c.ErrOrStderr(), shortUsage(c.Root()))
+		fmt.Fprint(c.ErrOrStderr(), c.Root().UsageString())
 		return errUsageShown
 	}
 	dash := c.ArgsLenAtDash()

@@ -117,6 +117,7 @@ func TestScripts(t *testing.T) {
 			"expand":      cmdExpand,
 			"secretheaps": cmdSecretheaps,
 			"sockpoke":    cmdSockpoke,
+			"mdblocks":    cmdMdblocks,
 		},
 	})
 }
@@ -382,7 +383,7 @@ func TestCIHasWhatScriptsNeed(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Errorf("CI runs the suite as root (the scripts switch users with setpriv), but euid is %d", os.Geteuid())
 	}
-	for _, tool := range []string{"cc", "git", "make", "man", "python3", "strace", "setpriv"} {
+	for _, tool := range []string{"cc", "git", "make", "man", "python3", "bash", "strace", "setpriv"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Errorf("CI=true but %s is not installed: scripts that need it would skip; .ci/run must install it", tool)
 		}

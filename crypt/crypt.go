@@ -7,167 +7,53 @@
 package crypt
 
 import (
-	"bytes"
-	"crypto/cipher"
-	"errors"
-	"fmt"
+	"github.com/secretcat/secretcat/crypt/internal/fail"
+	"github.com/secretcat/secretcat/crypt/internal/format"
 )
-
-// Destination returns writable memory of exactly size bytes for the
-// plaintext. It is called once, after the ciphertext has been checked as far
-// as possible and before any plaintext exists.
-type Destination func(size int64) ([]byte, error)
 
 // Format is an encrypted file format recognised by Detect.
-type Format int
+type Format = format.Format
 
+// The formats Detect tells apart.
 const (
-	// Unknown is any content that Detect does not recognise.
-	Unknown Format = iota
-	// Age is the binary age format (age-encryption.org/v1).
-	Age
-	// AgeArmor is the ASCII-armored age format.
-	AgeArmor
+	Unknown  = format.Unknown  // any content that Detect does not recognise
+	Age      = format.Age      // the binary age format (age-encryption.org/v1)
+	AgeArmor = format.AgeArmor // the ASCII-armored age format
 	// PEM is a PEM file holding encrypted private keys (PKCS#8, legacy
 	// OpenSSL, OpenSSH), possibly with other blocks such as certificates.
-	PEM
+	PEM = format.PEM
 )
-
-func (f Format) String() string {
-	switch f {
-	case Age:
-		return "age"
-	case AgeArmor:
-		return "armored age"
-	case PEM:
-		return "PEM"
-	}
-	return "unknown"
-}
-
-const (
-	ageIntro  = "age-encryption.org/"
-	armorHead = "-----BEGIN AGE ENCRYPTED FILE-----"
-)
-
-// Detect recognises the format of an encrypted file from its content. The
-// age formats are told by their first bytes (DetectLen bytes are enough);
-// PEM anywhere a PEM reader would find a block, after other text such as
-// the Bag Attributes that openssl writes before a key. A line that begins
-// age's armor where age does not look for it (after other text, in lower
-// case, spaced out, or of another type) is armored age, to be judged, and
-// refused, as such. File names are never considered.
-func Detect(data []byte) Format {
-	switch {
-	case bytes.HasPrefix(data, []byte(ageIntro)):
-		return Age
-	case bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte(armorHead)):
-		return AgeArmor
-	}
-	pem := false
-	for line := range bytes.Lines(data) {
-		if ageArmorLine(line) {
-			return AgeArmor
-		}
-		pem = pem || bytes.Contains(line, []byte("-----BEGIN "))
-	}
-	if pem {
-		return PEM
-	}
-	return Unknown
-}
-
-// ageArmorLine reports whether line, without its spaces and tabs and in
-// upper case, begins age's armor: "-----BEGINAGE".
-func ageArmorLine(line []byte) bool {
-	const begin = "-----BEGINAGE"
-	n := 0
-	for _, c := range line {
-		switch {
-		case n == len(begin):
-			return true
-		case c == ' ' || c == '\t':
-		case 'a' <= c && c <= 'z' && c-'a'+'A' == begin[n], c == begin[n]:
-			n++
-		default:
-			return false
-		}
-	}
-	return n == len(begin)
-}
 
 // DetectLen is how many leading bytes tell the age formats apart from the
 // rest; Open looks further only for an input they do not recognise.
-const DetectLen = 512
+const DetectLen = format.DetectLen
 
-// Kind classifies a decryption failure for the caller's exit status.
-type Kind int
+// Detect recognises the format of an encrypted file from its content. The
+// age formats are told by their first bytes (DetectLen bytes are enough);
+// PEM anywhere a PEM reader would find a block. File names are never
+// considered.
+func Detect(data []byte) Format { return format.Detect(data) }
 
+// Kind classifies a decryption failure for the caller's exit status:
+// Malformed, Undecryptable or NoKey.
+type Kind = fail.Kind
+
+// The kinds of failure.
 const (
 	// Malformed means the input is not a well-formed file of a supported
 	// format: unreadable, unrecognised, bad armor or a malformed header.
-	Malformed Kind = iota + 1
-	// Undecryptable means the file is well formed but could not be decrypted:
-	// no identity matched, wrong passphrase, a bad header MAC, or a payload
-	// that is truncated, tampered with or corrupted.
-	Undecryptable
+	Malformed = fail.Malformed
+	// Undecryptable means the file is well formed but could not be
+	// decrypted: no identity matched, wrong passphrase, a bad header MAC, or
+	// a payload that is truncated, tampered with or corrupted.
+	Undecryptable = fail.Undecryptable
 	// NoKey means the file needs an identity or a passphrase and none was
 	// given: the caller's mistake rather than the file's.
-	NoKey
+	NoKey = fail.NoKey
 )
 
 // Error is a decryption failure of a known Kind.
-type Error struct {
-	Kind Kind
-	Err  error
-}
-
-func (e *Error) Error() string { return e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
-
-func malformed(format string, args ...any) error {
-	return &Error{Kind: Malformed, Err: fmt.Errorf(format, args...)}
-}
-
-func noKey(format string, args ...any) error {
-	return &Error{Kind: NoKey, Err: fmt.Errorf(format, args...)}
-}
-
-func undecryptable(format string, args ...any) error {
-	return &Error{Kind: Undecryptable, Err: fmt.Errorf(format, args...)}
-}
+type Error = fail.Error
 
 // KindOf returns the Kind of err, or 0 when err is not a decryption failure.
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return 0
-}
-
-// table is a constant lookup table. It is a slice rather than a map: the
-// compiler lays slices of constants out in the binary, while package-level
-// maps are built by code at start-up, on every run, whether they are used or
-// not.
-type table[V any] []struct {
-	key string
-	val V
-}
-
-func (t table[V]) get(key string) (V, bool) {
-	for _, e := range t {
-		if e.key == key {
-			return e.val, true
-		}
-	}
-	var zero V
-	return zero, false
-}
-
-// blockCipher is a CBC cipher of an encrypted PEM key.
-type blockCipher struct {
-	name    string // for messages, where the table's key is an OID
-	keyLen  int
-	newFunc func([]byte) (cipher.Block, error)
-}
+func KindOf(err error) Kind { return fail.KindOf(err) }

@@ -12,6 +12,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/internal/cryptest"
 )
 
 // addVectorSeeds seeds f with every file of the age test kit.
@@ -32,7 +33,7 @@ func FuzzDetect(f *testing.F) {
 	for _, name := range []string{"rsa.pkcs8.sha256.aes-256-cbc.pem", "bundle.pem"} {
 		data, _ := os.ReadFile(filepath.Join(fixtureDir, name))
 		f.Add(data)
-		f.Add(append(bagAttributes(600), data...))
+		f.Add(append(cryptest.BagAttributes(600), data...))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		format := crypt.Detect(data)
@@ -58,16 +59,6 @@ func FuzzDetect(f *testing.F) {
 			t.Errorf("Open: %v", err)
 		}
 	})
-}
-
-// bagAttributes is text that openssl writes before a key exported from a
-// PKCS#12 file, of about n bytes.
-func bagAttributes(n int) []byte {
-	text := []byte("Bag Attributes\n    localKeyID: 01 00 00 00\n    friendlyName: secretcat test\nKey Attributes: <No Attributes>\n")
-	for len(text) < n {
-		text = append(text, "    1.3.6.1.4.1.311.17.1: Microsoft Enhanced Cryptographic Provider v1.0\n"...)
-	}
-	return text
 }
 
 // FuzzDecrypt feeds arbitrary files to the age path: it must never panic,

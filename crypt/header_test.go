@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/internal/cryptest"
 )
 
 // TestAgeHeaderSizes decrypts files whose headers span from one stanza to
@@ -46,7 +48,7 @@ func TestAgeHeaderSizes(t *testing.T) {
 			if err := os.WriteFile(path, data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			f, err := decryptToSecret(path, nil, crypt.Options{Identities: []age.Identity{id}})
+			f, err := cryptest.DecryptToSecret(path, nil, crypt.Options{Identities: []age.Identity{id}})
 			if f == nil {
 				return nil, err
 			}

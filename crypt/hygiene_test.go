@@ -25,6 +25,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/agefile"
+	"github.com/secretcat/secretcat/crypt/internal/cryptest"
 	"github.com/secretcat/secretcat/internal/secretmem"
 )
 
@@ -81,7 +83,7 @@ func TestNoPlaintextOnHeap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		writeFile(t, filepath.Join(dir, "id.txt"), []byte(id.String()+"\n"))
+		cryptest.WriteFile(t, filepath.Join(dir, "id.txt"), []byte(id.String()+"\n"))
 		plain := make([]byte, canarySize)
 		rand.Read(plain)
 		var file bytes.Buffer
@@ -91,13 +93,13 @@ func TestNoPlaintextOnHeap(t *testing.T) {
 		}
 		w.Write(plain)
 		w.Close()
-		writeFile(t, filepath.Join(dir, "canary.age"), file.Bytes())
+		cryptest.WriteFile(t, filepath.Join(dir, "canary.age"), file.Bytes())
 		writeWindows(t, filepath.Join(dir, "windows"), 32, canaryStride, plain)
 	}
 	path := filepath.Join(dir, "canary.age")
 	setUp := func(t *testing.T) (windowSet, crypt.Options) {
 		windows := readWindows(t, filepath.Join(dir, "windows"), canarySize/canaryStride-1)
-		ids, err := new(crypt.IdentityParser).ParseFile(filepath.Join(dir, "id.txt"), nil)
+		ids, err := new(agefile.IdentityParser).ParseFile(filepath.Join(dir, "id.txt"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +110,7 @@ func TestNoPlaintextOnHeap(t *testing.T) {
 			return
 		}
 		windows, ids := setUp(t)
-		file, err := decryptToSecret(path, nil, ids)
+		file, err := cryptest.DecryptToSecret(path, nil, ids)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,13 +194,13 @@ func TestPEMNoPlaintextOnHeap(t *testing.T) {
 			dir := os.Getenv("SECRETCAT_HYGIENE_DIR")
 			if dir == "" {
 				dir = t.TempDir()
-				writeKeyWindows(t, filepath.Join(dir, "windows"), mustRead(t, filepath.Join(fixtureDir, name+".want")))
+				writeKeyWindows(t, filepath.Join(dir, "windows"), cryptest.MustRead(t, filepath.Join(fixtureDir, name+".want")))
 			}
 			if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
 				return
 			}
 			windows := readWindows(t, filepath.Join(dir, "windows"), 1)
-			file, err := decryptToSecret(filepath.Join(fixtureDir, name), nil, pemOptions(fixturePassphrase(t, fixtureDir)))
+			file, err := cryptest.DecryptToSecret(filepath.Join(fixtureDir, name), nil, cryptest.PEMOptions(cryptest.FixturePassphrase(t, fixtureDir)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -276,27 +278,27 @@ func TestIdentityNotOnHeap(t *testing.T) {
 			s := id.String()
 			file = append(file, []byte("# public key: "+id.Recipient().String()+"\n"+s+"\n"))
 			text = append(text, []byte(s[len("AGE-SECRET-KEY-1"):]))
-			writeFile(t, filepath.Join(dir, "file"+strconv.Itoa(i)+".age"), sealTo(t, id.Recipient()))
+			cryptest.WriteFile(t, filepath.Join(dir, "file"+strconv.Itoa(i)+".age"), sealTo(t, id.Recipient()))
 		}
-		writeFile(t, filepath.Join(dir, "id.txt"), bytes.Join(file, nil))
+		cryptest.WriteFile(t, filepath.Join(dir, "id.txt"), bytes.Join(file, nil))
 		writeWindows(t, filepath.Join(dir, "text"), 16, 1, text...)
 	}
 	if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
 		return
 	}
 	text := readWindows(t, filepath.Join(dir, "text"), 3*43)
-	ids, err := new(crypt.IdentityParser).ParseFile(filepath.Join(dir, "id.txt"), nil)
+	ids, err := new(agefile.IdentityParser).ParseFile(filepath.Join(dir, "id.txt"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		f, err := decryptToSecret(filepath.Join(dir, "file"+strconv.Itoa(i)+".age"), nil, crypt.Options{Identities: ids})
+		f, err := cryptest.DecryptToSecret(filepath.Join(dir, "file"+strconv.Itoa(i)+".age"), nil, crypt.Options{Identities: ids})
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.Close()
 	}
-	crypt.WipeIdentities(ids)
+	agefile.WipeIdentities(ids)
 	if hits := scanMemory(t, nil, text); hits != 0 {
 		t.Errorf("found %d windows of the identities' text outside secret memory", hits)
 	}
@@ -342,39 +344,39 @@ func TestSSHIdentityNotOnHeap(t *testing.T) {
 			plainName := strings.TrimSuffix(name, ".want") + ".want"
 			if dir == "" {
 				dir = t.TempDir()
-				plain := mustRead(t, filepath.Join(fixtureDir, plainName))
+				plain := cryptest.MustRead(t, filepath.Join(fixtureDir, plainName))
 				secrets := sshSecrets(t, plain)
 				writeWindows(t, filepath.Join(dir, "key"), 16, 1, secrets...)
-				writeFile(t, filepath.Join(dir, "id"), mustRead(t, filepath.Join(fixtureDir, name)))
-				pub, _ := ssh.ParsePublicKey(sshPublicBlob(t, plain))
-				writeFile(t, filepath.Join(dir, "id.pub"), ssh.MarshalAuthorizedKey(pub))
+				cryptest.WriteFile(t, filepath.Join(dir, "id"), cryptest.MustRead(t, filepath.Join(fixtureDir, name)))
+				pub, _ := ssh.ParsePublicKey(cryptest.SSHPublicBlob(t, plain))
+				cryptest.WriteFile(t, filepath.Join(dir, "id.pub"), ssh.MarshalAuthorizedKey(pub))
 				r, err := agessh.ParseRecipient(string(ssh.MarshalAuthorizedKey(pub)))
 				if err != nil {
 					t.Fatal(err)
 				}
-				writeFile(t, filepath.Join(dir, "file.age"), sealTo(t, r))
+				cryptest.WriteFile(t, filepath.Join(dir, "file.age"), sealTo(t, r))
 			}
 			if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
 				return
 			}
 			key := readWindows(t, filepath.Join(dir, "key"), 1)
-			pass := fixturePassphrase(t, fixtureDir)
-			p := &crypt.IdentityParser{Prompt: func(string) ([]byte, error) { return []byte(pass), nil }}
+			pass := cryptest.FixturePassphrase(t, fixtureDir)
+			p := &agefile.IdentityParser{Prompt: func(string) ([]byte, error) { return []byte(pass), nil }}
 			ids, err := p.ParseFile(filepath.Join(dir, "id"), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := decryptToSecret(filepath.Join(dir, "file.age"), nil, crypt.Options{Identities: ids})
+			f, err := cryptest.DecryptToSecret(filepath.Join(dir, "file.age"), nil, crypt.Options{Identities: ids})
 			if err != nil {
 				t.Fatal(err)
 			}
 			f.Close()
-			crypt.WipeIdentities(ids)
+			agefile.WipeIdentities(ids)
 			if hits := scanMemory(t, nil, key); hits != 0 {
 				t.Errorf("found %d windows of the key outside secret memory", hits)
 			}
 			// Positive control: the unencrypted key, decoded on the heap.
-			leak, _ := pem.Decode(mustRead(t, filepath.Join(fixtureDir, plainName)))
+			leak, _ := pem.Decode(cryptest.MustRead(t, filepath.Join(fixtureDir, plainName)))
 			hits := scanMemory(t, nil, key)
 			clear(leak.Bytes)
 			if hits == 0 {
@@ -450,13 +452,13 @@ func writeWindows(t *testing.T, path string, size, stride int, secrets ...[]byte
 			out = binary.LittleEndian.AppendUint64(out, windowHash(s[off:off+size]))
 		}
 	}
-	writeFile(t, path, out)
+	cryptest.WriteFile(t, path, out)
 }
 
 // readWindows reads the windows written by writeWindows; there must be at
 // least min distinct ones.
 func readWindows(t *testing.T, path string, min int) windowSet {
-	data := mustRead(t, path)
+	data := cryptest.MustRead(t, path)
 	w := windowSet{size: int(binary.LittleEndian.Uint64(data)), hashes: make(map[uint64]bool, len(data)/8), filter: make([]uint64, 1<<16)}
 	for i := 8; i+8 <= len(data); i += 8 {
 		w.add(binary.LittleEndian.Uint64(data[i:]))

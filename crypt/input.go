@@ -9,6 +9,13 @@ import (
 
 	"filippo.io/age/armor"
 	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/crypt/agefile"
+	"github.com/secretcat/secretcat/crypt/internal/fail"
+	"github.com/secretcat/secretcat/crypt/internal/format"
+	"github.com/secretcat/secretcat/crypt/pemkey"
+	"github.com/secretcat/secretcat/internal/readsecret"
+	"github.com/secretcat/secretcat/internal/spool"
 )
 
 // Input is ciphertext ready for random access: a regular file read in place,
@@ -37,8 +44,8 @@ func Open(path string, stdin io.Reader) (*Input, error) {
 		}
 	} else {
 		var fd int
-		if fd, err = openFile(path); err != nil {
-			return nil, malformed("%w", err)
+		if fd, err = readsecret.Open(path); err != nil {
+			return nil, fail.Malformedf("%w", err)
 		}
 		err = in.attach(os.NewFile(uintptr(fd), path), true)
 	}
@@ -55,10 +62,10 @@ func Open(path string, stdin io.Reader) (*Input, error) {
 // detectFurther detects the format of an input that its first bytes did
 // not tell, from as much of it as a PEM file may hold.
 func (in *Input) detectFurther() error {
-	data := make([]byte, min(in.size, maxPEMFile))
+	data := make([]byte, min(in.size, pemkey.MaxFile))
 	n, err := in.r.ReadAt(data, 0)
 	if err != nil && err != io.EOF {
-		return malformed("reading: %v", err)
+		return fail.Malformedf("reading: %v", err)
 	}
 	in.Format = Detect(data[:n])
 	if in.Format == AgeArmor {
@@ -77,16 +84,16 @@ func (in *Input) attach(f *os.File, owned bool) error {
 		}
 		switch {
 		case err != nil:
-			return malformed("%v", unwrapPath(err))
+			return fail.Malformedf("%v", fail.UnwrapPath(err))
 		case st.IsDir():
-			return malformed("is a directory")
+			return fail.Malformedf("is a directory")
 		}
 		return in.stream(f)
 	}
 	start := int64(0)
 	if !owned { // standard input may have been read from already
 		if start, err = unix.Seek(int(f.Fd()), 0, io.SeekCurrent); err != nil {
-			return malformed("%v", err)
+			return fail.Malformedf("%v", err)
 		}
 	}
 	in.r, in.size = io.NewSectionReader(f, start, st.Size()-start), max(0, st.Size()-start)
@@ -97,7 +104,7 @@ func (in *Input) attach(f *os.File, owned bool) error {
 	n, err := in.r.ReadAt(head, 0)
 	if err != nil && err != io.EOF {
 		in.Close()
-		return malformed("reading: %v", err)
+		return fail.Malformedf("reading: %v", err)
 	}
 	in.Format = Detect(head[:n])
 	if in.Format == AgeArmor {
@@ -112,7 +119,7 @@ func (in *Input) stream(src io.Reader) error {
 	head := make([]byte, DetectLen)
 	n, err := io.ReadFull(src, head)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return malformed("reading: %v", unwrapPath(err))
+		return fail.Malformedf("reading: %v", fail.UnwrapPath(err))
 	}
 	head = head[:n]
 	in.Format = Detect(head)
@@ -125,11 +132,11 @@ func (in *Input) stream(src io.Reader) error {
 // hold makes head and the rest of src the input's ciphertext, in a memory
 // file, in place of the file the input had.
 func (in *Input) hold(head []byte, src io.Reader) error {
-	f, size, err := spool(head, src)
+	f, size, err := spool.Hold(head, src)
 	in.Close()
-	var re errRead
+	var re spool.ReadError
 	if in.Format == AgeArmor && errors.As(err, &re) {
-		return malformed("invalid armor: %v", re.err)
+		return fail.Malformedf("invalid armor: %v", re.Err)
 	}
 	if err != nil {
 		return spoolError(err)
@@ -151,18 +158,18 @@ func (in *Input) Close() error {
 	return err
 }
 
-// unwrapPath drops the operation and path from an *os.PathError: messages
-// already name the file.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
+// spoolError says which side of a spool failed: reading the stream, or
+// holding its contents in memory.
+func spoolError(err error) error {
+	var re spool.ReadError
+	if errors.As(err, &re) {
+		return fail.Malformedf("reading: %v", fail.UnwrapPath(re.Err))
 	}
-	return err
+	return fmt.Errorf("holding the ciphertext in memory: %w", err)
 }
 
 // errUnknownFormat explains what the input was expected to look like.
-var errUnknownFormat = errors.New("unrecognized format: expected an age file (binary, starting with \"age-encryption.org/v1\", or armored, starting with \"" + armorHead + "\") or a PEM file with an encrypted private key")
+var errUnknownFormat = errors.New("unrecognized format: expected an age file (binary, starting with \"age-encryption.org/v1\", or armored, starting with \"" + format.ArmorHead + "\") or a PEM file with an encrypted private key")
 
 // Plan is a decryption whose plaintext size is known and whose key material
 // is ready: Decrypt writes the plaintext into memory from a Destination.
@@ -179,25 +186,40 @@ type Plan interface {
 // Prepare checks the input's header, unwraps its file key with the given
 // identities and computes the plaintext size, so that the caller can allocate
 // exactly that much secret memory.
-func (in *Input) Prepare(ids Options) (Plan, error) {
+func (in *Input) Prepare(opts Options) (Plan, error) {
 	switch in.Format {
 	case Age, AgeArmor:
-		return prepareAge(in.r, in.size, ids)
+		plan, err := agefile.Prepare(in.r, in.size, agefile.Options{
+			Identities: opts.Identities, Passphrase: opts.Passphrase, Progress: opts.Progress})
+		if err != nil {
+			return nil, err
+		}
+		return plan, nil
 	case PEM:
-		if in.size > maxPEMFile {
-			return nil, malformed("a PEM file of %d bytes is too large for keys and certificates", in.size)
+		if in.size > pemkey.MaxFile {
+			return nil, fail.Malformedf("a PEM file of %d bytes is too large for keys and certificates", in.size)
 		}
 		data := make([]byte, in.size)
 		if _, err := in.r.ReadAt(data, 0); err != nil && err != io.EOF {
-			return nil, malformed("reading: %v", err)
+			return nil, fail.Malformedf("reading: %v", err)
 		}
-		return preparePEM(data, ids)
+		plan, err := pemkey.Prepare(data, pemkey.Options{
+			Passphrase: opts.Passphrase, Scratch: opts.Scratch, DER: opts.DER, AllowUnencrypted: opts.AllowUnencrypted})
+		if err != nil {
+			return nil, err
+		}
+		return plan, nil
 	}
 	if in.size == 0 {
-		return nil, malformed("the file is empty: expected an age file or a PEM file with an encrypted private key")
+		return nil, fail.Malformedf("the file is empty: expected an age file or a PEM file with an encrypted private key")
 	}
-	return nil, &Error{Kind: Malformed, Err: errUnknownFormat}
+	return nil, &fail.Error{Kind: fail.Malformed, Err: errUnknownFormat}
 }
+
+// Destination returns writable memory of exactly size bytes for the
+// plaintext. It is called once, after the ciphertext has been checked as far
+// as possible and before any plaintext exists.
+type Destination func(size int64) ([]byte, error)
 
 // DecryptTo decrypts the input into memory returned by dst.
 func (in *Input) DecryptTo(ids Options, dst Destination) error {
@@ -213,5 +235,5 @@ func (in *Input) DecryptTo(ids Options, dst Destination) error {
 	return plan.Decrypt(mem)
 }
 
-// ErrSize is returned by a Destination that got memory of the wrong size.
-var ErrSize = fmt.Errorf("destination has the wrong size")
+// ErrSize is returned by Plan.Decrypt for memory of the wrong size.
+var ErrSize = fail.ErrSize

@@ -15,7 +15,8 @@ import (
 	agetest "c2sp.org/CCTV/age"
 
 	"github.com/secretcat/secretcat/crypt"
-	"github.com/secretcat/secretcat/internal/secretmem"
+	"github.com/secretcat/secretcat/crypt/agefile"
+	"github.com/secretcat/secretcat/crypt/internal/cryptest"
 )
 
 // vector is one file of the age test kit (c2sp.org/CCTV/age).
@@ -33,7 +34,7 @@ type vector struct {
 func (v *vector) withIdentities(t *testing.T, lines []string) crypt.Options {
 	opts := v.ids
 	if len(lines) > 0 {
-		ids, err := new(crypt.IdentityParser).Parse("vector identities", []byte(strings.Join(lines, "\n")))
+		ids, err := new(agefile.IdentityParser).Parse("vector identities", []byte(strings.Join(lines, "\n")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +125,7 @@ func TestVectors(t *testing.T) {
 }
 
 func checkVector(t *testing.T, v *vector, path string, opts crypt.Options) {
-	file, err := decryptToSecret(path, bytes.NewReader(v.file), opts)
+	file, err := cryptest.DecryptToSecret(path, bytes.NewReader(v.file), opts)
 	var mem []byte
 	if file != nil {
 		defer file.Close()
@@ -169,25 +170,4 @@ func checkVector(t *testing.T, v *vector, path string, opts crypt.Options) {
 	if v.expect == "no match" && !strings.Contains(err.Error(), "no identity matched") && !strings.Contains(err.Error(), "incorrect passphrase") {
 		t.Errorf("no match reported as %v", err)
 	}
-}
-
-// decryptToSecret runs a FILE argument through crypt into a new secret
-// file, as secretcat does. The file, if one was created, is returned even on
-// failure, unsealed, so that the caller can check it was wiped.
-func decryptToSecret(path string, stdin io.Reader, ids crypt.Options) (*secretmem.File, error) {
-	in, err := crypt.Open(path, stdin)
-	if err != nil {
-		return nil, err
-	}
-	defer in.Close()
-	var file *secretmem.File
-	err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
-		f, err := createSecret(size)
-		if err != nil {
-			return nil, err
-		}
-		file = f
-		return f.Bytes(), nil
-	})
-	return file, err
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/secretcat/secretcat/internal/secretmem"
 )
 
 // Unavailable returns why secret memory is unavailable here, "" when it
@@ -50,4 +52,18 @@ func Need(t testing.TB) {
 	if why != "" {
 		t.Skip(why)
 	}
+}
+
+// Create makes a file for a test to decrypt into: secret memory, as
+// secretcat uses, or fallback memory where secret memory is truly
+// unavailable (see Unavailable), where parsing and decryption behave alike.
+func Create(size int64) (*secretmem.File, error) {
+	why, err := Unavailable()
+	switch {
+	case err != nil:
+		return nil, err
+	case why != "":
+		return secretmem.CreateFallback(size)
+	}
+	return secretmem.Create(size)
 }

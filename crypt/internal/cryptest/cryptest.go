@@ -1,0 +1,105 @@
+// Package cryptest holds what the tests of the crypt packages share: the
+// fixtures' passphrase, options that decrypt into secret memory as
+// secretcat does, and small file helpers. Only tests import it.
+package cryptest
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/internal/secretmem"
+	"github.com/secretcat/secretcat/internal/secrettest"
+)
+
+// PEMOptions decrypt with pass into secret memory, as secretcat does.
+func PEMOptions(pass string) crypt.Options {
+	return crypt.Options{
+		Passphrase: func() ([]byte, error) { return []byte(pass), nil },
+		Scratch: func(size int64) ([]byte, func(), error) {
+			f, err := secrettest.Create(size)
+			if err != nil {
+				return nil, nil, err
+			}
+			return f.Bytes(), func() { f.Close() }, nil
+		},
+	}
+}
+
+// FixturePassphrase is the passphrase of the key fixtures in dir.
+func FixturePassphrase(t testing.TB, dir string) string {
+	p, err := os.ReadFile(filepath.Join(dir, "passphrase.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(p))
+}
+
+// DecryptToSecret runs a FILE argument through crypt into a new secret
+// file, as secretcat does. The file, if one was created, is returned even on
+// failure, unsealed, so that the caller can check it was wiped.
+func DecryptToSecret(path string, stdin io.Reader, opts crypt.Options) (*secretmem.File, error) {
+	in, err := crypt.Open(path, stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	plan, err := in.Prepare(opts)
+	if err != nil {
+		return nil, err
+	}
+	f, err := secrettest.Create(plan.Size())
+	if err != nil {
+		plan.Discard()
+		return nil, err
+	}
+	return f, plan.Decrypt(f.Bytes())
+}
+
+// SSHPublicBlob returns the SSH wire encoding of the public key of an
+// unencrypted private key, as x/crypto/ssh reads it.
+func SSHPublicBlob(t *testing.T, plain []byte) []byte {
+	t.Helper()
+	k, err := ssh.ParseRawPrivateKey(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.PublicKey().Marshal()
+}
+
+// MustRead reads the file at path.
+func MustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// WriteFile writes data to the file at path, readable by its owner only.
+func WriteFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BagAttributes is text that openssl writes before a key exported from a
+// PKCS#12 file, of about n bytes.
+func BagAttributes(n int) []byte {
+	text := []byte("Bag Attributes\n    localKeyID: 01 00 00 00\n    friendlyName: secretcat test\nKey Attributes: <No Attributes>\n")
+	for len(text) < n {
+		text = append(text, "    1.3.6.1.4.1.311.17.1: Microsoft Enhanced Cryptographic Provider v1.0\n"...)
+	}
+	return text
+}

@@ -1,0 +1,61 @@
+package pemkey
+
+import (
+	"crypto/aes"
+	"crypto/des"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/pem"
+	"strings"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
+)
+
+// legacyCiphers are the DEK-Info ciphers of OpenSSL's traditional key
+// encryption.
+var legacyCiphers = table[blockCipher]{
+	{"AES-128-CBC", blockCipher{keyLen: 16, newFunc: aes.NewCipher}},
+	{"AES-192-CBC", blockCipher{keyLen: 24, newFunc: aes.NewCipher}},
+	{"AES-256-CBC", blockCipher{keyLen: 32, newFunc: aes.NewCipher}},
+	{"DES-EDE3-CBC", blockCipher{keyLen: 24, newFunc: des.NewTripleDESCipher}},
+	{"DES-CBC", blockCipher{keyLen: 8, newFunc: des.NewCipher}},
+}
+
+// decryptLegacy decrypts a Proc-Type: 4,ENCRYPTED block into scratch and
+// returns the traditional key DER within it.
+func decryptLegacy(b *pem.Block, pass, scratch []byte) ([]byte, error) {
+	name, ivHex, ok := strings.Cut(b.Headers["DEK-Info"], ",")
+	if !ok {
+		return nil, fail.Malformedf("missing or malformed DEK-Info header")
+	}
+	c, ok := legacyCiphers.get(name)
+	if !ok {
+		return nil, fail.Malformedf("unsupported DEK-Info cipher %q (supported: AES-128-CBC, AES-192-CBC, AES-256-CBC, DES-EDE3-CBC, DES-CBC)", name)
+	}
+	iv, err := hex.DecodeString(ivHex)
+	if err != nil || len(iv) < 8 {
+		return nil, fail.Malformedf("malformed DEK-Info IV")
+	}
+	key := evpBytesToKey(pass, iv[:8], c.keyLen)
+	defer clear(key)
+	check := func(der []byte) error { return checkTraditionalKey(b.Type, der) }
+	return decryptCBCKey(c.newFunc, key, iv, b.Bytes, scratch, check)
+}
+
+// evpBytesToKey is OpenSSL's EVP_BytesToKey with MD5 and one iteration, the
+// key derivation of traditional PEM encryption.
+func evpBytesToKey(pass, salt []byte, keyLen int) []byte {
+	key := make([]byte, 0, keyLen+md5.Size)
+	var d []byte
+	h := md5.New()
+	for len(key) < keyLen {
+		h.Reset()
+		h.Write(d)
+		h.Write(pass)
+		h.Write(salt)
+		d = h.Sum(key[len(key):len(key)])
+		key = key[:len(key)+len(d)]
+	}
+	clear(key[keyLen:])
+	return key[:keyLen]
+}
