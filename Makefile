@@ -15,7 +15,7 @@ PRELOAD = $(BIN)/libsecretcat-preload.so
 PRELOAD_CFLAGS = -std=gnu11 -O2 -fPIC -fvisibility=hidden -U_FORTIFY_SOURCE -Wall -Wextra -Werror
 PRELOAD_LDFLAGS = -shared -Wl,-z,defs -Wl,-z,now
 
-.PHONY: all build preload test vet fmt-check demo bench fuzz man install uninstall clean
+.PHONY: all build preload preload-test preload-test-build preload-fuzz test vet fmt-check demo bench fuzz man install uninstall clean
 
 all: build
 
@@ -26,6 +26,55 @@ preload:
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(PRELOAD_CFLAGS) $(LDFLAGS) $(PRELOAD_LDFLAGS) -o $(PRELOAD) preload/*.c -ldl
 
+# The preload library's own C tests (preload/test): each runs the same calls
+# on a secret file the library serves and on a tmpfs file the kernel serves,
+# or races readers against close. First with the library preloaded, as
+# programs load it; then with its sources built into the test programs under
+# AddressSanitizer and UndefinedBehaviorSanitizer, and the thread test under
+# ThreadSanitizer. The random harnesses run their fixed seeds here; make fuzz
+# runs them longer, with a new seed each time.
+PTEST        = $(BIN)/preload-test
+PTEST_CFLAGS = -std=gnu11 -g -Wall -Wextra -Werror
+PRELOAD_SRC  = $(wildcard preload/*.c)
+ASAN_CFLAGS  = $(PRELOAD_CFLAGS) -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+TSAN_CFLAGS  = $(PRELOAD_CFLAGS) -g -O1 -fsanitize=thread
+PTEST_RUN    = LD_PRELOAD=$(abspath $(PRELOAD))
+
+preload-test-build: preload
+	@mkdir -p $(PTEST)
+	$(CC) $(PTEST_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -o $(PTEST)/differential preload/test/differential.c
+	$(CC) $(PTEST_CFLAGS) -O2 -o $(PTEST)/threads preload/test/threads.c -lpthread
+	$(CC) $(PTEST_CFLAGS) -O2 -o $(PTEST)/say_test preload/test/say_test.c preload/say.c
+	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/differential-asan preload/test/differential.c $(PRELOAD_SRC) -ldl
+	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/threads-asan preload/test/threads.c $(PRELOAD_SRC) -ldl -lpthread
+	@# ThreadSanitizer registers fork handlers while it starts, before it
+	@# can run instrumented code: the secret heap's __register_atfork
+	@# (secheap_atfork.c) stays local to its object in this build.
+	$(CC) $(TSAN_CFLAGS) -c -o $(PTEST)/secheap_atfork-tsan.o preload/secheap_atfork.c
+	objcopy --localize-symbol=__register_atfork $(PTEST)/secheap_atfork-tsan.o
+	$(CC) $(TSAN_CFLAGS) -o $(PTEST)/threads-tsan preload/test/threads.c \
+		$(filter-out preload/secheap_atfork.c,$(PRELOAD_SRC)) $(PTEST)/secheap_atfork-tsan.o -ldl -lpthread
+
+preload-test: preload-test-build
+	$(PTEST_RUN) $(PTEST)/differential edges
+	$(PTEST_RUN) $(PTEST)/differential calls 3000 1
+	$(PTEST_RUN) $(PTEST)/differential paths 3000 1
+	$(PTEST_RUN) $(PTEST)/threads 2000
+	$(PTEST)/say_test
+	$(PTEST)/differential-asan edges
+	$(PTEST)/differential-asan calls 1000 2
+	$(PTEST)/differential-asan paths 1000 2
+	$(PTEST)/threads-asan 500
+	TSAN_OPTIONS=suppressions=$(abspath preload/test/tsan.supp) $(PTEST)/threads-tsan 300
+
+# The random harnesses of preload/test for PRELOAD_FUZZ_RUNS each, under
+# the sanitizers, from a new seed (printed, to run again).
+PRELOAD_FUZZ_RUNS ?= 200000
+preload-fuzz: preload-test-build
+	seed=$$(date +%s); echo "seed $$seed"; \
+	$(PTEST)/differential-asan calls $(PRELOAD_FUZZ_RUNS) $$seed && \
+	$(PTEST)/differential-asan paths $(PRELOAD_FUZZ_RUNS) $$seed
+
 vet:
 	$(GO) vet ./...
 
@@ -35,7 +84,7 @@ fmt-check:
 
 # The whole suite: unit tests, the age test vectors and the testscript
 # end-to-end scripts (some run as an unprivileged user when run as root).
-test: fmt-check vet
+test: fmt-check vet preload-test
 	$(GO) test ./...
 
 # A throw-away identity, an encrypted sample, and secretcat handing it to the
@@ -85,7 +134,7 @@ bench: build
 
 # Each fuzz target for FUZZTIME (their seed corpora also run in make test).
 FUZZTIME ?= 30s
-fuzz:
+fuzz: preload-fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzDetect$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzDecrypt$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzPEM$$' -fuzztime $(FUZZTIME) ./crypt/pemkey

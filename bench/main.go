@@ -45,6 +45,7 @@ func main() {
 	out := flag.String("o", "", "write the results as Markdown to `FILE`")
 	runs := flag.Int("runs", 9, fmt.Sprintf("timed rounds for large payloads (small keys get %d times as many)", smallFactor))
 	fixture := flag.String("pem", "testdata/pem/rsa.pkcs8.sha256.aes-256-cbc.pem", "a PKCS#8 key for the small-key runs, with passphrase.txt beside it")
+	large := flag.Bool("large", true, "compare delivering large payloads (-large=false -nginx=false runs the small keys alone)")
 	nginx := flag.Bool("nginx", true, "compare nginx's TLS handshakes per second with its key from a file, --preload and --openssl-secret-heap")
 	hsRounds := flag.Int("handshake-rounds", 5, "rounds of handshake load for each nginx")
 	hsTime := flag.Duration("handshake-time", 3*time.Second, "how long each round of handshake load lasts")
@@ -56,7 +57,9 @@ func main() {
 	}
 	defer os.RemoveAll(s.dir)
 	if !*onlyHandshakes {
-		s.large()
+		if *large {
+			s.large()
+		}
 		s.small(*fixture)
 	}
 	if *nginx || *onlyHandshakes {

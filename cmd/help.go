@@ -1,8 +1,9 @@
 package cmd
 
 import (
+	"fmt"
+	"io"
 	"strings"
-	"text/template"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -11,45 +12,51 @@ import (
 // helpWidth is the width --help fits in.
 const helpWidth = 80
 
-// helpTemplate is every command's --help: its usage, what it does in a
-// paragraph, its commands, its flags and examples, in 80 columns and about
-// one screen; the reference is its man page. pflag's own flag listing
-// aligns every usage after the longest flag (--openssl-secret-heap[=SIZE]),
-// which leaves 40 columns for the text and makes the root's help some 70
-// lines long: flagTable gives a long flag a line of its own instead.
-const helpTemplate = `Usage: {{.UseLine}}{{if .HasAvailableSubCommands}}
-       {{.CommandPath}} COMMAND ...{{end}}
+// help writes c's --help: its usage, what it does in a paragraph, its
+// commands, its flags and examples, in 80 columns and about one screen; the
+// reference is its man page. pflag's own flag listing aligns every usage
+// after the longest flag (--openssl-secret-heap[=SIZE]), which leaves 40
+// columns for the text and makes the root's help some 70 lines long:
+// flagTable gives a long flag a line of its own instead.
+//
+// It is a function for cobra's SetHelpFunc, not a template for
+// SetHelpTemplate, as cobra's own default help is: executing any
+// text/template makes the linker keep every exported method of every type,
+// since a template may call any of them by name. With templates secretcat
+// was 2.2 MB larger (10.1 against 7.9 MB), took 40 more page faults and 0.3
+// ms more (median) for each 1 KiB key, and missed the 1 KiB target.
+func help(c *cobra.Command, _ []string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: %s\n", c.UseLine())
+	if c.HasAvailableSubCommands() {
+		fmt.Fprintf(&b, "       %s COMMAND ...\n", c.CommandPath())
+	}
+	fmt.Fprintf(&b, "\n%s\n", summary(c))
+	if c.HasAvailableSubCommands() {
+		fmt.Fprintf(&b, "\nCommands:\n%s\n", commandTable(c))
+	}
+	fmt.Fprintf(&b, "\nFlags:\n%s\n", flagTable(c.LocalFlags()))
+	if c.HasExample() {
+		fmt.Fprintf(&b, "\nExamples:\n%s\n", c.Example)
+	}
+	fmt.Fprintf(&b, "\nDetails, exit statuses and more examples: man %s\n", manPage(c))
+	io.WriteString(c.OutOrStdout(), b.String())
+}
 
-{{summary .}}
-{{- if .HasAvailableSubCommands}}
-
-Commands:
-{{commandTable .}}{{end}}
-
-Flags:
-{{flagTable .LocalFlags}}
-{{- if .HasExample}}
-
-Examples:
-{{.Example}}{{end}}
-
-Details, exit statuses and more examples: man {{manPage .}}
-`
-
-// usageTemplate is the short usage a bare secretcat prints: the forms of
-// the command line and where to read on.
-const usageTemplate = `Usage: {{.UseLine}}{{range .Commands}}{{if and .IsAvailableCommand (ne .Name "run")}}
-       {{.UseLine}}{{end}}{{end}}
-Run '{{.CommandPath}} --help' for the flags, 'man {{manPage .}}' for the details.
-`
-
-func init() {
-	cobra.AddTemplateFuncs(template.FuncMap{
-		"summary":      summary,
-		"commandTable": commandTable,
-		"flagTable":    flagTable,
-		"manPage":      manPage,
-	})
+// usage writes the short usage that a bare secretcat prints: the forms of
+// the command line and where to read on. It is c's UsageFunc, a function
+// for the reason help is.
+func usage(c *cobra.Command) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: %s\n", c.UseLine())
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() && sub.Name() != "run" {
+			fmt.Fprintf(&b, "       %s\n", sub.UseLine())
+		}
+	}
+	fmt.Fprintf(&b, "Run '%s --help' for the flags, 'man %s' for the details.\n", c.CommandPath(), manPage(c))
+	_, err := io.WriteString(c.OutOrStderr(), b.String())
+	return err
 }
 
 // manPage is the name of c's man page.

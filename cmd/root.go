@@ -84,8 +84,8 @@ func NewCommand(stdin *os.File) *cobra.Command {
 	addWaitFlag(run, &runOpts.wait)
 	root.AddCommand(run, newOpenCommand(stdin), newCatCommand(), newDoctorCommand())
 	setCompletionCommand(root)
-	root.SetHelpTemplate(helpTemplate)
-	root.SetUsageTemplate(usageTemplate)
+	root.SetHelpFunc(help)
+	root.SetUsageFunc(usage)
 	setCompletions(root)
 
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

@@ -2,9 +2,9 @@
  * Duplicating a descriptor that open.c handed out: coreutils' dd and
  * programs that redirect a file to standard input open it, dup2(2) the
  * descriptor elsewhere and close the original. The copy is served as well,
- * from a mapping of its own, starting at the original's position (the two
- * positions then move separately). A descriptor that a duplicate replaces is
- * forgotten first.
+ * sharing the original's view and file position, as duplicates share the
+ * kernel's open file description. A descriptor that a duplicate replaces is
+ * forgotten; a failed dup2 or dup3 forgets nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,20 +16,38 @@
 
 /*
  * track records newfd, a duplicate of the descriptor in slot o, when the
- * duplication succeeded. If it cannot (RLIMIT_MEMLOCK, a full table), newfd
- * is closed and the call fails with that errno, as if dup had failed.
+ * duplication succeeded, and gives back the reference to o; a duplicate of
+ * a descriptor that is not served is fresh (sc_fresh). If it cannot
+ * (no memory for the table), newfd is closed and the call
+ * fails with that errno, as if dup had failed.
  */
 static int track(struct sc_open *o, int newfd)
 {
-	if (o == NULL || newfd < 0)
-		return newfd;
-	if (sc_table_copy(o, newfd) == 0)
-		return newfd;
-	int saved = errno;
-	if (SC_CALL_NEXT(close, newfd) != 0 && errno != EBADF)
-		saved = errno;
-	errno = saved;
-	return -1;
+	if (o == NULL)
+		return sc_fresh(newfd);
+	int r = newfd;
+	if (newfd >= 0 && sc_table_copy(o, newfd) != 0) {
+		int saved = errno;
+		sc_table_remove((unsigned)newfd, (unsigned)newfd);
+		if (SC_CALL_NEXT(close, newfd) != 0 && errno != EBADF)
+			saved = errno;
+		errno = saved;
+		r = -1;
+	}
+	sc_open_put(o);
+	return r;
+}
+
+/*
+ * replaced forgets what the table held for newfd once dup2 or dup3 has
+ * put another file there; a failed call leaves newfd, and the table, as
+ * they were.
+ */
+static int replaced(struct sc_open *o, int fd, int newfd, int r)
+{
+	if (fd == newfd) /* dup2 changed nothing, dup3 failed */
+		return r;
+	return track(o, r); /* forgets the old newfd, once it knows the new */
 }
 
 SC_EXPORT int dup(int fd)
@@ -40,19 +58,14 @@ SC_EXPORT int dup(int fd)
 
 SC_EXPORT int dup2(int fd, int newfd)
 {
-	struct sc_open *o = sc_table_find(fd);
-	if (fd == newfd)
-		return SC_CALL_NEXT(dup2, fd, newfd);
-	sc_table_remove(newfd);
-	return track(o, SC_CALL_NEXT(dup2, fd, newfd));
+	struct sc_open *o = fd != newfd ? sc_table_find(fd) : NULL;
+	return replaced(o, fd, newfd, SC_CALL_NEXT(dup2, fd, newfd));
 }
 
 SC_EXPORT int dup3(int fd, int newfd, int flags)
 {
-	struct sc_open *o = sc_table_find(fd);
-	if (fd != newfd) /* dup3 refuses fd == newfd */
-		sc_table_remove(newfd);
-	return track(o, SC_CALL_NEXT(dup3, fd, newfd, flags));
+	struct sc_open *o = fd != newfd ? sc_table_find(fd) : NULL;
+	return replaced(o, fd, newfd, SC_CALL_NEXT(dup3, fd, newfd, flags));
 }
 
 /*

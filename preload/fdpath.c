@@ -1,18 +1,24 @@
 /*
  * Recognising the paths that name one of this process's descriptors:
- * /dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N and /proc/PID/fd/N with
- * this process's PID. Repeated slashes and "." components are allowed, as
- * the kernel allows them; relative paths and ".." are left to the kernel.
+ * /dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N and
+ * /proc/PID/task/TID/fd/N with this process's PID (or self) and the ID of
+ * one of its threads. Repeated slashes and "." components are allowed, as
+ * the kernel allows them; relative paths, "..", anything after N (the
+ * kernel's ENOTDIR) and paths of PATH_MAX bytes or more (ENAMETOOLONG) are
+ * left to the kernel.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload.h"
 
-/* The most components a descriptor path has: /proc/PID/fd/N. */
-#define SC_MAX_COMPONENTS 4
+/* The most components a descriptor path has: /proc/PID/task/TID/fd/N. */
+#define SC_MAX_COMPONENTS 6
 
 struct sc_component {
 	const char *s;
@@ -22,11 +28,13 @@ struct sc_component {
 /*
  * split stores up to SC_MAX_COMPONENTS components of the absolute path in
  * c and returns how many there are, or -1 if the path is relative, has
- * more, or has a ".." component.
+ * more, has a ".." component, is PATH_MAX bytes long or more, or does not
+ * end with its last component ("/dev/fd/3/" and "/dev/fd/3/." name a
+ * directory, which a descriptor of a file is not).
  */
 static int split(const char *path, struct sc_component *c)
 {
-	if (path[0] != '/')
+	if (path[0] != '/' || strnlen(path, PATH_MAX) == PATH_MAX)
 		return -1;
 	int n = 0;
 	const char *p = path;
@@ -34,7 +42,7 @@ static int split(const char *path, struct sc_component *c)
 		while (*p == '/')
 			p++;
 		if (*p == '\0')
-			return n;
+			return n > 0 && c[n - 1].s[c[n - 1].len] == '\0' ? n : -1;
 		const char *end = strchrnul(p, '/');
 		size_t len = (size_t)(end - p);
 		if (len == 2 && p[0] == '.' && p[1] == '.')
@@ -72,10 +80,24 @@ static long number(const struct sc_component *c)
 	return v <= INT_MAX ? v : -1;
 }
 
+/* is_thread reports whether a /proc component names a thread of this process. */
+static int is_thread(const struct sc_component *c)
+{
+	long id = number(c);
+	if (id <= 0)
+		return 0;
+	if (id == (long)getpid())
+		return 1;
+	int saved = errno;
+	int ours = syscall(SYS_tgkill, (long)getpid(), id, 0) == 0;
+	errno = saved;
+	return ours;
+}
+
 /* is_self reports whether a /proc component names this process. */
 static int is_self(const struct sc_component *c)
 {
-	return is(c, "self") || is(c, "thread-self") || number(c) == (long)getpid();
+	return is(c, "self") || is(c, "thread-self") || is_thread(c);
 }
 
 /*
@@ -92,6 +114,9 @@ int sc_fd_of_path(const char *path)
 		return (int)number(&c[2]);
 	if (n == 4 && is(&c[0], "proc") && is_self(&c[1]) && is(&c[2], "fd"))
 		return (int)number(&c[3]);
+	if (n == 6 && is(&c[0], "proc") && (is(&c[1], "self") || is_thread(&c[1])) && is(&c[2], "task") &&
+	    is_thread(&c[3]) && is(&c[4], "fd"))
+		return (int)number(&c[5]);
 	return -1;
 }
 

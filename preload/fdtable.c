@@ -3,35 +3,92 @@
  * each one's mapping and file position, so that read(2) and friends can be
  * served from the mapping (the kernel refuses read(2) on secret memory).
  *
- * A fixed table, no allocation, no lock: slots are claimed and released
- * with atomic compare-and-swap, so that every function here is safe in a
- * signal handler and after fork.
+ * No lock: slots are claimed and released with atomic compare-and-swap,
+ * so that lookups are safe in a signal handler and after fork. A slot is
+ * reference-counted: the table holds one reference while the descriptor is
+ * open, and every call that reads through the slot holds one more, so that
+ * close(2) in one thread never unmaps the view that another thread is
+ * copying from; the last one out unmaps it and frees the slot.
+ *
+ * The table starts with SC_TABLE_FIRST slots and grows, one segment of
+ * twice the size of the last at a time, as descriptors are handed out:
+ * every slot in use is an open descriptor, so it never grows past
+ * RLIMIT_NOFILE. Segments are never freed, so a slot never moves.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "preload.h"
 
-/* How many such descriptors may be open at once: a key and a few copies. */
-#define SC_TABLE_SIZE 64
+/* The first segment's slots; segment k has SC_TABLE_FIRST << k. */
+#define SC_TABLE_FIRST 64
+/* Enough segments for more slots than the kernel's largest fs.nr_open. */
+#define SC_SEGMENTS 26
 
 /* Slot states, besides fd + 1 for a slot in use. */
-enum { SC_FREE = 0, SC_BUSY = -1 };
+enum { SC_FREE = 0, SC_BUSY = -1, SC_CLOSING = -2 };
 
+/*
+ * A slot binds a descriptor number to an open file description, which
+ * holds the view and the file position. Duplicates share one, as they share
+ * the kernel's: the slot of the descriptor that open.c handed out is the
+ * description, and each duplicate's slot holds a reference to it, so that
+ * the description outlives the original descriptor as long as a duplicate
+ * is open.
+ */
 struct sc_open {
-	_Atomic int state; /* SC_FREE, SC_BUSY, or the descriptor + 1 */
+	_Atomic int state; /* SC_FREE, SC_BUSY, SC_CLOSING, or the descriptor + 1 */
+	_Atomic unsigned refs; /* 0 while free; the table's 1, readers', duplicates' */
 	dev_t dev;
 	ino_t ino;
-	struct sc_view view;
-	_Atomic off_t pos;
+	struct sc_open *desc; /* this slot, or the description it shares */
+	struct sc_view view; /* the description's */
+	_Atomic off_t pos; /* the description's */
 };
 
-static struct sc_open table[SC_TABLE_SIZE];
+static struct sc_open first[SC_TABLE_FIRST];
+static struct sc_open *_Atomic segments[SC_SEGMENTS] = {first};
 
 /* How many slots are in use: read(2) of other descriptors costs one load. */
 static _Atomic int live;
+
+static size_t segment_size(int k)
+{
+	return (size_t)SC_TABLE_FIRST << k;
+}
+
+/* SC_EACH(o) visits every slot of every segment there is. */
+#define SC_EACH(o) \
+	for (int k_ = 0; k_ < SC_SEGMENTS; k_++) \
+		for (struct sc_open *seg_ = atomic_load_explicit(&segments[k_], memory_order_acquire), \
+				    *o = seg_; \
+		     seg_ != NULL && o < seg_ + segment_size(k_); o++)
+
+/*
+ * grow adds the first missing segment, unless another thread did. It fails
+ * with EMFILE when all segments are there, and with mmap's errno.
+ */
+static int grow(void)
+{
+	for (int k = 1; k < SC_SEGMENTS; k++) {
+		if (atomic_load_explicit(&segments[k], memory_order_acquire) != NULL)
+			continue;
+		size_t len = segment_size(k) * sizeof(struct sc_open);
+		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -1;
+		struct sc_open *want = NULL;
+		if (!atomic_compare_exchange_strong(&segments[k], &want, (struct sc_open *)p) &&
+		    munmap(p, len) != 0)
+			return -1;
+		return 0;
+	}
+	errno = EMFILE;
+	return -1;
+}
 
 /* identify records which file fd is open on, keeping errno. */
 static int identify(int fd, dev_t *dev, ino_t *ino)
@@ -47,131 +104,211 @@ static int identify(int fd, dev_t *dev, ino_t *ino)
 	return 0;
 }
 
-/*
- * sc_table_add records fd, a descriptor of a secret file mapped as v, at
- * file position pos. It
- * fails with EMFILE when the table is full.
- */
-int sc_table_add(int fd, const struct sc_view *v, off_t pos)
+/* get takes a reference to o unless o is free; it reports whether it did. */
+static int get(struct sc_open *o)
 {
-	dev_t dev;
-	ino_t ino;
-	if (identify(fd, &dev, &ino) != 0)
-		return -1;
-	for (int i = 0; i < SC_TABLE_SIZE; i++) {
-		struct sc_open *o = &table[i];
-		int want = SC_FREE;
-		if (!atomic_compare_exchange_strong(&o->state, &want, SC_BUSY))
-			continue;
-		o->dev = dev;
-		o->ino = ino;
-		o->view = *v;
-		atomic_store(&o->pos, pos);
-		atomic_fetch_add(&live, 1);
-		atomic_store_explicit(&o->state, fd + 1, memory_order_release);
-		return 0;
-	}
-	errno = EMFILE;
-	return -1;
+	unsigned r = atomic_load(&o->refs);
+	do
+		if (r == 0)
+			return 0;
+	while (!atomic_compare_exchange_weak(&o->refs, &r, r + 1));
+	return 1;
 }
 
 /*
- * release unmaps and frees slot o, which held fd, unless another thread
- * released it first. errno is kept.
+ * sc_open_put gives back a reference to o; the last one unmaps the view
+ * and frees the slot. errno is kept.
  */
-static void release(struct sc_open *o, int fd)
+void sc_open_put(struct sc_open *o)
 {
-	int want = fd + 1;
-	if (!atomic_compare_exchange_strong(&o->state, &want, SC_BUSY))
+	if (atomic_fetch_sub(&o->refs, 1) != 1)
 		return;
 	/*
 	 * munmap of a mapping this library made cannot fail; if it did, the
 	 * mapping would stay, unreachable, which is all that can be done.
 	 */
 	int saved = errno;
-	if (sc_view_unmap(&o->view) != 0)
+	if (o->desc != o)
+		sc_open_put(o->desc);
+	else if (sc_view_unmap(&o->view) != 0)
 		errno = saved;
 	atomic_fetch_sub(&live, 1);
 	atomic_store_explicit(&o->state, SC_FREE, memory_order_release);
 }
 
-static struct sc_open *lookup(int fd)
+/*
+ * release drops the table's reference to slot o, which held fd, unless
+ * another thread released it first.
+ */
+static void release(struct sc_open *o, int fd)
 {
-	if (fd < 0 || atomic_load_explicit(&live, memory_order_acquire) == 0)
-		return NULL;
-	for (int i = 0; i < SC_TABLE_SIZE; i++)
-		if (atomic_load_explicit(&table[i].state, memory_order_acquire) == fd + 1)
-			return &table[i];
+	int want = fd + 1;
+	if (atomic_compare_exchange_strong(&o->state, &want, SC_CLOSING))
+		sc_open_put(o);
+}
+
+/* release_range forgets every descriptor from lo to hi but keep's slot. */
+static void release_range(unsigned lo, unsigned hi, const struct sc_open *keep)
+{
+	if (atomic_load_explicit(&live, memory_order_acquire) == 0)
+		return;
+	SC_EACH(o)
+	{
+		int s = atomic_load_explicit(&o->state, memory_order_acquire);
+		if (s > 0 && (unsigned)(s - 1) >= lo && (unsigned)(s - 1) <= hi && o != keep)
+			release(o, s - 1);
+	}
+}
+
+/* claim takes a free slot and marks it SC_BUSY, or returns NULL. */
+static struct sc_open *claim(void)
+{
+	SC_EACH(o)
+	{
+		int want = SC_FREE;
+		if (atomic_compare_exchange_strong(&o->state, &want, SC_BUSY))
+			return o;
+	}
 	return NULL;
 }
 
 /*
- * sc_table_find returns fd's slot, or NULL when fd is not one this library
- * handed out. A slot whose descriptor was closed behind the library's back
- * (close_range(2), dup2(2) over it, a raw system call) and whose number now
- * names another file is stale: it is released, and NULL returned.
+ * add records fd with the description desc, or, when desc is NULL, as a
+ * new description with the view v at position 0. The kernel has just
+ * handed fd out, so whatever the table held for that number (closed
+ * behind the library's back) is forgotten. It fails with mmap's errno when
+ * the table cannot grow.
+ */
+static int add(int fd, const struct sc_view *v, struct sc_open *desc)
+{
+	dev_t dev;
+	ino_t ino;
+	if (identify(fd, &dev, &ino) != 0)
+		return -1;
+	struct sc_open *o;
+	while ((o = claim()) == NULL)
+		if (grow() != 0)
+			return -1;
+	o->dev = dev;
+	o->ino = ino;
+	if (desc != NULL) {
+		atomic_fetch_add(&desc->refs, 1); /* the caller holds one */
+		o->desc = desc;
+	} else {
+		o->desc = o;
+		o->view = *v;
+		atomic_store(&o->pos, 0);
+	}
+	atomic_fetch_add(&live, 1);
+	atomic_store(&o->refs, 1);
+	atomic_store_explicit(&o->state, fd + 1, memory_order_release);
+	/* Then the old entry goes: a reader of fd always finds one. */
+	release_range((unsigned)fd, (unsigned)fd, o);
+	return 0;
+}
+
+/* acquire returns fd's slot with a reference taken, or NULL. */
+static struct sc_open *acquire(int fd)
+{
+	if (fd < 0 || atomic_load_explicit(&live, memory_order_acquire) == 0)
+		return NULL;
+	SC_EACH(o)
+	{
+		if (atomic_load_explicit(&o->state, memory_order_acquire) != fd + 1 || !get(o))
+			continue;
+		if (atomic_load_explicit(&o->state, memory_order_acquire) == fd + 1)
+			return o;
+		sc_open_put(o);
+	}
+	return NULL;
+}
+
+/*
+ * sc_table_find returns fd's slot with a reference the caller gives back
+ * with sc_open_put, or NULL when fd is not one this library handed out. A
+ * slot whose descriptor was closed behind the library's back (a raw system
+ * call) and whose number now names another file is stale: it is released,
+ * and NULL returned.
  */
 struct sc_open *sc_table_find(int fd)
 {
-	struct sc_open *o = lookup(fd);
+	struct sc_open *o = acquire(fd);
 	if (o == NULL)
 		return NULL;
 	dev_t dev;
 	ino_t ino;
 	if (identify(fd, &dev, &ino) != 0 || dev != o->dev || ino != o->ino) {
 		release(o, fd);
+		sc_open_put(o);
 		return NULL;
 	}
 	return o;
 }
 
 /*
- * sc_table_copy records newfd, a duplicate of o's descriptor, with a
- * mapping of its own and o's file position.
+ * sc_table_add records fd, a new descriptor of a secret file mapped as v,
+ * at file position 0; the table owns v from then on.
  */
-int sc_table_copy(struct sc_open *o, int newfd)
+int sc_table_add(int fd, const struct sc_view *v)
 {
-	struct sc_view v;
-	if (sc_view_map(newfd, &v) != 0)
-		return -1;
-	if (sc_table_add(newfd, &v, atomic_load(&o->pos)) == 0)
-		return 0;
-	int saved = errno;
-	if (sc_view_unmap(&v) != 0)
-		saved = errno;
-	errno = saved;
-	return -1;
-}
-
-/* sc_table_remove forgets fd and unmaps its view, if fd is in the table. */
-void sc_table_remove(int fd)
-{
-	struct sc_open *o = lookup(fd);
-	if (o != NULL)
-		release(o, fd);
+	return add(fd, v, NULL);
 }
 
 /*
- * sc_open_read reads up to n bytes at pos, or at and past the file position
- * when pos is -1, as read(2) and pread(2) do.
+ * sc_table_copy records newfd, a duplicate of o's descriptor, sharing its
+ * view and file position.
  */
-ssize_t sc_open_read(struct sc_open *o, void *buf, size_t n, off_t pos)
+int sc_table_copy(struct sc_open *o, int newfd)
 {
-	if (n > SSIZE_MAX)
-		n = SSIZE_MAX;
+	return add(newfd, NULL, o->desc);
+}
+
+/*
+ * sc_table_remove forgets the descriptors from lo to hi (close(2) of one,
+ * close_range(2)); each view goes when its last reader leaves.
+ */
+void sc_table_remove(unsigned lo, unsigned hi)
+{
+	release_range(lo, hi, NULL);
+}
+
+/*
+ * sc_fresh forgets what the table held for fd, a descriptor the kernel has
+ * just handed out (an open the library does not serve, a duplicate of one
+ * it does not serve): the number was closed behind the library's back, and
+ * the file there now is not served, even if it is the same secret file (an
+ * O_PATH descriptor of it, say). It returns fd.
+ */
+int sc_fresh(int fd)
+{
+	if (fd >= 0)
+		release_range((unsigned)fd, (unsigned)fd, NULL);
+	return fd;
+}
+
+/*
+ * sc_open_read reads into iov as readv(2) (vectored) or read(2) (iov[0]
+ * only) do, at pos, or at and past the file position when pos is -1.
+ */
+ssize_t sc_open_read(struct sc_open *o, const struct iovec *iov, int n, off_t pos, int vectored)
+{
+	o = o->desc;
 	if (pos >= 0)
-		return (ssize_t)sc_view_copy(&o->view, pos, buf, n);
+		return sc_view_read(&o->view, pos, iov, n, vectored);
 	off_t cur = atomic_load(&o->pos);
-	size_t got;
-	do
-		got = sc_view_copy(&o->view, cur, buf, n);
-	while (!atomic_compare_exchange_weak(&o->pos, &cur, cur + (off_t)got));
-	return (ssize_t)got;
+	ssize_t got;
+	do {
+		got = sc_view_read(&o->view, cur, iov, n, vectored);
+		if (got < 0)
+			return -1;
+	} while (!atomic_compare_exchange_weak(&o->pos, &cur, cur + (off_t)got));
+	return got;
 }
 
 /* sc_open_seek moves the file position as lseek(2) does. */
 off_t sc_open_seek(struct sc_open *o, off_t off, int whence)
 {
+	o = o->desc;
 	off_t cur = atomic_load(&o->pos), next;
 	do {
 		next = sc_view_seek(&o->view, cur, off, whence);
@@ -180,3 +317,4 @@ off_t sc_open_seek(struct sc_open *o, off_t off, int whence)
 	} while (!atomic_compare_exchange_weak(&o->pos, &cur, next));
 	return next;
 }
+

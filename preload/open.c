@@ -4,7 +4,8 @@
  * library hands out a new descriptor of the same secret file instead (a
  * duplicate, so that fstat(2) and mmap(2) work on it as they do on N) and
  * serves read(2) and friends on it from a read-only mapping (read.c).
- * Everything else goes to libc untouched, errno included.
+ * Everything else goes to libc untouched, errno included; a descriptor libc
+ * opens is one the library forgets, if its number was served before.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,13 +26,16 @@ int __openat64_2(int dirfd, const char *path, int flags);
 
 /*
  * readable reports whether flags ask for what a secret file can give: read
- * access to the file itself, without creating, truncating, or an O_PATH,
+ * access to the file itself (O_CREAT of a file that is there changes
+ * nothing), without truncating, O_EXCL creation, O_TMPFILE, or an O_PATH,
  * O_DIRECTORY or O_NOFOLLOW lookup (which the kernel answers itself).
  */
 static int readable(int flags)
 {
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return 0;
 	return (flags & O_ACCMODE) == O_RDONLY &&
-	       (flags & (O_CREAT | O_TRUNC | O_PATH | O_DIRECTORY | O_NOFOLLOW)) == 0;
+	       (flags & (O_TRUNC | O_PATH | O_DIRECTORY | O_NOFOLLOW | __O_TMPFILE)) == 0;
 }
 
 /*
@@ -50,7 +54,7 @@ static int serve(const char *path, int flags)
 	if (sc_view_map(secret, &v) != 0)
 		return -1;
 	int fd = fcntl(secret, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
-	if (fd >= 0 && sc_table_add(fd, &v, 0) == 0)
+	if (fd >= 0 && sc_table_add(fd, &v) == 0)
 		return fd;
 	int saved = errno;
 	if (fd >= 0 && close(fd) != 0)
@@ -78,7 +82,7 @@ static int serve(const char *path, int flags)
 		mode_t mode = 0; \
 		SC_MODE(flags, mode); \
 		int fd = serve(path, flags); \
-		return fd != SC_PASS ? fd : SC_CALL_NEXT(fn, path, flags, mode); \
+		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, path, flags, mode)); \
 	}
 
 #define SC_OPENAT(fn) \
@@ -87,21 +91,21 @@ static int serve(const char *path, int flags)
 		mode_t mode = 0; \
 		SC_MODE(flags, mode); \
 		int fd = serve(path, flags); \
-		return fd != SC_PASS ? fd : SC_CALL_NEXT(fn, dirfd, path, flags, mode); \
+		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, dirfd, path, flags, mode)); \
 	}
 
 #define SC_OPEN_2(fn) \
 	SC_EXPORT int fn(const char *path, int flags) \
 	{ \
 		int fd = serve(path, flags); \
-		return fd != SC_PASS ? fd : SC_CALL_NEXT(fn, path, flags); \
+		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, path, flags)); \
 	}
 
 #define SC_OPENAT_2(fn) \
 	SC_EXPORT int fn(int dirfd, const char *path, int flags) \
 	{ \
 		int fd = serve(path, flags); \
-		return fd != SC_PASS ? fd : SC_CALL_NEXT(fn, dirfd, path, flags); \
+		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, dirfd, path, flags)); \
 	}
 
 SC_OPEN(open)

@@ -53,17 +53,28 @@ struct sc_view {
 };
 int sc_view_map(int fd, struct sc_view *v);
 int sc_view_unmap(struct sc_view *v);
-size_t sc_view_copy(const struct sc_view *v, off_t pos, void *buf, size_t n);
+struct iovec;
+ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov, int n, int vectored);
 off_t sc_view_seek(const struct sc_view *v, off_t cur, off_t off, int whence);
+
+/*
+ * user.c: the caller's memory as the kernel checks it. SC_MAX_RW is the
+ * most one read(2) moves (the kernel's MAX_RW_COUNT).
+ */
+#define SC_MAX_RW ((size_t)0x7ffff000)
+int sc_user_ok(const void *buf, size_t n);
+ssize_t sc_copy_out(void *buf, const void *src, size_t n);
 
 /* fdtable.c: descriptors handed out by the open family, served by read. */
 struct sc_open;
-int sc_table_add(int fd, const struct sc_view *v, off_t pos);
+int sc_table_add(int fd, const struct sc_view *v);
 int sc_table_copy(struct sc_open *o, int newfd);
 struct sc_open *sc_table_find(int fd);
-ssize_t sc_open_read(struct sc_open *o, void *buf, size_t n, off_t pos);
+void sc_open_put(struct sc_open *o);
+ssize_t sc_open_read(struct sc_open *o, const struct iovec *iov, int n, off_t pos, int vectored);
 off_t sc_open_seek(struct sc_open *o, off_t off, int whence);
-void sc_table_remove(int fd);
+void sc_table_remove(unsigned lo, unsigned hi);
+int sc_fresh(int fd);
 
 /* say.c: writes s to standard error, whole, without allocating. */
 void sc_stderr(const char *s);

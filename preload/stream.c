@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "preload.h"
 
@@ -22,9 +23,11 @@ struct sc_stream {
 static ssize_t stream_read(void *cookie, char *buf, size_t n)
 {
 	struct sc_stream *s = cookie;
-	size_t got = sc_view_copy(&s->view, s->pos, buf, n);
-	s->pos += (off_t)got;
-	return (ssize_t)got;
+	struct iovec iov = {buf, n};
+	ssize_t got = sc_view_read(&s->view, s->pos, &iov, 1, 0);
+	if (got > 0)
+		s->pos += (off_t)got;
+	return got;
 }
 
 static int stream_seek(void *cookie, off64_t *off, int whence)

@@ -1,10 +1,12 @@
 /* A read-only shared mapping of a whole secret file, and reads from it. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include "preload.h"
 
@@ -47,25 +49,78 @@ int sc_view_unmap(struct sc_view *v)
 }
 
 /*
- * sc_view_copy copies up to n bytes from position pos into buf and returns
- * how many it copied: 0 at or past the end.
+ * copy copies up to n bytes from position pos into the caller's buf and
+ * returns how many it copied: 0 at or past the end, fewer where buf stops
+ * being writable, -1 with EFAULT if it is not writable at all.
  */
-size_t sc_view_copy(const struct sc_view *v, off_t pos, void *buf, size_t n)
+static ssize_t copy(const struct sc_view *v, off_t pos, void *buf, size_t n)
 {
-	if (pos < 0 || (size_t)pos >= v->size)
+	if ((size_t)pos >= v->size)
 		return 0;
 	size_t left = v->size - (size_t)pos;
-	if (n > left)
-		n = left;
-	memcpy(buf, v->base + pos, n);
-	return n;
+	return sc_copy_out(buf, v->base + pos, n < left ? n : left);
+}
+
+/*
+ * sc_view_read reads into iov at pos, as the kernel reads a regular file of
+ * the view's size: readv(2) when vectored, otherwise read(2) of iov[0]. The
+ * kernel's checks come first, in its order: the iovec count and lengths
+ * (EINVAL), the buffers' addresses (EFAULT; each iovec's up to SC_MAX_RW
+ * bytes in all), the position and the count (EINVAL when negative or when
+ * they overflow off_t); a read stops at the end, at SC_MAX_RW bytes, or
+ * where a buffer stops being writable.
+ */
+ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov, int n, int vectored)
+{
+	size_t total = 0;
+	if (vectored) {
+		if (n < 0 || n > IOV_MAX) {
+			errno = EINVAL;
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			size_t len = iov[i].iov_len < SC_MAX_RW - total ? iov[i].iov_len : SC_MAX_RW - total;
+			if (iov[i].iov_len > SSIZE_MAX || !sc_user_ok(iov[i].iov_base, len)) {
+				errno = iov[i].iov_len > SSIZE_MAX ? EINVAL : EFAULT;
+				return -1;
+			}
+			total += len;
+		}
+		if (total == 0)
+			return 0;
+	} else {
+		if (!sc_user_ok(iov[0].iov_base, iov[0].iov_len)) {
+			errno = EFAULT;
+			return -1;
+		}
+		total = iov[0].iov_len;
+		n = 1;
+	}
+	off_t end;
+	if (total > SSIZE_MAX || pos < 0 || __builtin_add_overflow(pos, (off_t)total, &end)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (total > SC_MAX_RW)
+		total = SC_MAX_RW;
+	size_t done = 0;
+	for (int i = 0; i < n && done < total; i++) {
+		size_t want = iov[i].iov_len < total - done ? iov[i].iov_len : total - done;
+		ssize_t got = copy(v, pos + (off_t)done, iov[i].iov_base, want);
+		if (got < 0)
+			return done > 0 ? (ssize_t)done : -1;
+		done += (size_t)got;
+		if ((size_t)got < want)
+			break;
+	}
+	return (ssize_t)done;
 }
 
 /*
  * sc_view_seek computes the position lseek(2) would move to from cur, or
  * returns -1 with errno EINVAL (negative result, bad whence) or ENXIO
- * (SEEK_DATA or SEEK_HOLE past the end), as for a regular file without
- * holes.
+ * (SEEK_DATA or SEEK_HOLE from a negative offset or past the end), as for a
+ * regular file without holes.
  */
 off_t sc_view_seek(const struct sc_view *v, off_t cur, off_t off, int whence)
 {
@@ -83,7 +138,7 @@ off_t sc_view_seek(const struct sc_view *v, off_t cur, off_t off, int whence)
 	case SEEK_DATA:
 	case SEEK_HOLE:
 		if (off < 0 || off >= size) {
-			errno = off < 0 ? EINVAL : ENXIO;
+			errno = ENXIO;
 			return -1;
 		}
 		return whence == SEEK_DATA ? off : size;
