@@ -50,20 +50,28 @@ func main() {
 	hsRounds := flag.Int("handshake-rounds", 5, "rounds of handshake load for each nginx")
 	hsTime := flag.Duration("handshake-time", 3*time.Second, "how long each round of handshake load lasts")
 	onlyHandshakes := flag.Bool("only-handshakes", false, "run the nginx handshake comparison alone")
+	busy := flag.Bool("busy", true, "compare nginx under many concurrent TLS connections with its key from a file and with --openssl-secret-heap")
+	busyConns := flag.Int("busy-conns", 1000, "concurrent client connections of the busy-server comparison")
+	busyRounds := flag.Int("busy-rounds", 3, "rounds of load for each busy server")
+	busyTime := flag.Duration("busy-time", 5*time.Second, "how long each round of busy load lasts")
+	onlyBusy := flag.Bool("only-busy", false, "run the busy-server comparison alone")
 	flag.Parse()
 	s, err := newSuite(*bin, *runs)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(s.dir)
-	if !*onlyHandshakes {
+	if !*onlyHandshakes && !*onlyBusy {
 		if *large {
 			s.large()
 		}
 		s.small(*fixture)
 	}
-	if *nginx || *onlyHandshakes {
+	if (*nginx && !*onlyBusy) || *onlyHandshakes {
 		s.handshakes(*hsRounds, *hsTime)
+	}
+	if (*busy && !*onlyHandshakes) || *onlyBusy {
+		s.busyHandshakes(*busyRounds, *busyTime, *busyConns)
 	}
 	report := s.markdown()
 	fmt.Print(report)
@@ -126,6 +134,9 @@ type suite struct {
 	results   []result
 	tls       []tlsResult
 	tlsRound  time.Duration
+	busy      []busyResult
+	busyRound time.Duration
+	busyConns int
 }
 
 func newSuite(bin string, runs int) (*suite, error) {
@@ -384,6 +395,7 @@ func (s *suite) markdown() string {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %.2fx | %s | %s | %s |\n", r.name, r.best.Round(100*time.Microsecond), r.median.Round(100*time.Microsecond), ratio, human(r.maxRSS), beyond, held)
 	}
 	b.WriteString(s.tlsMarkdown())
+	b.WriteString(s.busyMarkdown())
 	b.WriteString("\n## Targets\n\n")
 	for _, t := range s.targets() {
 		fmt.Fprintf(&b, "- %s\n", t)
@@ -393,6 +405,9 @@ func (s *suite) markdown() string {
 		fmt.Fprintf(&b, "- %s\n", "`"+strings.ReplaceAll(r.command, s.dir, "$TMP")+"`")
 	}
 	for _, r := range s.tls {
+		fmt.Fprintf(&b, "- %s\n", "`"+strings.ReplaceAll(r.command, s.dir, "$TMP")+"`")
+	}
+	for _, r := range s.busy {
 		fmt.Fprintf(&b, "- %s\n", "`"+strings.ReplaceAll(r.command, s.dir, "$TMP")+"`")
 	}
 	return b.String()
@@ -436,11 +451,14 @@ func (s *suite) targets() []string {
 	}
 	// Small keys: secretcat also execs the child, so it is held to age -d
 	// plus one exec of true.
-	sc, ad, tr := s.find("1 KiB age key", "secretcat k.age -- true").best, s.find("1 KiB age key", "age -d k.age > /dev/null").best, s.find("1 KiB age key", "true").best
-	ratio := float64(sc) / float64(ad+tr)
-	out = append(out, fmt.Sprintf("1 KiB key: `secretcat k.age -- true` no slower than `age -d` plus one exec of `true`: %s against %s + %s, %.2fx, %s",
-		sc.Round(100*time.Microsecond), ad.Round(100*time.Microsecond), tr.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
-	return append(out, s.tlsTargets()...)
+	if len(s.results) > 0 { // not with -only-handshakes or -only-busy
+		sc, ad, tr := s.find("1 KiB age key", "secretcat k.age -- true").best, s.find("1 KiB age key", "age -d k.age > /dev/null").best, s.find("1 KiB age key", "true").best
+		ratio := float64(sc) / float64(ad+tr)
+		out = append(out, fmt.Sprintf("1 KiB key: `secretcat k.age -- true` no slower than `age -d` plus one exec of `true`: %s against %s + %s, %.2fx, %s",
+			sc.Round(100*time.Microsecond), ad.Round(100*time.Microsecond), tr.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
+	}
+	out = append(out, s.tlsTargets()...)
+	return append(out, s.busyTargets()...)
 }
 
 // find returns the result of the command called name in group.

@@ -76,7 +76,7 @@ func (s *suite) handshakes(rounds int, each time.Duration) {
 		}
 		conf := filepath.Join(dir, fmt.Sprintf("nginx%d.conf", i))
 		srv.addr = freeAddr()
-		writeNginxConf(conf, filepath.Join(dir, fmt.Sprint(i)), srv.addr, cert, keyPath)
+		writeNginxConf(conf, filepath.Join(dir, fmt.Sprint(i)), srv.addr, cert, keyPath, 1024)
 		srv.argv = append(srv.argv, nginx, "-c", conf, "-e", filepath.Join(dir, fmt.Sprint(i), "error.log"))
 		if err := srv.start(); err != nil {
 			for _, started := range servers[:i] {
@@ -145,7 +145,9 @@ func freeAddr() string {
 	return l.Addr().String()
 }
 
-func writeNginxConf(conf, dir, addr, cert, key string) {
+// writeNginxConf writes a configuration for 2 workers of conns connections
+// each.
+func writeNginxConf(conf, dir, addr, cert, key string, conns int) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -154,7 +156,8 @@ master_process on;
 worker_processes 2;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log warn;
-events { worker_connections 1024; }
+worker_rlimit_nofile %[5]d;
+events { worker_connections %[5]d; }
 http {
 	access_log off;
 	client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s;
@@ -162,13 +165,13 @@ http {
 	ssl_session_cache off;
 	ssl_session_tickets off;
 	server {
-		listen %[2]s ssl;
+		listen %[2]s ssl backlog=%[5]d;
 		ssl_certificate %[3]s;
 		ssl_certificate_key %[4]s;
 		location / { return 200 "ok\n"; }
 	}
 }
-`, dir, addr, cert, key)
+`, dir, addr, cert, key, conns)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -184,7 +187,7 @@ func (n *nginxServer) start() error {
 		return fmt.Errorf("%s: %v", n.name, err)
 	}
 	for range 100 {
-		if c, err := dialTLS(n.addr); err == nil {
+		if c, err := dialTLS(n.addr, 2*time.Second); err == nil {
 			c.Close()
 			return nil
 		}
@@ -207,16 +210,17 @@ func (n *nginxServer) stop() {
 	}
 }
 
-// dialTLS completes one full handshake (no session resumption) and closes
-// the connection with a reset, which leaves no TIME_WAIT socket behind.
-func dialTLS(addr string) (*tls.Conn, error) {
-	raw, err := net.DialTimeout("tcp", addr, 2*time.Second)
+// dialTLS completes one full handshake (no session resumption) within
+// timeout for the connection and 2.5 times it for the handshake; closing it
+// resets it, which leaves no TIME_WAIT socket behind.
+func dialTLS(addr string, timeout time.Duration) (*tls.Conn, error) {
+	raw, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
 	}
 	raw.(*net.TCPConn).SetLinger(0)
 	c := tls.Client(raw, &tls.Config{InsecureSkipVerify: true, ServerName: "127.0.0.1"})
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.SetDeadline(time.Now().Add(timeout * 5 / 2))
 	if err := c.Handshake(); err != nil {
 		raw.Close()
 		return nil, err
@@ -234,7 +238,7 @@ func handshakeLoad(addr string, d time.Duration) (float64, int64) {
 	for range 4 {
 		wg.Go(func() {
 			for time.Since(start) < d {
-				c, err := dialTLS(addr)
+				c, err := dialTLS(addr, 2*time.Second)
 				if err != nil {
 					failed.Add(1)
 					continue
