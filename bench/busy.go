@@ -6,8 +6,6 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -36,46 +34,13 @@ type busyResult struct {
 // handshake and one request per connection: handshakes per second, and how
 // much of OpenSSL's memory the heap let into ordinary memory.
 func (s *suite) busyHandshakes(rounds int, each time.Duration, conns int) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		log.Fatalf("the busy-server benchmark needs nginx (apt-get install nginx-light), or -busy=false: %v", err)
-	}
-	dir := filepath.Join(s.dir, "busy")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		log.Fatal(err)
-	}
-	cert, key := writeServerKey(dir)
-	sealed := filepath.Join(dir, "key.pem.age")
-	pemKey, err := os.Open(key)
-	if err != nil {
-		log.Fatal(err)
-	}
-	s.seal(sealed, pemKey)
-	pemKey.Close()
+	dir, nginx, cert, key, sealed := s.nginxSetup("busy")
 	limit := []string{"prlimit", fmt.Sprintf("--memlock=%d:%d", busyMemlock, busyMemlock)}
 	servers := []*nginxServer{
 		{name: "nginx, key from a file", argv: limit},
 		{name: "secretcat --openssl-secret-heap KEY -- nginx", argv: append(slices.Clone(limit), s.exe("secretcat"), "--openssl-secret-heap", "--fd", "3", "-i", s.identity, sealed, "--")},
 	}
-	logs := make([]string, len(servers))
-	for i, srv := range servers {
-		keyPath := key
-		if i > 0 {
-			keyPath = "/dev/fd/3"
-		}
-		sub := filepath.Join(dir, fmt.Sprint(i))
-		conf := filepath.Join(dir, fmt.Sprintf("nginx%d.conf", i))
-		srv.addr = freeAddr()
-		writeNginxConf(conf, sub, srv.addr, cert, keyPath, 2*conns)
-		logs[i] = filepath.Join(sub, "error.log")
-		srv.argv = append(srv.argv, nginx, "-c", conf, "-e", logs[i])
-		if err := srv.start(); err != nil {
-			for _, started := range servers[:i] {
-				started.stop()
-			}
-			log.Fatal(err)
-		}
-	}
+	logs := startNginx(servers, dir, nginx, cert, key, 2*conns)
 	results := make([]busyResult, len(servers))
 	for i, srv := range servers {
 		results[i].tlsResult = tlsResult{name: srv.name, command: strings.Join(srv.argv, " ")}

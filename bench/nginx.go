@@ -45,22 +45,7 @@ type nginxServer struct {
 // with --openssl-secret-heap as well. The three run side by side and are
 // loaded in turn, rounds times for each for the given duration.
 func (s *suite) handshakes(rounds int, each time.Duration) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		log.Fatalf("the handshake benchmark needs nginx (apt-get install nginx-light), or -nginx=false: %v", err)
-	}
-	dir := filepath.Join(s.dir, "nginx")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		log.Fatal(err)
-	}
-	cert, key := writeServerKey(dir)
-	sealed := filepath.Join(dir, "key.pem.age")
-	pemKey, err := os.Open(key)
-	if err != nil {
-		log.Fatal(err)
-	}
-	s.seal(sealed, pemKey)
-	pemKey.Close()
+	dir, nginx, cert, key, sealed := s.nginxSetup("nginx")
 	secretcat := s.exe("secretcat")
 	servers := []*nginxServer{
 		{name: "nginx, key from a file"},
@@ -69,21 +54,8 @@ func (s *suite) handshakes(rounds int, each time.Duration) {
 		{name: "secretcat --preload KEY -- nginx", argv: []string{secretcat, "--preload", "--fd", "3", "-i", s.identity, sealed, "--"}},
 		{name: "secretcat --openssl-secret-heap KEY -- nginx", argv: []string{secretcat, "--openssl-secret-heap", "--fd", "3", "-i", s.identity, sealed, "--"}},
 	}
-	for i, srv := range servers {
-		keyPath := key
-		if srv.argv != nil {
-			keyPath = "/dev/fd/3"
-		}
-		conf := filepath.Join(dir, fmt.Sprintf("nginx%d.conf", i))
-		srv.addr = freeAddr()
-		writeNginxConf(conf, filepath.Join(dir, fmt.Sprint(i)), srv.addr, cert, keyPath, 1024)
-		srv.argv = append(srv.argv, nginx, "-c", conf, "-e", filepath.Join(dir, fmt.Sprint(i), "error.log"))
-		if err := srv.start(); err != nil {
-			for _, started := range servers[:i] {
-				started.stop()
-			}
-			log.Fatal(err)
-		}
+	startNginx(servers, dir, nginx, cert, key, 1024)
+	for _, srv := range servers {
 		defer srv.stop()
 	}
 	results := make([]tlsResult, len(servers))
@@ -102,6 +74,54 @@ func (s *suite) handshakes(rounds int, each time.Duration) {
 		log.Printf("%-56s best %6.0f/s  median %6.0f/s  failed %d", r.name, r.best(), r.median(), r.failed)
 	}
 	s.tls, s.tlsRound = results, each
+}
+
+// nginxSetup makes dir (under the suite's directory) and writes there a
+// server key, its certificate and the key sealed with age, and finds nginx.
+func (s *suite) nginxSetup(name string) (dir, nginx, cert, key, sealed string) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		log.Fatalf("the nginx benchmarks need nginx (apt-get install nginx-light), or -nginx=false -busy=false: %v", err)
+	}
+	dir = filepath.Join(s.dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	cert, key = writeServerKey(dir)
+	sealed = filepath.Join(dir, "key.pem.age")
+	pemKey, err := os.Open(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s.seal(sealed, pemKey)
+	pemKey.Close()
+	return dir, nginx, cert, key, sealed
+}
+
+// startNginx starts each server with its own configuration for conns
+// connections per worker, the first with the key from the file key, the
+// others at /dev/fd/3, and returns their error logs. On failure nothing is
+// left running.
+func startNginx(servers []*nginxServer, dir, nginx, cert, key string, conns int) (logs []string) {
+	for i, srv := range servers {
+		keyPath := key
+		if i > 0 {
+			keyPath = "/dev/fd/3"
+		}
+		sub := filepath.Join(dir, fmt.Sprint(i))
+		conf := filepath.Join(dir, fmt.Sprintf("nginx%d.conf", i))
+		srv.addr = freeAddr()
+		writeNginxConf(conf, sub, srv.addr, cert, keyPath, conns)
+		logs = append(logs, filepath.Join(sub, "error.log"))
+		srv.argv = append(srv.argv, nginx, "-c", conf, "-e", logs[i])
+		if err := srv.start(); err != nil {
+			for _, started := range servers[:i] {
+				started.stop()
+			}
+			log.Fatal(err)
+		}
+	}
+	return logs
 }
 
 // writeServerKey writes an RSA-2048 key and a certificate for 127.0.0.1.
