@@ -15,7 +15,7 @@ PRELOAD = $(BIN)/libsecretcat-preload.so
 PRELOAD_CFLAGS = -std=gnu11 -O2 -fPIC -fvisibility=hidden -U_FORTIFY_SOURCE -Wall -Wextra -Werror
 PRELOAD_LDFLAGS = -shared -Wl,-z,defs -Wl,-z,now
 
-.PHONY: all build preload preload-test preload-test-build preload-fuzz test vet fmt-check demo bench fuzz man install uninstall clean
+.PHONY: all build preload preload-test preload-test-build preload-fuzz test vet fmt-check demo bench fuzz man install uninstall clean deb systemd-test
 
 all: build
 
@@ -83,9 +83,13 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # The whole suite: unit tests, the age test vectors and the testscript
-# end-to-end scripts (some run as an unprivileged user when run as root).
+# end-to-end scripts (some run as an unprivileged user when run as root),
+# then the deb and the systemd units under a real systemd (systemd-test,
+# below; building its Debian root takes minutes the first time, outside
+# go test's timeout).
 test: fmt-check vet preload-test
 	$(GO) test ./...
+	$(MAKE) systemd-test
 
 # A throw-away identity, an encrypted sample, and secretcat handing it to the
 # example consumer, which maps it and shows that read(2) is refused.
@@ -125,6 +129,28 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(wildcard docs/man/*.1)))
 	rm -f $(DESTDIR)$(BASHDIR)/secretcat $(DESTDIR)$(ZSHDIR)/_secretcat $(DESTDIR)$(FISHDIR)/secretcat.fish
 
+# --- Debian package -------------------------------------------------------
+# dist/secretcat_VERSION_ARCH.deb (packaging/deb/mkdeb): /usr/bin/secretcat,
+# the preload library in /usr/lib/secretcat, man pages, completions, and the
+# examples (the systemd drop-ins among them) in /usr/share/doc/secretcat.
+# VERSION is the newest vN tag, else 0~git<commit date>.<commit>.
+DIST     ?= dist
+DEB_ARCH ?= $(shell dpkg --print-architecture 2>/dev/null || $(GO) env GOARCH)
+VERSION  ?= $(shell git describe --tags --match 'v[0-9]*' 2>/dev/null | sed 's/^v//; s/-/+/g' | grep . || \
+	git log -1 --format='0~git%cd.%h' --date=format:%Y%m%d)
+DEB       = $(DIST)/secretcat_$(VERSION)_$(DEB_ARCH).deb
+
+deb: build
+	packaging/deb/mkdeb $(BIN) $(DIST) $(VERSION) $(DEB_ARCH)
+
+# The deb and the units of examples/systemd under a real systemd: a Debian
+# 12 root (debootstrap, cached in /var/cache/secretcat-test) booted with
+# systemd-nspawn; see testdata/systemd/run. Needs root.
+systemd-test: deb
+	$(GO) build -o $(BIN)/age filippo.io/age/cmd/age
+	$(GO) build -o $(BIN)/age-keygen filippo.io/age/cmd/age-keygen
+	testdata/systemd/run $(DEB) $(BIN)
+
 # The side-by-side suite (docs/benchmarks.md), then the Go benchmarks.
 bench: build
 	$(GO) build -o $(BIN)/age filippo.io/age/cmd/age
@@ -143,7 +169,7 @@ fuzz: preload-fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt/agefile
 
 clean:
-	rm -rf $(BIN) demo
+	rm -rf $(BIN) demo $(DIST)
 
 # --- Cross builds -----------------------------------------------------------
 # Static binaries for each architecture and their SHA256 checksums, in

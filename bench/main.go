@@ -495,7 +495,9 @@ func memlockAllows(size int64) bool {
 		return true
 	}
 	var rl unix.Rlimit
-	unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl)
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl); err != nil {
+		return false
+	}
 	return rl.Max == unix.RLIM_INFINITY || uint64(size) <= rl.Max
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,11 +14,11 @@ import (
 
 // reserve claims the descriptor numbers of count secret files and sets o.fd
 // to the first: --fd's, or with --listen-fds the one right after the
-// sockets of a socket activator, or else the lowest number above every
-// descriptor secretcat inherited and passes on (a --passphrase-fd is read
-// and closed). Inherited descriptors belong to COMMAND too and are never
-// replaced. It must run before secretcat opens any
-// descriptor of its own.
+// sockets of a socket activator, or else the lowest free ones from 3,
+// whatever is open above them. Inherited descriptors belong to COMMAND too
+// and are never replaced; a --passphrase-fd is read and closed, but in use
+// until then. When 3 is taken and reserve chose the number, o.fd3 says by
+// what. It must run before secretcat opens any descriptor of its own.
 func (o *runOptions) reserve(count int) (*fdplace.Slots, error) {
 	fds, err := fdplace.Scan()
 	if err != nil {
@@ -46,6 +47,9 @@ func (o *runOptions) reserve(count int) (*fdplace.Slots, error) {
 	}
 	if !explicit {
 		o.fd = fds.First(3, count)
+		if o.fd != 3 {
+			o.fd3 = o.holder(fds, 3)
+		}
 	}
 	slots, err := fds.Reserve(o.fd, count)
 	var inUse *fdplace.InUseError
@@ -54,13 +58,42 @@ func (o *runOptions) reserve(count int) (*fdplace.Slots, error) {
 	case err == nil || !explicit:
 		return slots, err
 	case errors.As(err, &inUse) && inUse.Inherited:
-		return nil, usageError("%s: %v: choose another --fd, or leave --fd out for the first free one above those inherited (%d)", flag, err, fds.First(3, count))
+		return nil, usageError("%s: %v: choose another --fd, or leave --fd out for the lowest free one (%d)", flag, err, fds.First(3, count))
 	case errors.As(err, &inUse):
 		return nil, usageError("%s: %v: choose another --fd", flag, err)
 	case errors.As(err, &noFile) && o.fd+count > noFile.Limit:
 		return nil, usageError("%s: %v, but descriptors stop below the limit of %d (ulimit -n): choose a lower --fd or raise the limit", flag, err, noFile.Limit)
 	}
 	return nil, err
+}
+
+// holder says what holds descriptor fd, which Scan found open.
+func (o *runOptions) holder(fds *fdplace.Descriptors, fd int) string {
+	for _, s := range o.passphrase.sources {
+		if s.fd == fd {
+			return fmt.Sprintf("--passphrase-fd %d", fd)
+		}
+	}
+	what := "in use"
+	if slices.Contains(fds.Inherited, fd) {
+		what = "inherited"
+	}
+	if link, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
+		what += " (" + link + ")"
+	}
+	return what
+}
+
+// fd3Note tells a user of --preload, whose program's configuration likely
+// names /dev/fd/3, that the secret files are elsewhere because descriptor 3
+// is held (o.fd3 says by what), before the program fails to decode what it
+// finds there.
+func (o *runOptions) fd3Note(count int) string {
+	at := fmt.Sprintf("the secret file is at %d", o.fd)
+	if count > 1 {
+		at = fmt.Sprintf("the secret files are at %d to %d", o.fd, o.fd+count-1)
+	}
+	return fmt.Sprintf("descriptor 3 is %s, so %s: a configuration that names /dev/fd/3 will not find it; start secretcat with descriptor 3 free (3<&- in a shell), or name %s", o.fd3, at, fdPath(o.fd))
 }
 
 // inheritedSockets returns the names of the sockets that a socket activator

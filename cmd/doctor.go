@@ -139,11 +139,13 @@ func examine() *report {
 	}
 	r.Works = r.probeErr == nil
 	d := diagnose.Diagnose(r.probeErr)
-	r.Diagnosis = diagnosisReport{Cause: d.Cause, Certain: d.Certain, Reason: d.Reason, Fix: d.Fix}
+	r.Diagnosis = diagnosisReport{Cause: d.Cause, Certain: d.Certain, Reason: d.Reason, Fix: fixWords(d)}
 
-	var rl unix.Rlimit
-	unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl)
-	r.Memlock = memlockReport{Soft: limitJSON(rl.Cur), Hard: limitJSON(rl.Max), CapIPCLock: f.IPCLock, Binding: !f.IPCLock && rl.Cur != unix.RLIM_INFINITY}
+	r.Memlock = memlockReport{Soft: -1, Hard: -1, CapIPCLock: f.IPCLock} // -1: unknown
+	if lim := f.Memlock; lim != nil {
+		r.Memlock.Soft, r.Memlock.Hard = limitJSON(lim.Soft), limitJSON(lim.Hard)
+		r.Memlock.Binding = !f.IPCLock && lim.Soft != unix.RLIM_INFINITY
+	}
 	r.Seccomp = seccompReport{Mode: f.Seccomp, Filters: f.SeccompFilters}
 	r.Container = containerReport{Detected: len(f.Container) > 0, Evidence: append([]string{}, f.Container...)}
 	state, _ := os.ReadFile("/sys/power/state")
@@ -253,11 +255,15 @@ func (r *report) writeText(w io.Writer) {
 	}
 
 	soft, hard := secretmem.FormatLimit(uint64(r.Memlock.Soft)), secretmem.FormatLimit(uint64(r.Memlock.Hard))
-	if r.Memlock.CapIPCLock {
+	switch {
+	case r.facts.Memlock == nil:
+		line("RLIMIT_MEMLOCK", "cannot be read")
+	case r.Memlock.CapIPCLock:
 		line("RLIMIT_MEMLOCK", "soft %s, hard %s; not binding: this process has CAP_IPC_LOCK", soft, hard)
-	} else {
-		line("RLIMIT_MEMLOCK", "soft %s, hard %s: the most secret memory secretcat (up to the hard limit) and its COMMAND can hold; to hold more, %s",
-			soft, hard, diagnose.MemlockFix(0))
+	default:
+		a := diagnose.Memlock(r.facts, 0)
+		line("RLIMIT_MEMLOCK", "soft %s, hard %s: the most secret memory secretcat (up to the hard limit) and its COMMAND can hold; to hold more: %s: %s",
+			soft, hard, a.Binds, strings.Join(a.Steps, "; "))
 	}
 
 	switch r.Seccomp.Mode {

@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -54,9 +55,12 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 func descriptorHint(err error) string {
 	switch {
 	case errors.Is(err, unix.EMFILE):
+		limit := "unknown"
 		var rl unix.Rlimit
-		unix.Getrlimit(unix.RLIMIT_NOFILE, &rl)
-		return fmt.Sprintf(" (secretcat ran out of descriptors: the limit is %d; raise it with 'ulimit -n' or LimitNOFILE= in a systemd unit)", rl.Cur)
+		if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil {
+			limit = strconv.FormatUint(rl.Cur, 10)
+		}
+		return fmt.Sprintf(" (secretcat ran out of descriptors: the limit is %s; raise it with 'ulimit -n' or LimitNOFILE= in a systemd unit)", limit)
 	case errors.Is(err, unix.ENFILE):
 		return " (the system ran out of open files: see fs.file-max in sysctl(8))"
 	}

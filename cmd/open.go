@@ -242,13 +242,15 @@ func peerUID(conn *net.UnixConn) (int, error) {
 	}
 	uid := -1
 	var cerr error
-	raw.Control(func(fd uintptr) {
+	if err := raw.Control(func(fd uintptr) {
 		var cred *unix.Ucred
 		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
 		if cerr == nil {
 			uid = int(cred.Uid)
 		}
-	})
+	}); err != nil {
+		return -1, err
+	}
 	return uid, cerr
 }
 

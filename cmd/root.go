@@ -14,8 +14,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/secretcat/secretcat/internal/diagnose"
 )
 
 const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
@@ -107,7 +105,7 @@ func Main() int {
 		}
 		if err := root.Execute(); err != nil {
 			if err != errUsageShown {
-				fmt.Fprintf(os.Stderr, "secretcat: %v%s%s\n", err, descriptorHint(err), diagnose.Hint(err))
+				fmt.Fprintf(os.Stderr, "secretcat: %v%s%s\n", err, descriptorHint(err), explain(err))
 			}
 			return exitCode(err)
 		}

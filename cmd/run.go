@@ -23,6 +23,7 @@ type runOptions struct {
 	listenFds bool
 	noSubst   bool
 	sockets   []string // names of the sockets inherited with LISTEN_FDS, for --listen-fds
+	fd3       string   // what held descriptor 3 when reserve chose another
 	preload   bool
 	heap      heapSize
 	socket    string        // run --socket: receive from secretcat open
@@ -32,7 +33,7 @@ type runOptions struct {
 func addRunFlags(c *cobra.Command, o *runOptions) {
 	o.decryptOptions.addFlags(c)
 	f := c.Flags()
-	fdVar(f, &o.fd, true, "fd", "first descriptor `N` of the secret files (default: the first above every inherited one, usually 3)")
+	fdVar(f, &o.fd, true, "fd", "first descriptor `N` of the secret files (default: the lowest free one, 3 unless it is taken)")
 	f.BoolVar(&o.listenFds, "listen-fds", false, "also set LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES for sd_listen_fds(3), after any inherited sockets")
 	f.BoolVar(&o.noSubst, "no-subst", false, "leave {fd}, {fd:NAME}, {path} and {path:NAME} in COMMAND's arguments as they are")
 	f.BoolVar(&o.preload, "preload", false, "add the preload library to LD_PRELOAD, so that COMMAND can open its secret descriptors as /dev/fd/N")
@@ -150,6 +151,9 @@ func (o *runOptions) exec(files []*secretFile, command []string, memoryKind func
 	if o.preload || o.heap.bytes > 0 {
 		if preload, err = findPreload(); err != nil {
 			return err
+		}
+		if o.fd3 != "" {
+			warnf("%s", o.fd3Note(len(files)))
 		}
 	}
 	hard, err := harden()

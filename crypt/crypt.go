@@ -52,8 +52,22 @@ const (
 	NoKey = fail.NoKey
 )
 
-// Error is a decryption failure of a known Kind.
+// Error is a decryption failure of a known Kind. Its message states the
+// facts; Need says what the caller could give for the decryption to
+// succeed, for the caller to word.
 type Error = fail.Error
+
+// Need is what the caller could give for a failed decryption to succeed.
+type Need = fail.Need
+
+// The needs an Error can state.
+const (
+	NeedNothing     = fail.NeedNothing     // nothing the caller gives can help
+	NeedIdentity    = fail.NeedIdentity    // an identity matching a recipient of the file
+	NeedPassphrase  = fail.NeedPassphrase  // a way to read a passphrase
+	NeedUnencrypted = fail.NeedUnencrypted // leave to pass unencrypted keys through
+	NeedDERKey      = fail.NeedDERKey      // a single encrypted PKCS#8 or legacy key, for DER output
+)
 
 // KindOf returns the Kind of err, or 0 when err is not a decryption failure.
 func KindOf(err error) Kind { return fail.KindOf(err) }

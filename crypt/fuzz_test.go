@@ -80,7 +80,7 @@ func FuzzDecrypt(f *testing.F) {
 		in, err := crypt.Open("-", bytes.NewReader(data))
 		if err == nil {
 			defer in.Close()
-			err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
+			err = cryptest.DecryptTo(in, ids, func(size int64) ([]byte, error) {
 				calls++
 				if size < 0 || size > int64(len(data)) {
 					t.Fatalf("plaintext of %d bytes from %d bytes of input", size, len(data))

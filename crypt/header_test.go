@@ -88,7 +88,7 @@ func TestAgeTruncated(t *testing.T) {
 	prepare := func(data []byte) error {
 		in, err := crypt.Open("-", bytes.NewReader(data))
 		if err == nil {
-			err = in.DecryptTo(crypt.Options{Identities: []age.Identity{id}}, func(size int64) ([]byte, error) { return make([]byte, size), nil })
+			err = cryptest.DecryptTo(in, crypt.Options{Identities: []age.Identity{id}}, func(size int64) ([]byte, error) { return make([]byte, size), nil })
 		}
 		return err
 	}

@@ -132,7 +132,7 @@ func TestNoPlaintextOnHeap(t *testing.T) {
 		}
 		defer in.Close()
 		var file *secretmem.File
-		err = in.DecryptTo(ids, func(size int64) ([]byte, error) {
+		err = cryptest.DecryptTo(in, ids, func(size int64) ([]byte, error) {
 			if file, err = secretmem.Create(size); err != nil {
 				return nil, err
 			}

@@ -24,7 +24,8 @@ import (
 // secret, so holding it there is harmless; it is held once.
 type Input struct {
 	// Name is how messages refer to the input: its path, or "standard input".
-	Name   string
+	Name string
+	// Format is what Detect makes of the input's content.
 	Format Format
 	r      io.ReaderAt
 	size   int64
@@ -145,9 +146,6 @@ func (in *Input) hold(head []byte, src io.Reader) error {
 	return nil
 }
 
-// Size is the size of the (de-armored) ciphertext.
-func (in *Input) Size() int64 { return in.size }
-
 // Close releases the input's file, if any.
 func (in *Input) Close() error {
 	if in.file == nil {
@@ -172,7 +170,7 @@ func spoolError(err error) error {
 var errUnknownFormat = errors.New("unrecognized format: expected an age file (binary, starting with \"age-encryption.org/v1\", or armored, starting with \"" + format.ArmorHead + "\") or a PEM file with an encrypted private key")
 
 // Plan is a decryption whose plaintext size is known and whose key material
-// is ready: Decrypt writes the plaintext into memory from a Destination.
+// is ready: Decrypt writes the plaintext into memory of that size.
 type Plan interface {
 	// Size is the exact plaintext size.
 	Size() int64
@@ -215,25 +213,3 @@ func (in *Input) Prepare(opts Options) (Plan, error) {
 	}
 	return nil, &fail.Error{Kind: fail.Malformed, Err: errUnknownFormat}
 }
-
-// Destination returns writable memory of exactly size bytes for the
-// plaintext. It is called once, after the ciphertext has been checked as far
-// as possible and before any plaintext exists.
-type Destination func(size int64) ([]byte, error)
-
-// DecryptTo decrypts the input into memory returned by dst.
-func (in *Input) DecryptTo(ids Options, dst Destination) error {
-	plan, err := in.Prepare(ids)
-	if err != nil {
-		return err
-	}
-	mem, err := dst(plan.Size())
-	if err != nil {
-		plan.Discard()
-		return err
-	}
-	return plan.Decrypt(mem)
-}
-
-// ErrSize is returned by Plan.Decrypt for memory of the wrong size.
-var ErrSize = fail.ErrSize

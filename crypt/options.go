@@ -9,8 +9,9 @@ import (
 // Options are the means of decryption available for an input, and how the
 // result is wanted.
 type Options struct {
-	// Identities are age identities from identity files, tried after the
-	// native ones, as age does.
+	// Identities are the age identities of identity files and plugins,
+	// tried in this order. A passphrase-encrypted file is offered to the
+	// plugin identities before the passphrase is asked for.
 	Identities []age.Identity
 	// Passphrase returns the passphrase of a passphrase-encrypted file or
 	// key; the returned slice is wiped after use. A nil Passphrase means

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/secretcat/secretcat/crypt"
+	"github.com/secretcat/secretcat/crypt/internal/cryptest"
 )
 
 // chunk is the plaintext size of an age payload chunk.
@@ -127,7 +128,7 @@ func decryptInput(in *crypt.Input, err error, id age.Identity) ([]byte, error) {
 	}
 	defer in.Close()
 	var mem []byte
-	err = in.DecryptTo(crypt.Options{Identities: []age.Identity{id}}, func(size int64) ([]byte, error) {
+	err = cryptest.DecryptTo(in, crypt.Options{Identities: []age.Identity{id}}, func(size int64) ([]byte, error) {
 		mem = make([]byte, size)
 		return mem, nil
 	})
@@ -269,8 +270,8 @@ func TestStreamHeldOnce(t *testing.T) {
 		}
 		// The size of the ciphertext, de-armored: the payload of an armored
 		// file is that of the binary one, whose header differs by its keys.
-		if sizes := spoolSizes(t); len(sizes) != 1 || sizes[0] != in.Size() || in.Size() < int64(len(plaintext)) || in.Size() > int64(len(binary))+64 {
-			t.Errorf("armored=%v: memory files %v for %d bytes of ciphertext", armored, sizes, in.Size())
+		if sizes := spoolSizes(t); len(sizes) != 1 || sizes[0] < int64(len(plaintext)) || sizes[0] > int64(len(binary))+64 {
+			t.Errorf("armored=%v: memory files %v for %d bytes of ciphertext", armored, sizes, len(binary))
 		}
 		if got, err := decryptInput(in, nil, id); err != nil || !bytes.Equal(got, plaintext) {
 			t.Fatalf("armored=%v: got %d bytes, %v", armored, len(got), err)
@@ -295,7 +296,7 @@ func TestProgress(t *testing.T) {
 	}
 	defer in.Close()
 	var done atomic.Int64
-	err = in.DecryptTo(crypt.Options{Identities: []age.Identity{id}, Progress: &done}, func(size int64) ([]byte, error) {
+	err = cryptest.DecryptTo(in, crypt.Options{Identities: []age.Identity{id}, Progress: &done}, func(size int64) ([]byte, error) {
 		return make([]byte, size), nil
 	})
 	if err != nil || done.Load() != int64(len(plaintext)) {

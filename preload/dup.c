@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -69,8 +70,20 @@ SC_EXPORT int dup3(int fd, int newfd, int flags)
 }
 
 /*
+ * status answers F_GETFL and F_SETFL for o from its description, and gives
+ * back the reference to o.
+ */
+static int status(struct sc_open *o, int cmd, void *arg)
+{
+	int r = cmd == F_GETFL ? sc_open_getfl(o) : sc_open_setfl(o, (int)(intptr_t)arg);
+	sc_open_put(o);
+	return r;
+}
+
+/*
  * fcntl's third argument is an int or a pointer depending on cmd; like
- * glibc, this passes it on as a pointer-sized value.
+ * glibc, this passes it on as a pointer-sized value. Only F_DUPFD's result
+ * is a descriptor.
  */
 #define SC_FCNTL(fn) \
 	SC_EXPORT int fn(int fd, int cmd, ...) \
@@ -79,8 +92,12 @@ SC_EXPORT int dup3(int fd, int newfd, int flags)
 		va_start(ap, cmd); \
 		void *arg = va_arg(ap, void *); \
 		va_end(ap); \
-		struct sc_open *o = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC ? sc_table_find(fd) : NULL; \
-		return track(o, SC_CALL_NEXT(fn, fd, cmd, arg)); \
+		struct sc_open *o; \
+		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) \
+			return track(sc_table_find(fd), SC_CALL_NEXT(fn, fd, cmd, arg)); \
+		if ((cmd == F_GETFL || cmd == F_SETFL) && (o = sc_table_find(fd)) != NULL) \
+			return status(o, cmd, arg); \
+		return SC_CALL_NEXT(fn, fd, cmd, arg); \
 	}
 
 SC_FCNTL(fcntl)

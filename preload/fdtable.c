@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -27,6 +28,18 @@
 #define SC_TABLE_FIRST 64
 /* Enough segments for more slots than the kernel's largest fs.nr_open. */
 #define SC_SEGMENTS 26
+
+/*
+ * The kernel's O_LARGEFILE, which it sets on every file a 64-bit process
+ * opens and F_GETFL shows; a 64-bit libc defines O_LARGEFILE as 0.
+ */
+#if defined(__aarch64__) || defined(__arm__)
+#define SC_O_LARGEFILE 0400000
+#elif defined(__powerpc__)
+#define SC_O_LARGEFILE 0200000
+#else
+#define SC_O_LARGEFILE 0100000
+#endif
 
 /* Slot states, besides fd + 1 for a slot in use. */
 enum { SC_FREE = 0, SC_BUSY = -1, SC_CLOSING = -2 };
@@ -47,6 +60,7 @@ struct sc_open {
 	struct sc_open *desc; /* this slot, or the description it shares */
 	struct sc_view view; /* the description's */
 	_Atomic off_t pos; /* the description's */
+	_Atomic int flags; /* the description's, as F_GETFL gives them */
 };
 
 static struct sc_open first[SC_TABLE_FIRST];
@@ -174,12 +188,13 @@ static struct sc_open *claim(void)
 
 /*
  * add records fd with the description desc, or, when desc is NULL, as a
- * new description with the view v at position 0. The kernel has just
+ * new description with the view v at position 0, opened with flags. The
+ * kernel has just
  * handed fd out, so whatever the table held for that number (closed
  * behind the library's back) is forgotten. It fails with mmap's errno when
  * the table cannot grow.
  */
-static int add(int fd, const struct sc_view *v, struct sc_open *desc)
+static int add(int fd, const struct sc_view *v, int flags, struct sc_open *desc)
 {
 	dev_t dev;
 	ino_t ino;
@@ -198,6 +213,8 @@ static int add(int fd, const struct sc_view *v, struct sc_open *desc)
 		o->desc = o;
 		o->view = *v;
 		atomic_store(&o->pos, 0);
+		/* What the kernel keeps of them, on a 64-bit system. */
+		atomic_store(&o->flags, (flags | SC_O_LARGEFILE) & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
 	}
 	atomic_fetch_add(&live, 1);
 	atomic_store(&o->refs, 1);
@@ -247,11 +264,11 @@ struct sc_open *sc_table_find(int fd)
 
 /*
  * sc_table_add records fd, a new descriptor of a secret file mapped as v,
- * at file position 0; the table owns v from then on.
+ * opened with flags, at file position 0; the table owns v from then on.
  */
-int sc_table_add(int fd, const struct sc_view *v)
+int sc_table_add(int fd, const struct sc_view *v, int flags)
 {
-	return add(fd, v, NULL);
+	return add(fd, v, flags, NULL);
 }
 
 /*
@@ -260,7 +277,7 @@ int sc_table_add(int fd, const struct sc_view *v)
  */
 int sc_table_copy(struct sc_open *o, int newfd)
 {
-	return add(newfd, NULL, o->desc);
+	return add(newfd, NULL, 0, o->desc);
 }
 
 /*
@@ -318,3 +335,28 @@ off_t sc_open_seek(struct sc_open *o, off_t off, int whence)
 	return next;
 }
 
+
+/*
+ * The file status flags F_SETFL changes (the kernel's SETFL_MASK, less
+ * O_ASYNC, which a regular file does not keep); the descriptor's own
+ * description keeps them, as the kernel's would, instead of the secret
+ * file's, which the original descriptor shares.
+ */
+#define SC_SETFL_MASK (O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME)
+
+/* sc_open_getfl gives o's file status flags, as fcntl(F_GETFL) does. */
+int sc_open_getfl(struct sc_open *o)
+{
+	return atomic_load(&o->desc->flags);
+}
+
+/* sc_open_setfl sets o's file status flags, as fcntl(F_SETFL) does. */
+int sc_open_setfl(struct sc_open *o, int arg)
+{
+	if (arg & O_NDELAY)
+		arg |= O_NONBLOCK;
+	int cur = atomic_load(&o->desc->flags);
+	while (!atomic_compare_exchange_weak(&o->desc->flags, &cur, (arg & SC_SETFL_MASK) | (cur & ~SC_SETFL_MASK)))
+		;
+	return 0;
+}

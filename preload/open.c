@@ -54,7 +54,7 @@ static int serve(const char *path, int flags)
 	if (sc_view_map(secret, &v) != 0)
 		return -1;
 	int fd = fcntl(secret, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
-	if (fd >= 0 && sc_table_add(fd, &v) == 0)
+	if (fd >= 0 && sc_table_add(fd, &v, flags) == 0)
 		return fd;
 	int saved = errno;
 	if (fd >= 0 && close(fd) != 0)

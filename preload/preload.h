@@ -67,12 +67,14 @@ ssize_t sc_copy_out(void *buf, const void *src, size_t n);
 
 /* fdtable.c: descriptors handed out by the open family, served by read. */
 struct sc_open;
-int sc_table_add(int fd, const struct sc_view *v);
+int sc_table_add(int fd, const struct sc_view *v, int flags);
 int sc_table_copy(struct sc_open *o, int newfd);
 struct sc_open *sc_table_find(int fd);
 void sc_open_put(struct sc_open *o);
 ssize_t sc_open_read(struct sc_open *o, const struct iovec *iov, int n, off_t pos, int vectored);
 off_t sc_open_seek(struct sc_open *o, off_t off, int whence);
+int sc_open_getfl(struct sc_open *o);
+int sc_open_setfl(struct sc_open *o, int arg);
 void sc_table_remove(unsigned lo, unsigned hi);
 int sc_fresh(int fd);
 

@@ -141,7 +141,7 @@ func Dial(path string, wait time.Duration) ([]Offer, error) {
 			return offers, nil
 		}
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s closed the connection without offering a descriptor (secretcat open serves only peers of its own uid, and only --count of them)", path)
+			return nil, fmt.Errorf("%s closed the connection without offering a descriptor (secretcat open serves only peers of its own uid, and only as many as it was told to)", path)
 		}
 		if err != nil {
 			for _, o := range offers {

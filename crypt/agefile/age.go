@@ -176,7 +176,7 @@ func headerError(header []byte, err error) error {
 		if len(noMatch.Errors) == 1 {
 			reason = noMatch.Errors[0].Error()
 		}
-		return fail.Undecryptablef("%s", noMatchMessage(noMatch.StanzaTypes, reason))
+		return fail.WithNeed(fail.Undecryptablef("%s", noMatchMessage(noMatch.StanzaTypes, reason)), fail.NeedIdentity)
 	}
 	if err := checkHeader(header); err != nil {
 		return err
@@ -200,7 +200,7 @@ func noMatchMessage(stanzaTypes []string, reason string) string {
 	if reason != "" {
 		msg += ": " + reason
 	}
-	return msg + "; pass the matching identity file with -i (or set SECRETCAT_IDENTITY), or a plugin with -j"
+	return msg
 }
 
 // stanzaTypes lists the recipient stanza types of a well-formed header.
@@ -224,8 +224,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// Size is the exact plaintext size.
 func (p *Plan) Size() int64 { return p.size }
 
+// Discard erases the payload key without decrypting.
 func (p *Plan) Discard() { wipe.AEAD(p.aead) }
 
 // Decrypt opens every chunk straight into dst. Chunks are independent once

@@ -47,7 +47,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		return nil, err
 	}
 	if !passphrase {
-		return nil, fail.NoKeyf("%s", noMatchMessage(stanzaTypes(header), "no identity was given"))
+		return nil, fail.WithNeed(fail.NoKeyf("%s", noMatchMessage(stanzaTypes(header), "no identity was given")), fail.NeedIdentity)
 	}
 	// Plugins may take passphrase-encrypted files (age-plugin-batchpass
 	// does): as in age, they are offered the file first.
@@ -62,7 +62,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		}
 	}
 	if ids.Passphrase == nil {
-		return nil, fail.Undecryptablef("the file is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
+		return nil, fail.WithNeed(fail.Undecryptablef("the file is passphrase-encrypted and no passphrase source is available"), fail.NeedPassphrase)
 	}
 	pass, err := ids.Passphrase()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/secretcat/secretcat/crypt"
 	"github.com/secretcat/secretcat/crypt/agefile"
+	"github.com/secretcat/secretcat/crypt/internal/cryptest"
 )
 
 // FuzzIdentityFile feeds arbitrary identity files to the parser of -i and
@@ -88,6 +89,6 @@ func FuzzIdentityFile(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in.DecryptTo(crypt.Options{Identities: usable}, func(size int64) ([]byte, error) { return make([]byte, size), nil })
+		cryptest.DecryptTo(in, crypt.Options{Identities: usable}, func(size int64) ([]byte, error) { return make([]byte, size), nil })
 	})
 }

@@ -254,7 +254,7 @@ func decryptKey(data []byte, pass string) (string, []byte, error) {
 		return "", nil, err
 	}
 	var out []byte
-	err = in.DecryptTo(opts, func(size int64) ([]byte, error) {
+	err = cryptest.DecryptTo(in, opts, func(size int64) ([]byte, error) {
 		out = make([]byte, size)
 		return out, nil
 	})

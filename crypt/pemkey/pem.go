@@ -52,8 +52,10 @@ type Plan struct {
 	release func()
 }
 
+// Size is the exact size of the output.
 func (p *Plan) Size() int64 { return p.size }
 
+// Discard wipes and releases the decrypted keys without writing them.
 func (p *Plan) Discard() {
 	if p.release != nil {
 		p.release()
@@ -61,6 +63,8 @@ func (p *Plan) Discard() {
 	}
 }
 
+// Decrypt writes the output, Size bytes, into dst, then discards the
+// decrypted keys.
 func (p *Plan) Decrypt(dst []byte) error {
 	defer p.Discard()
 	if int64(len(dst)) != p.size {
@@ -189,21 +193,21 @@ func Prepare(data []byte, opts Options) (*Plan, error) {
 	}
 	if encrypted == 0 {
 		if !opts.AllowUnencrypted {
-			return nil, fail.Malformedf("no encrypted private key in this PEM file, only %s: secretcat decrypts; to pass the file through as it is, use --allow-unencrypted", describeBlocks(blocks, kinds))
+			return nil, fail.WithNeed(fail.Malformedf("no encrypted private key in this PEM file, only %s: secretcat decrypts", describeBlocks(blocks, kinds)), fail.NeedUnencrypted)
 		}
 		if opts.DER {
-			return nil, fail.Malformedf("--der needs an encrypted PKCS#8 or legacy key")
+			return nil, fail.WithNeed(fail.Malformedf("no DER form: the file has no encrypted key"), fail.NeedDERKey)
 		}
 		return &Plan{parts: []pemPart{{raw: data}}, size: int64(len(data))}, nil
 	}
 	switch {
 	case opts.DER && len(blocks) != 1:
-		return nil, fail.Malformedf("--der needs a file with a single PKCS#8 or legacy key; this one has %d PEM blocks", len(blocks))
+		return nil, fail.WithNeed(fail.Malformedf("no DER form: the file has %d PEM blocks", len(blocks)), fail.NeedDERKey)
 	case opts.DER && kinds[0] == pemOpenSSH:
-		return nil, fail.Malformedf("--der needs a PKCS#8 or legacy key; an OpenSSH key has no DER form")
+		return nil, fail.WithNeed(fail.Malformedf("no DER form: an OpenSSH key has none"), fail.NeedDERKey)
 	}
 	if opts.Passphrase == nil {
-		return nil, fail.Undecryptablef("the key is passphrase-encrypted and no passphrase source is available: use --passphrase-file or --passphrase-fd, or run from a terminal")
+		return nil, fail.WithNeed(fail.Undecryptablef("the key is passphrase-encrypted and no passphrase source is available"), fail.NeedPassphrase)
 	}
 	if opts.Scratch == nil {
 		return nil, fmt.Errorf("no scratch memory for decrypted keys")
@@ -235,7 +239,7 @@ func Prepare(data []byte, opts Options) (*Plan, error) {
 			part.der, err = decryptOpenSSH(b.Bytes, pass, scratch[off:off+n])
 		case pemPlainKey:
 			if !opts.AllowUnencrypted {
-				err = fail.Malformedf("PEM block %d (%s) is an unencrypted private key: pass --allow-unencrypted to load it as it is", i+1, b.Type)
+				err = fail.WithNeed(fail.Malformedf("an unencrypted private key"), fail.NeedUnencrypted)
 			}
 		}
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/pem"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,15 +229,16 @@ func TestPEMRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, want string
 		kind             crypt.Kind
+		need             crypt.Need
 		opts             func(*crypt.Options)
 	}{
-		{"PKCS#12 scheme", "unsupported.pbes1.pem", "unsupported scheme PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC", crypt.Malformed, nil},
-		{"certificate only", "certificate-only.pem", "no encrypted private key in this PEM file, only one CERTIFICATE: secretcat decrypts; to pass the file through as it is, use --allow-unencrypted", crypt.Malformed, nil},
-		{"unencrypted key only", "unencrypted.pem", "only one unencrypted PRIVATE KEY:", crypt.Malformed, nil},
-		{"DER of a bundle", "bundle.pem", "--der needs a file with a single PKCS#8 or legacy key; this one has 3 PEM blocks", crypt.Malformed, func(o *crypt.Options) { o.DER = true }},
-		{"DER of OpenSSH", "ed25519.openssh.aes256-ctr.pem", "--der needs a PKCS#8 or legacy key; an OpenSSH key has no DER form", crypt.Malformed, func(o *crypt.Options) { o.DER = true }},
-		{"no passphrase source", "rsa.legacy.aes128.pem", "no passphrase source", crypt.Undecryptable, func(o *crypt.Options) { o.Passphrase = nil }},
-		{"unknown DEK-Info cipher", "", "unsupported DEK-Info cipher \"CAMELLIA-256-CBC\"", crypt.Malformed, nil},
+		{"PKCS#12 scheme", "unsupported.pbes1.pem", "unsupported scheme PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC", crypt.Malformed, crypt.NeedNothing, nil},
+		{"certificate only", "certificate-only.pem", "no encrypted private key in this PEM file, only one CERTIFICATE: secretcat decrypts", crypt.Malformed, crypt.NeedUnencrypted, nil},
+		{"unencrypted key only", "unencrypted.pem", "only one unencrypted PRIVATE KEY:", crypt.Malformed, crypt.NeedUnencrypted, nil},
+		{"DER of a bundle", "bundle.pem", "no DER form: the file has 3 PEM blocks", crypt.Malformed, crypt.NeedDERKey, func(o *crypt.Options) { o.DER = true }},
+		{"DER of OpenSSH", "ed25519.openssh.aes256-ctr.pem", "no DER form: an OpenSSH key has none", crypt.Malformed, crypt.NeedDERKey, func(o *crypt.Options) { o.DER = true }},
+		{"no passphrase source", "rsa.legacy.aes128.pem", "no passphrase source", crypt.Undecryptable, crypt.NeedPassphrase, func(o *crypt.Options) { o.Passphrase = nil }},
+		{"unknown DEK-Info cipher", "", "unsupported DEK-Info cipher \"CAMELLIA-256-CBC\"", crypt.Malformed, crypt.NeedNothing, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := []byte(nil)
@@ -255,6 +257,12 @@ func TestPEMRefused(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) || crypt.KindOf(err) != tc.kind {
 				t.Errorf("got %v (kind %d), want %q (kind %d)", err, crypt.KindOf(err), tc.want, tc.kind)
+			}
+			if ce := (*crypt.Error)(nil); errors.As(err, &ce) && ce.Need != tc.need {
+				t.Errorf("%v: need %d, want %d", err, ce.Need, tc.need)
+			}
+			if strings.Contains(err.Error(), "--") {
+				t.Errorf("%v: a library message names a flag", err)
 			}
 		})
 	}
@@ -509,7 +517,7 @@ func FuzzPEM(f *testing.F) {
 		if err != nil {
 			return
 		}
-		err = in.DecryptTo(opts, func(size int64) ([]byte, error) { return make([]byte, size), nil })
+		err = cryptest.DecryptTo(in, opts, func(size int64) ([]byte, error) { return make([]byte, size), nil })
 		if err != nil && crypt.KindOf(err) == 0 {
 			t.Fatalf("error without a kind: %v", err)
 		}

@@ -41,6 +41,9 @@ type Diagnosis struct {
 	Certain bool   // the facts prove Cause; otherwise it is the likeliest they leave
 	Reason  string // the facts, and what they prove or leave open
 	Fix     string // what to do about it
+	// Fallback says that accepting ordinary memory in place of secret
+	// memory is the other way out, where Fix needs another machine.
+	Fallback bool
 }
 
 // Values of Facts.Secretmem besides the parameter's own "Y" and "N".
@@ -73,6 +76,8 @@ type Facts struct {
 	Euid           int
 	IPCLock        bool     // CAP_IPC_LOCK in the effective set
 	Container      []string // what shows that this runs in a container, nil when nothing does
+	// Memlock is RLIMIT_MEMLOCK, nil when it cannot be read.
+	Memlock *secretmem.Memlock
 }
 
 // GatherFacts reads the facts a diagnosis needs from the running system.
@@ -86,6 +91,9 @@ func GatherFacts() Facts {
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
 		f.Version = unix.ByteSliceToString(u.Version[:])
+	}
+	if lim, err := secretmem.ReadMemlock(); err == nil {
+		f.Memlock = &lim
 	}
 	if cpuinfo, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		f.CPUArch = cpuArch(string(cpuinfo))
@@ -262,26 +270,24 @@ func bootBool(v string) (on, ok bool) {
 	return false, false
 }
 
-// Fixes for a missing memfd_secret that no kernel setting cures.
-const (
-	allowFallback = "accept ordinary memory with --allow-fallback"
-	nativeFix     = "run secretcat on the host or a virtual machine with its own Linux kernel, or " + allowFallback
-)
+// nativeFix is the fix for a missing memfd_secret that no kernel setting
+// cures; accepting ordinary memory (Diagnosis.Fallback) is the other.
+const nativeFix = "run secretcat on the host or a virtual machine with its own Linux kernel"
 
 func unsupportedDiagnosis(f Facts) Diagnosis {
 	switch {
 	case f.CPUArch != "" && f.CPUArch != f.Arch:
 		return Diagnosis{Cause: CauseEmulator, Certain: true,
 			Reason: fmt.Sprintf("secretcat is built for %s but the CPU in /proc/cpuinfo is %s: a CPU emulator (qemu-user) runs it, and it does not implement memfd_secret", f.Arch, f.CPUArch),
-			Fix:    nativeFix}
+			Fix:    nativeFix, Fallback: true}
 	case strings.HasPrefix(f.Comm, "qemu-"):
 		return Diagnosis{Cause: CauseEmulator, Certain: true,
 			Reason: fmt.Sprintf("the process is %s: qemu-user runs secretcat, and it does not implement memfd_secret", f.Comm),
-			Fix:    nativeFix}
+			Fix:    nativeFix, Fallback: true}
 	case f.Version == gVisorVersion:
 		return Diagnosis{Cause: CauseSandbox, Certain: true,
 			Reason: "uname -v shows gVisor's kernel, which does not implement memfd_secret",
-			Fix:    "run the container with a runtime that uses the host kernel (runc, crun), or " + allowFallback}
+			Fix:    "run the container with a runtime that uses the host kernel (runc, crun)", Fallback: true}
 	}
 	major, minor := parseRelease(f.Release)
 	switch {
@@ -332,37 +338,56 @@ func unsupportedDiagnosis(f Facts) Diagnosis {
 }
 
 func memlockDiagnosis(f Facts, need int64) Diagnosis {
-	lim := secretmem.CurrentMemlock()
-	reason := fmt.Sprintf("the secret memory needs %s of locked memory and RLIMIT_MEMLOCK is %s", secretmem.FormatBytes(need), secretmem.FormatLimit(lim))
-	return Diagnosis{Cause: CauseMemlock, Certain: true, Reason: reason + rootNote(f), Fix: memlockFix(f, need)}
-}
-
-// rootNote explains why the limit binds for root, when it does.
-func rootNote(f Facts) string {
-	if f.Euid == 0 && !f.IPCLock {
-		return "; secretcat runs as root without CAP_IPC_LOCK (containers drop it), so the limit binds even for root"
+	m := Memlock(f, need)
+	reason := fmt.Sprintf("the secret memory needs %s of locked memory and %s", secretmem.FormatBytes(need), m.Limit)
+	if m.Note != "" {
+		reason += "; " + m.Note
 	}
-	return ""
+	return Diagnosis{Cause: CauseMemlock, Certain: true, Reason: reason, Fix: m.Binds + ": " + strings.Join(m.Steps, "; ")}
 }
 
-// memlockFix says how to raise RLIMIT_MEMLOCK to at least need bytes (0: by
-// as much as needed), in a container too when this looks like one.
-func memlockFix(f Facts, need int64) string {
+// MemlockAdvice says how to let a process lock more memory, for the limit
+// that binds.
+type MemlockAdvice struct {
+	Limit string   // RLIMIT_MEMLOCK, as "RLIMIT_MEMLOCK is 64 KiB (hard limit 8 MiB)"
+	Note  string   // why the limit binds for root, when it does; else ""
+	Binds string   // which limit binds, and who can raise it
+	Steps []string // ways to raise it, each on its own: a shell, a unit, a container
+}
+
+// Memlock advises how to let this process lock need bytes (0: more than
+// the hard limit allows), from the facts f.
+func Memlock(f Facts, need int64) MemlockAdvice {
+	var a MemlockAdvice
+	if f.Euid == 0 && !f.IPCLock {
+		a.Note = "root is bound too: secretcat runs without CAP_IPC_LOCK (containers drop it)"
+	}
+	if f.Memlock == nil {
+		a.Limit = "RLIMIT_MEMLOCK cannot be read"
+		f.Memlock = &secretmem.Memlock{}
+	} else {
+		a.Limit = fmt.Sprintf("RLIMIT_MEMLOCK is %s (hard limit %s)", secretmem.FormatLimit(f.Memlock.Soft), secretmem.FormatLimit(f.Memlock.Hard))
+	}
+	hard := f.Memlock.Hard
 	n := secretmem.PageRound(need)
 	if n == 0 {
-		n = 16 << 20
+		n = max(16<<20, secretmem.PageRound(int64(min(hard, 1<<40))*2))
 	}
 	kib := (n + 1023) / 1024
-	fix := fmt.Sprintf("raise it: 'ulimit -l %d' (KiB) in the shell, LimitMEMLOCK=%d in a systemd unit, or a memlock line in /etc/security/limits.conf", kib, n)
-	if len(f.Container) > 0 || (f.Euid == 0 && !f.IPCLock) {
-		fix += fmt.Sprintf("; for a container, 'docker run --ulimit memlock=%d:%d' or 'podman run --ulimit memlock=%d:%d' (in bytes), or the runtime's default ulimits", n, n, n, n)
+	unit := fmt.Sprintf("in a systemd unit: LimitMEMLOCK=%d", n)
+	if hard != unix.RLIM_INFINITY && uint64(n) > hard {
+		a.Binds = fmt.Sprintf("the hard limit, %s, binds, and only root can raise it", secretmem.FormatLimit(hard))
+		a.Steps = []string{unit,
+			fmt.Sprintf("for logins: '* - memlock %d' in /etc/security/limits.conf", kib),
+			fmt.Sprintf("as root, in the shell that starts secretcat: ulimit -l %d", kib)}
+	} else {
+		a.Binds = "the soft limit binds, and the hard limit allows more"
+		a.Steps = []string{fmt.Sprintf("in the shell that starts secretcat: ulimit -S -l %d", kib), unit}
 	}
-	return fix
-}
-
-// MemlockFix says how to raise RLIMIT_MEMLOCK to at least need bytes, here.
-func MemlockFix(need int64) string {
-	return memlockFix(GatherFacts(), need)
+	if len(f.Container) > 0 || a.Note != "" {
+		a.Steps = append(a.Steps, fmt.Sprintf("in a container: docker run --ulimit memlock=%d:%d (podman alike)", n, n))
+	}
+	return a
 }
 
 // KernelRelease returns the running kernel's release string, as uname -r.
@@ -377,24 +402,4 @@ func KernelRelease() string {
 func parseRelease(r string) (major, minor int) {
 	fmt.Sscanf(r, "%d.%d", &major, &minor)
 	return major, minor
-}
-
-// Hint is what the diagnosis adds to the message of err, a failure to get
-// secret memory: what the facts of this system prove, and the fix. It is
-// empty for any other error.
-func Hint(err error) string {
-	var se *secretmem.Error
-	var le *secretmem.LimitError
-	switch {
-	case errors.As(err, &se) && (se.Kind == secretmem.Unsupported || se.Kind == secretmem.Refused):
-		d := Diagnose(se)
-		return fmt.Sprintf("; %s; to fix: %s", d.Reason, d.Fix)
-	case errors.As(err, &se) && se.Kind == secretmem.OverLimit:
-		f := GatherFacts()
-		return rootNote(f) + "; " + memlockFix(f, se.Size)
-	case errors.As(err, &le):
-		f := GatherFacts()
-		return rootNote(f) + "; " + memlockFix(f, le.Need)
-	}
-	return ""
 }

@@ -92,8 +92,8 @@ func listFds() ([]int, error) {
 }
 
 // Consumed marks inherited descriptors that this process reads and closes
-// itself, such as a passphrase's: they do not reach the child, so First need
-// not stay above them, but they are in use until then.
+// itself, such as a passphrase's: they do not reach the child, but they are
+// in use until then.
 func (d *Descriptors) Consumed(fds ...int) {
 	for _, fd := range fds {
 		if i := slices.Index(d.Inherited, fd); i >= 0 {
@@ -104,14 +104,16 @@ func (d *Descriptors) Consumed(fds ...int) {
 	slices.Sort(d.own)
 }
 
-// First returns the lowest number, at least min, above every inherited
-// descriptor, from which count consecutive numbers are free.
+// First returns the lowest number, at least min, from which count
+// consecutive numbers are free: neither inherited nor this process's own.
+// Descriptors above them do not move them up, so that a configuration that
+// names /dev/fd/3 finds the first secret file there whenever 3 is free,
+// whatever else a shell or job runner leaked into the process.
 func (d *Descriptors) First(min, count int) int {
+	taken := slices.Concat(d.Inherited, d.own)
+	slices.Sort(taken)
 	first := min
-	if n := len(d.Inherited); n > 0 && d.Inherited[n-1] >= first {
-		first = d.Inherited[n-1] + 1
-	}
-	for _, fd := range d.own {
+	for _, fd := range taken {
 		if fd >= first && fd < first+count {
 			first = fd + 1
 		}
@@ -126,6 +128,7 @@ type InUseError struct {
 	Link      string // what it refers to, as /proc/self/fd shows it
 }
 
+// Error says which descriptor is taken, and by whom.
 func (e *InUseError) Error() string {
 	if !e.Inherited {
 		return fmt.Sprintf("descriptor %d is in use by secretcat itself", e.Fd)
@@ -143,6 +146,7 @@ type NoFileError struct {
 	Limit       int // the soft RLIMIT_NOFILE
 }
 
+// Error names the descriptors needed.
 func (e *NoFileError) Error() string {
 	if e.First == e.Last {
 		return fmt.Sprintf("the secret file needs descriptor %d", e.First)
@@ -150,6 +154,7 @@ func (e *NoFileError) Error() string {
 	return fmt.Sprintf("the secret files need descriptors %d to %d", e.First, e.Last)
 }
 
+// Unwrap returns unix.EMFILE.
 func (e *NoFileError) Unwrap() error { return unix.EMFILE }
 
 // Slots are descriptor numbers held for secret files until they are placed.
@@ -215,9 +220,6 @@ func isOpen(fd int) bool {
 	return err == nil
 }
 
-// Fds returns the reserved descriptor numbers.
-func (s *Slots) Fds() []int { return s.fds }
-
 // Place moves files[i] to the i-th reserved number and clears close-on-exec,
 // so that the files, and no other descriptor this process opened, survive
 // execve. The files must be sealed.
@@ -240,6 +242,20 @@ func (s *Slots) Release() {
 			unix.Close(fd)
 		}
 	}
+}
+
+// NotSecretError reports a received descriptor that is not secret memory.
+type NotSecretError struct {
+	N, Of  int  // the descriptor's place among those received, from 1
+	Sealed bool // ordinary sealed memory, as CreateFallback makes
+}
+
+// Error says which descriptor, and what it is.
+func (e *NotSecretError) Error() string {
+	if e.Sealed {
+		return fmt.Sprintf("descriptor %d of %d is ordinary sealed memory, not secret memory", e.N, e.Of)
+	}
+	return fmt.Sprintf("descriptor %d of %d is not secret memory", e.N, e.Of)
 }
 
 // Adopt takes over descriptors received from another process (see
@@ -273,11 +289,8 @@ func Adopt(fds []int, fallback bool, keep int) (files []*secretmem.File, err err
 		var st unix.Stat_t
 		isSecret, sealed := secretmem.IsSecret(fd), secretmem.IsFallback(fd)
 		isFallback := !isSecret && fallback && sealed
-		switch {
-		case !isSecret && !isFallback && sealed:
-			return nil, fmt.Errorf("descriptor %d of %d is ordinary sealed memory, not secret memory: accept it with --allow-fallback", i+1, len(fds))
-		case !isSecret && !isFallback:
-			return nil, fmt.Errorf("descriptor %d of %d is not secret memory", i+1, len(fds))
+		if !isSecret && !isFallback {
+			return nil, &NotSecretError{N: i + 1, Of: len(fds), Sealed: sealed}
 		}
 		if err := unix.Fstat(fd, &st); err != nil {
 			return nil, fmt.Errorf("descriptor %d of %d: fstat: %w", i+1, len(fds), err)

@@ -63,7 +63,7 @@ func TestReserveAndPlace(t *testing.T) {
 }
 
 // A descriptor open without close-on-exec was inherited: it is never
-// replaced, and the first free number is above it.
+// replaced, and free numbers below it are used first.
 func TestReserveKeepsInherited(t *testing.T) {
 	null, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -82,8 +82,8 @@ func TestReserveKeepsInherited(t *testing.T) {
 	if !slices.Contains(d.Inherited, inherited) || slices.Contains(d.Inherited, null) {
 		t.Fatalf("Scan found inherited descriptors %v, want %d and not %d", d.Inherited, inherited, null)
 	}
-	if first, want := d.First(3, 2), d.Inherited[len(d.Inherited)-1]+1; first != want || first <= inherited {
-		t.Errorf("First(3, 2) = %d, want %d", first, want)
+	if first := d.First(3, 2); first+1 >= inherited || isOpen(first) || isOpen(first+1) {
+		t.Errorf("First(3, 2) = %d, want the lowest free pair, below the inherited %d", first, inherited)
 	}
 	var inUse *InUseError
 	_, err = d.Reserve(inherited-1, 2)
@@ -124,5 +124,31 @@ func TestAdoptRefusesOrdinaryFiles(t *testing.T) {
 	}
 	if _, err := unix.FcntlInt(uintptr(p[0]), unix.F_GETFD, 0); err == nil {
 		t.Errorf("Adopt left the refused descriptor %d open", p[0])
+	}
+}
+
+// First takes the lowest run of free numbers, whatever is open above it: a
+// configuration that names /dev/fd/3 finds the secret there whenever 3 is
+// free. Inherited and own descriptors are both in the way.
+func TestFirstLowestFree(t *testing.T) {
+	for _, c := range []struct {
+		inherited, own []int
+		count, want    int
+	}{
+		{nil, nil, 1, 3},
+		{[]int{10, 251}, nil, 1, 3}, // leaked by a shell
+		{[]int{10, 251}, nil, 2, 3}, // 3 and 4
+		{[]int{3}, nil, 1, 4},       // the key goes elsewhere
+		{[]int{3, 10, 251}, nil, 1, 4},
+		{[]int{4}, nil, 2, 5},            // 3 is free, 4 is not
+		{[]int{3, 5}, []int{4}, 1, 6},    // own ones too
+		{[]int{3, 5}, nil, 1, 4},         // between inherited ones
+		{[]int{3, 5}, nil, 2, 6},         // two need a wider gap
+		{[]int{5, 3}, []int{7, 6}, 1, 4}, // in any order
+	} {
+		d := &Descriptors{Inherited: c.inherited, own: c.own, Limit: 1024}
+		if got := d.First(3, c.count); got != c.want {
+			t.Errorf("inherited %v, own %v: First(3, %d) = %d, want %d", c.inherited, c.own, c.count, got, c.want)
+		}
 	}
 }

@@ -6,17 +6,34 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Memlock is a process's RLIMIT_MEMLOCK in bytes; unix.RLIM_INFINITY
+// stands for no limit.
+type Memlock struct {
+	Soft, Hard uint64
+}
+
+// ReadMemlock reads this process's RLIMIT_MEMLOCK.
+func ReadMemlock() (Memlock, error) {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl); err != nil {
+		return Memlock{}, fmt.Errorf("reading RLIMIT_MEMLOCK: %w", err)
+	}
+	return Memlock{Soft: rl.Cur, Hard: rl.Max}, nil
+}
+
 // LimitError reports that the secret files to be created do not fit in the
 // locked-memory limit.
 type LimitError struct {
-	Need  int64  // bytes of locked memory needed, rounded to pages
-	Limit uint64 // soft RLIMIT_MEMLOCK in bytes after trying to raise it
-	Hard  uint64 // hard RLIMIT_MEMLOCK in bytes
+	Need int64 // bytes of locked memory needed, rounded to pages
+	// Limit is RLIMIT_MEMLOCK after trying to raise the soft limit.
+	Limit Memlock
 }
 
+// Error states the need and the soft limit; which limit binds, soft or
+// hard, is the advice's to say.
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("secret memory over the locked-memory limit: %s is needed (RLIMIT_MEMLOCK), the limit is %s (hard limit %s)",
-		FormatBytes(e.Need), FormatLimit(e.Limit), FormatLimit(e.Hard))
+	return fmt.Sprintf("secret memory over the locked-memory limit: %s is needed (RLIMIT_MEMLOCK), the limit is %s",
+		FormatBytes(e.Need), FormatLimit(e.Limit.Soft))
 }
 
 // EnsureMemlock makes sure that sizes, each mapped at once, fit in this
@@ -32,28 +49,20 @@ func EnsureMemlock(sizes ...int64) error {
 	if need == 0 || HasIPCLock() {
 		return nil
 	}
-	var rl unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl); err != nil {
-		return fmt.Errorf("reading RLIMIT_MEMLOCK: %w", err)
+	lim, err := ReadMemlock()
+	if err != nil {
+		return err
 	}
-	if rl.Cur == unix.RLIM_INFINITY || uint64(need) <= rl.Cur {
+	if lim.Soft == unix.RLIM_INFINITY || uint64(need) <= lim.Soft {
 		return nil
 	}
-	if rl.Max == unix.RLIM_INFINITY || uint64(need) <= rl.Max {
-		raised := rl
-		raised.Cur = rl.Max
+	if lim.Hard == unix.RLIM_INFINITY || uint64(need) <= lim.Hard {
+		raised := unix.Rlimit{Cur: lim.Hard, Max: lim.Hard}
 		if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &raised); err == nil {
 			return nil
 		}
 	}
-	return &LimitError{Need: need, Limit: rl.Cur, Hard: rl.Max}
-}
-
-// CurrentMemlock returns the soft RLIMIT_MEMLOCK in bytes.
-func CurrentMemlock() uint64 {
-	var rl unix.Rlimit
-	unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl)
-	return rl.Cur
+	return &LimitError{Need: need, Limit: lim}
 }
 
 // HasIPCLock reports whether this process has CAP_IPC_LOCK in its effective

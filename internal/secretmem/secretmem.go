@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -27,17 +26,15 @@ type File struct {
 
 // Create makes a secret-memory file of exactly size bytes and maps it
 // read-write, ready to be filled through Bytes. The descriptor is close-on-exec
-// until Place moves it. Errors are of type *Error.
+// until it is moved (MoveTo). A failed system call is an *Error; a size
+// below 0 or above 1 TiB is refused before any.
 func Create(size int64) (*File, error) {
 	if size < 0 || size > maxSize {
 		return nil, fmt.Errorf("secret file size %d out of range", size)
 	}
-	fd := int(spare.Swap(0)) - 1
-	if fd < 0 {
-		var err error
-		if fd, err = unix.MemfdSecret(unix.O_CLOEXEC); err != nil {
-			return nil, NewError("memfd_secret", size, err)
-		}
+	fd, err := unix.MemfdSecret(unix.O_CLOEXEC)
+	if err != nil {
+		return nil, NewError("memfd_secret", size, err)
 	}
 	f := &File{fd: fd, size: size}
 	if err := unix.Ftruncate(fd, size); err != nil {
@@ -147,6 +144,9 @@ type Error struct {
 	Size int64  // bytes requested
 	Kind Kind
 	Err  error
+	// Limit is RLIMIT_MEMLOCK when the mapping failed over it (OverLimit),
+	// nil when it could not be read.
+	Limit *Memlock
 }
 
 // NewError classifies a failure of op (memfd_secret, ftruncate or mmap) for a
@@ -160,10 +160,14 @@ func NewError(op string, size int64, err error) *Error {
 		e.Kind = Refused
 	case op == "mmap" && (errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM) || errors.Is(err, unix.EPERM)):
 		e.Kind = OverLimit
+		if lim, err := ReadMemlock(); err == nil {
+			e.Limit = &lim
+		}
 	}
 	return e
 }
 
+// Unwrap returns the error of the system call.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Error states the failure. Why secret memory is missing here, and what to
@@ -175,8 +179,12 @@ func (e *Error) Error() string {
 	case Refused:
 		return fmt.Sprintf("secret memory was refused: memfd_secret: %v", e.Err)
 	case OverLimit:
+		limit := "unknown"
+		if e.Limit != nil {
+			limit = FormatLimit(e.Limit.Soft)
+		}
 		return fmt.Sprintf("secret memory over the locked-memory limit: mapping %s needs RLIMIT_MEMLOCK of at least %s, the limit is %s",
-			FormatBytes(e.Size), FormatBytes(PageRound(e.Size)), FormatLimit(CurrentMemlock()))
+			FormatBytes(e.Size), FormatBytes(PageRound(e.Size)), limit)
 	}
 	return fmt.Sprintf("secret memory: %s of %d bytes: %v", e.Op, e.Size, e.Err)
 }
@@ -193,23 +201,14 @@ var pageSize = int64(os.Getpagesize())
 func PageRound(n int64) int64 { return (n + pageSize - 1) / pageSize * pageSize }
 
 // Available checks that secret memory can be created, without mapping any:
-// it fails with the same *Error that Create would. The secret file it creates
-// is kept for the next Create, which would otherwise make another.
+// it fails with the same *Error that Create would.
 func Available() error {
 	fd, err := unix.MemfdSecret(unix.O_CLOEXEC)
 	if err != nil {
 		return NewError("memfd_secret", 0, err)
 	}
-	if old := spare.Swap(int64(fd) + 1); old != 0 {
-		unix.Close(int(old - 1))
-	}
-	return nil
+	return unix.Close(fd)
 }
-
-// spare is the unused, unsized secret file left by Available, plus one; 0
-// when there is none. It is close-on-exec, like every secret file until it
-// is placed.
-var spare atomic.Int64
 
 // Probe creates a one-page secret file, maps it, writes to it and closes it:
 // the whole path that secretcat takes, at the smallest size.

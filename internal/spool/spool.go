@@ -26,7 +26,10 @@ const copyBuffer = 256 << 10
 // the memory file.
 type ReadError struct{ Err error }
 
+// Error returns the message of the read error.
 func (e ReadError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the read error.
 func (e ReadError) Unwrap() error { return e.Err }
 
 // Hold copies head and then the rest of src into a new ordinary memory

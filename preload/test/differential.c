@@ -35,13 +35,13 @@
 
 enum kind {
 	OPEN, READ, PREAD, READV, PREADV, PREADV2, LSEEK, FSTAT, DUP, DUP2, DUP3, DUP2_ONTO,
-	FCNTL_DUP, GETFD, CLOSE, CLOSE_RANGE, RAW_CLOSE, FOPEN, FREAD, FSEEK, FTELL, FGETC, FCLOSE,
+	FCNTL_DUP, GETFD, GETFL, SETFL, CLOSE, CLOSE_RANGE, RAW_CLOSE, FOPEN, FREAD, FSEEK, FTELL, FGETC, FCLOSE,
 	NKINDS
 };
 
 static const char *const kind_names[] = {
 	"open", "read", "pread", "readv", "preadv", "preadv2", "lseek", "fstat", "dup", "dup2", "dup3", "dup2(invalid, h)",
-	"fcntl(F_DUPFD)", "fcntl(F_GETFD)", "close", "close_range", "syscall(close)", "fopen", "fread", "fseek",
+	"fcntl(F_DUPFD)", "fcntl(F_GETFD)", "fcntl(F_GETFL)", "fcntl(F_SETFL)", "close", "close_range", "syscall(close)", "fopen", "fread", "fseek",
 	"ftell", "fgetc", "fclose",
 };
 
@@ -79,9 +79,10 @@ static const int whences[] = {SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE
 static const int open_flags[] = {
 	O_RDONLY, O_RDONLY | O_CLOEXEC, O_NONBLOCK, O_NOCTTY, O_LARGEFILE, O_APPEND, O_NOATIME, O_CREAT,
 	O_CREAT | O_EXCL, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_SYNC, O_CLOEXEC | O_NONBLOCK,
-	O_DIRECTORY | O_CLOEXEC,
+	O_DIRECTORY | O_CLOEXEC, O_ASYNC, O_DIRECT, O_DSYNC, O_TMPFILE,
 };
 static const char *const modes[] = {"r", "re", "rb", "rm", "rce"};
+static const int status_flags[] = {0, O_NONBLOCK, O_APPEND, O_NOATIME, O_ASYNC, O_DIRECT, O_NONBLOCK | O_APPEND, O_RDWR, O_SYNC};
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -194,6 +195,8 @@ static long long run(const struct op *o)
 	case DUP2_ONTO: return dup2(990, d);
 	case FCNTL_DUP: return keep(o->h2, fcntl(d, o->c ? F_DUPFD_CLOEXEC : F_DUPFD, (int)o->a));
 	case GETFD: return fcntl(d, F_GETFD);
+	case GETFL: return fcntl(d, F_GETFL);
+	case SETFL: return fcntl(d, F_SETFL, o->c);
 	case CLOSE:
 		fd[o->h] = -1;
 		return close(d);
@@ -395,6 +398,7 @@ static void random_op(struct op *o)
 		o->a = pick(3) == 0 ? 60 : 0;
 		break;
 	case FREAD: o->a = (long long)counts[pick(7)]; break;
+	case SETFL: o->c = status_flags[pick(LEN(status_flags))]; break;
 	default: break;
 	}
 }
@@ -470,6 +474,12 @@ static int edges(void)
 	     open0, OP(.kind = READ, .a = 8192));
 	EDGE("raw close, then open the same number", 3000, OP(.kind = READ, .a = 2000), OP(.kind = RAW_CLOSE),
 	     open0, OP(.kind = READ, .a = 8192));
+	EDGE("F_GETFL and F_SETFL", 3000, OP(.kind = GETFL), OP(.kind = SETFL, .c = O_NONBLOCK | O_APPEND), OP(.kind = GETFL),
+	     OP(.kind = DUP, .h2 = 1), OP(.kind = SETFL, .h = 1, .c = O_NOATIME), OP(.kind = GETFL),
+	     OP(.kind = SETFL, .c = O_RDWR | O_SYNC), OP(.kind = GETFL, .h = 1));
+	EDGE("F_GETFL after open with flags", 3000, OP(.kind = OPEN, .h = 1, .c = O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_CREAT, .path = "/dev/fd/9"),
+	     OP(.kind = GETFL, .h = 1), OP(.kind = OPEN, .h = 2, .c = O_SYNC | O_APPEND | O_NOATIME, .path = "/dev/fd/9"),
+	     OP(.kind = GETFL, .h = 2));
 	EDGE("fcntl F_DUPFD", 3000, OP(.kind = FCNTL_DUP, .h2 = 3, .a = 60), OP(.kind = READ, .h = 3, .a = 10),
 	     OP(.kind = READ, .a = 10), OP(.kind = GETFD, .h = 3));
 	EDGE("fopen, fread, fseek, ftell, fgetc", 3000, OP(.kind = FOPEN, .c = 1, .path = "/dev/fd/9"),

@@ -16,7 +16,7 @@
 #include "secret.h"
 
 #define SIZE (1 << 20)
-#define READERS 2
+#define READERS 3
 
 static unsigned char data[SIZE];
 static _Atomic int target = -1, stop, bad;
@@ -33,15 +33,34 @@ static void *reader(void *arg)
 		if (fd < 0)
 			continue;
 		off_t at = (off_t)(id * 4096);
-		ssize_t n = id % 2 ? pread(fd, buf, SIZE, at) : preadv(fd, &(struct iovec){buf, SIZE}, 1, at);
+		ssize_t n;
+		if (id == 2) {
+			/*
+			 * read(2) at the file position, which the descriptor
+			 * shares with its duplicates: the bytes are the file's
+			 * from a position this thread cannot know.
+			 */
+			if (lseek(fd, at, SEEK_SET) < 0 && errno != EBADF && errno != ESPIPE) {
+				fprintf(stderr, "FAIL: lseek: %s\n", strerror(errno));
+				atomic_store(&bad, 1);
+			}
+			n = read(fd, buf, 4096);
+			if (n < 0 && errno == EINVAL) /* read(2)'s ESPIPE, below */
+				errno = ESPIPE;
+			if (n > 0)
+				n = 0;
+		} else {
+			n = id % 2 ? pread(fd, buf, SIZE, at) : preadv(fd, &(struct iovec){buf, SIZE}, 1, at);
+		}
 		/*
 		 * The number may be closed (EBADF), or be a new descriptor of
 		 * the secret file that open(2) has not returned yet, which
-		 * the kernel refuses to pread (ESPIPE): a program cannot know
-		 * that number yet, but this reader uses a stale one.
+		 * the kernel refuses to read (EINVAL) and pread (ESPIPE): a
+		 * program cannot know that number yet, but this reader uses a
+		 * stale one.
 		 */
 		if (n < 0 && errno != EBADF && errno != ESPIPE) {
-			fprintf(stderr, "FAIL: pread: %s\n", strerror(errno));
+			fprintf(stderr, "FAIL: reader %ld: %s\n", id, strerror(errno));
 			atomic_store(&bad, 1);
 		}
 		if (n > 0 && memcmp(buf, data + at, (size_t)n) != 0) {

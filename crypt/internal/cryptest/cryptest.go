@@ -49,16 +49,29 @@ func DecryptToSecret(path string, stdin io.Reader, opts crypt.Options) (*secretm
 		return nil, err
 	}
 	defer in.Close()
+	var f *secretmem.File
+	err = DecryptTo(in, opts, func(size int64) ([]byte, error) {
+		if f, err = secrettest.Create(size); err != nil {
+			return nil, err
+		}
+		return f.Bytes(), nil
+	})
+	return f, err
+}
+
+// DecryptTo prepares in and decrypts it into the memory that dst returns
+// for the plaintext's size, as secretcat does.
+func DecryptTo(in *crypt.Input, opts crypt.Options, dst func(size int64) ([]byte, error)) error {
 	plan, err := in.Prepare(opts)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	f, err := secrettest.Create(plan.Size())
+	mem, err := dst(plan.Size())
 	if err != nil {
 		plan.Discard()
-		return nil, err
+		return err
 	}
-	return f, plan.Decrypt(f.Bytes())
+	return plan.Decrypt(mem)
 }
 
 // SSHPublicBlob returns the SSH wire encoding of the public key of an

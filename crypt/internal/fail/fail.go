@@ -28,13 +28,36 @@ const (
 // ErrSize is returned by a plan's Decrypt for memory of the wrong size.
 var ErrSize = errors.New("destination has the wrong size")
 
-// Error is a decryption failure of a known Kind.
+// Need is what the caller could give for a failed decryption to succeed.
+type Need int
+
+const (
+	// NeedNothing: nothing the caller gives can help.
+	NeedNothing Need = iota
+	// NeedIdentity: an identity that matches one of the file's recipients.
+	NeedIdentity
+	// NeedPassphrase: a way to read a passphrase.
+	NeedPassphrase
+	// NeedUnencrypted: leave to pass unencrypted keys through as they are.
+	NeedUnencrypted
+	// NeedDERKey: a file with a single encrypted PKCS#8 or legacy key, the
+	// only kind with a DER form.
+	NeedDERKey
+)
+
+// Error is a decryption failure of a known Kind. Its message states the
+// facts; what the caller could do about it is Need's to say, in the
+// caller's words.
 type Error struct {
 	Kind Kind
+	Need Need
 	Err  error
 }
 
+// Error returns the message of the underlying error.
 func (e *Error) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Malformedf is a Malformed failure with a message as fmt.Errorf makes it.
@@ -51,6 +74,13 @@ func NoKeyf(format string, args ...any) error {
 // makes it.
 func Undecryptablef(format string, args ...any) error {
 	return &Error{Kind: Undecryptable, Err: fmt.Errorf(format, args...)}
+}
+
+// WithNeed records in err, made by Malformedf, NoKeyf or Undecryptablef,
+// what would let the decryption succeed.
+func WithNeed(err error, need Need) error {
+	err.(*Error).Need = need
+	return err
 }
 
 // KindOf returns the Kind of err, or 0 when err is not a decryption failure.

@@ -18,18 +18,6 @@ const (
 	PEM
 )
 
-func (f Format) String() string {
-	switch f {
-	case Age:
-		return "age"
-	case AgeArmor:
-		return "armored age"
-	case PEM:
-		return "PEM"
-	}
-	return "unknown"
-}
-
 const (
 	// AgeIntro starts the binary age format.
 	AgeIntro = "age-encryption.org/"
