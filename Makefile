@@ -83,12 +83,27 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # The whole suite: unit tests, the age test vectors and the testscript
-# end-to-end scripts (some run as an unprivileged user when run as root),
-# then the deb and the systemd units under a real systemd (systemd-test,
-# below; building its Debian root takes minutes the first time, outside
-# go test's timeout).
+# end-to-end scripts (some run as an unprivileged user when run as root);
+# then the code that runs goroutines under the race detector (it needs cgo):
+# the consumer's socket dial and the hand-off; the age decryption workers
+# (payloads of more than 8 chunks); and the scripts that run secretcat's
+# progress timer, its signal handling, open's standard-input watcher and
+# run --socket (secretcat in a script is the race-built test binary).
+# Only these: the rest has no goroutines, and all of it under -race would
+# take minutes more. halt_on_error: a race found in secretcat ends it
+# (status 66) before it execs COMMAND, so that the script fails. Last, the
+# deb and the systemd units under a real systemd (systemd-test, below;
+# building its Debian root takes minutes the first time, outside go test's
+# timeout).
+RACE = CGO_ENABLED=1 GORACE=halt_on_error=1 $(GO) test -race
+RACE_PACKAGES ?= ./secretfd ./internal/handoff
+RACE_CRYPT    ?= ^(TestStreamSizes|TestStreamTruncated|TestProgress)$$
+RACE_SCRIPTS  ?= ^TestScripts$$/^(progress|signals|open|run_socket)$$
 test: fmt-check vet preload-test
 	$(GO) test ./...
+	$(RACE) $(RACE_PACKAGES)
+	$(RACE) -run '$(RACE_CRYPT)' ./crypt
+	$(RACE) -run '$(RACE_SCRIPTS)' ./cmd
 	$(MAKE) systemd-test
 
 # A throw-away identity, an encrypted sample, and secretcat handing it to the
@@ -158,8 +173,12 @@ bench: build
 	$(BIN)/bench -bin $(BIN) -o docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# Each fuzz target for FUZZTIME (their seed corpora also run in make test).
+# Each fuzz target for FUZZTIME (their seed corpora also run in make test),
+# then the mutation campaign of encrypted keys with MUTANTS mutants of each
+# format and cipher (make test runs 300) and a new seed, which it prints:
+# SECRETCAT_MUTATION_SEED=N replays it.
 FUZZTIME ?= 30s
+MUTANTS  ?= 20000
 fuzz: preload-fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzDetect$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzDecrypt$$' -fuzztime $(FUZZTIME) ./crypt
@@ -167,6 +186,9 @@ fuzz: preload-fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzKeyCheck$$' -fuzztime $(FUZZTIME) ./crypt/pemkey
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFile$$' -fuzztime $(FUZZTIME) ./crypt/agefile
 	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt/agefile
+	seed=$$(date +%s); echo "mutation campaign, seed $$seed"; \
+		SECRETCAT_MUTANTS=$(MUTANTS) SECRETCAT_MUTATION_SEED=$$seed \
+		$(GO) test -run '^TestMutationCampaign$$' -count=1 -timeout 0 ./crypt/pemkey
 
 clean:
 	rm -rf $(BIN) demo $(DIST)

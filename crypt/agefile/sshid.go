@@ -154,7 +154,7 @@ func (p *IdentityParser) parseOpenSSHKey(name string, blob []byte) (age.Identity
 	}
 	if h.Cipher == "none" {
 		defer clear(blob)
-		if _, ok := pemkey.OpenSSHPrivateEnd(h.Encrypted, pemkey.OpenSSHPlainBlock); !ok {
+		if _, ok := pemkey.OpenSSHPrivateEnd(h.Encrypted, pemkey.OpenSSHPlainBlock, []byte(h.PublicKey)); !ok {
 			return nil, errors.New("the unencrypted private key is corrupted")
 		}
 		return openSSHIdentity(h.Encrypted, pub)
@@ -286,7 +286,7 @@ func pemKeyIdentity(label string, der []byte) (sshIdentity, error) {
 }
 
 func pkcs8Identity(der []byte) (sshIdentity, error) {
-	oid, _, key, ok := pemkey.ReadPrivateKeyInfo(der)
+	oid, _, key, _, ok := pemkey.ReadPrivateKeyInfo(der)
 	if !ok {
 		return nil, errors.New("malformed PKCS#8 private key")
 	}
@@ -382,7 +382,7 @@ type sshEd25519Identity struct {
 func newSSHEd25519Identity(seed []byte, pub sshPublicKey) (*sshEd25519Identity, error) {
 	var h [sha512.Size]byte
 	defer clear(h[:])
-	hashSeed(&h, seed)
+	wipe.SHA512Sum(&h, seed)
 	key, err := newX25519Key(h[:x25519Size])
 	if err != nil {
 		return nil, err
@@ -396,15 +396,6 @@ func newSSHEd25519Identity(seed []byte, pub sshPublicKey) (*sshEd25519Identity, 
 		return nil, err
 	}
 	return &sshEd25519Identity{pub: pub, tag: pub.tag(), key: key, ourKey: key.PublicKey().Bytes(), tweak: tweakKey}, nil
-}
-
-// hashSeed is SHA-512 of an Ed25519 seed, through a digest of its own:
-// sha512.Sum512 leaves the seed in the buffer of one on the heap.
-func hashSeed(h *[sha512.Size]byte, seed []byte) {
-	d := sha512.New()
-	d.Write(seed)
-	d.Sum(h[:0])
-	wipe.SHA512(d)
 }
 
 func (i *sshEd25519Identity) publicKey() sshPublicKey { return i.pub }

@@ -2,7 +2,6 @@ package pemkey
 
 import (
 	"bytes"
-	"crypto/elliptic"
 	"encoding/asn1"
 	"encoding/binary"
 	"math/bits"
@@ -16,18 +15,22 @@ import (
 // A key encrypted with CBC (PKCS#8 PBES2, legacy OpenSSL) has no MAC: a
 // wrong passphrase or a corrupted file decrypts to garbage that only its
 // padding and structure can tell from a key. So every decrypted key is
-// checked, in place and without copies of its bytes, as far as its algorithm
-// allows without arithmetic on the secret: strict DER, the fields its
-// algorithm has, the lengths and ranges of its numbers, and the cheap
-// consistency checks between them. A key that fails is never delivered; nor
-// is a key of an algorithm that cannot be checked.
+// checked, in place and without copies of its bytes: strict DER, the fields
+// its algorithm has, the lengths and ranges of its numbers, the cheap
+// consistency checks between them, and then the key whole, as openssl pkey
+// -check checks it, with constant-time arithmetic on numbers that are wiped
+// after (keycheck_rsa.go, keycheck_ec.go). A key that fails is never
+// delivered; nor is a key of an algorithm that cannot be checked. Ed448 and
+// X448 keys, which the standard library lacks, are checked for their
+// length only.
 
 // keyAlgorithm checks the private key of a PKCS#8 algorithm: params is what
 // follows the OID in the AlgorithmIdentifier (empty when absent), key the
-// contents of the privateKey OCTET STRING.
+// contents of the privateKey OCTET STRING, pub the public key of a
+// OneAsymmetricKey (nil when absent).
 type keyAlgorithm struct {
 	name  string
-	check func(params, key cryptobyte.String) bool
+	check func(params, key, pub cryptobyte.String) bool
 }
 
 // pkcs8Algorithms are the PKCS#8 key algorithms whose keys are checked, by
@@ -36,10 +39,10 @@ var pkcs8Algorithms = table[keyAlgorithm]{
 	{"1.2.840.113549.1.1.1", keyAlgorithm{"RSA", checkRSAPKCS8}},
 	{"1.2.840.113549.1.1.10", keyAlgorithm{"RSA-PSS", checkRSAPSSPKCS8}},
 	{"1.2.840.10045.2.1", keyAlgorithm{"EC", checkECPKCS8}},
-	{"1.3.101.110", keyAlgorithm{"X25519", curveKey(32)}},
-	{"1.3.101.111", keyAlgorithm{"X448", curveKey(56)}},
-	{"1.3.101.112", keyAlgorithm{"Ed25519", curveKey(32)}},
-	{"1.3.101.113", keyAlgorithm{"Ed448", curveKey(57)}},
+	{"1.3.101.110", keyAlgorithm{"X25519", curveKey(32, x25519Derives)}},
+	{"1.3.101.111", keyAlgorithm{"X448", curveKey(56, nil)}},
+	{"1.3.101.112", keyAlgorithm{"Ed25519", curveKey(32, ed25519Derives)}},
+	{"1.3.101.113", keyAlgorithm{"Ed448", curveKey(57, nil)}},
 	{"1.2.840.10040.4.1", keyAlgorithm{"DSA", checkDSAPKCS8}},
 	{"1.2.840.113549.1.3.1", keyAlgorithm{"DH", checkDHPKCS8}},
 	{"1.2.840.10046.2.1", keyAlgorithm{"X9.42 DH", checkDHXPKCS8}},
@@ -48,19 +51,10 @@ var pkcs8Algorithms = table[keyAlgorithm]{
 // supportedKeys lists the key types that are checked, for messages.
 const supportedKeys = "RSA, RSA-PSS, EC on P-224, P-256, P-384 or P-521, Ed25519, X25519, Ed448, X448, DSA, DH"
 
-// ecCurves are the named curves whose EC keys are checked: their private
-// scalars against the order, their public points against the curve.
-var ecCurves = table[elliptic.Curve]{
-	{"1.3.132.0.33", elliptic.P224()},
-	{"1.2.840.10045.3.1.7", elliptic.P256()},
-	{"1.3.132.0.34", elliptic.P384()},
-	{"1.3.132.0.35", elliptic.P521()},
-}
-
 // checkPKCS8Key checks a decrypted PKCS#8 PrivateKeyInfo (or
 // OneAsymmetricKey) and the private key inside it.
 func checkPKCS8Key(der []byte) error {
-	oid, params, key, ok := ReadPrivateKeyInfo(der)
+	oid, params, key, pub, ok := ReadPrivateKeyInfo(der)
 	if !ok {
 		return errBadKey("PKCS#8 PrivateKeyInfo")
 	}
@@ -68,7 +62,7 @@ func checkPKCS8Key(der []byte) error {
 	if !ok {
 		return fail.Undecryptablef("wrong passphrase or corrupt key: the decrypted key is of an algorithm that secretcat cannot check, and keys are checked because CBC encryption has no MAC (supported: %s)", supportedKeys)
 	}
-	if !alg.check(params, key) {
+	if !alg.check(params, key, pub) {
 		return errBadKey(alg.name + " private key")
 	}
 	return nil
@@ -108,8 +102,9 @@ func errBadKey(what string) error {
 // SEQUENCE { INTEGER 0|1, AlgorithmIdentifier, OCTET STRING, [0] attributes
 // OPTIONAL, [1] publicKey OPTIONAL (version 1 only) }, with nothing after,
 // and returns its algorithm, its parameters (what follows the OID) and its
-// private key, within der.
-func ReadPrivateKeyInfo(der []byte) (oid asn1.ObjectIdentifier, params, key cryptobyte.String, ok bool) {
+// private key and its public key (nil when absent, the BIT STRING's bits
+// when whole bytes), within der.
+func ReadPrivateKeyInfo(der []byte) (oid asn1.ObjectIdentifier, params, key, pub cryptobyte.String, ok bool) {
 	in := cryptobyte.String(der)
 	var seq, alg cryptobyte.String
 	var version int
@@ -118,19 +113,22 @@ func ReadPrivateKeyInfo(der []byte) (oid asn1.ObjectIdentifier, params, key cryp
 		!seq.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) ||
 		!seq.ReadASN1(&key, cbasn1.OCTET_STRING) || len(key) == 0 ||
 		!seq.SkipOptionalASN1(cbasn1.Tag(0).Constructed().ContextSpecific()) {
-		return nil, nil, nil, false
+		return nil, nil, nil, nil, false
 	}
 	if version == 1 {
-		var pub cryptobyte.String
+		var bits cryptobyte.String
 		var present bool
-		if !seq.ReadOptionalASN1(&pub, &present, cbasn1.Tag(1).ContextSpecific()) || present && !validBitString(pub) {
-			return nil, nil, nil, false
+		if !seq.ReadOptionalASN1(&bits, &present, cbasn1.Tag(1).ContextSpecific()) || present && !validBitString(bits) {
+			return nil, nil, nil, nil, false
+		}
+		if present && bits[0] == 0 {
+			pub = bits[1:]
 		}
 	}
 	if !seq.Empty() {
-		return nil, nil, nil, false
+		return nil, nil, nil, nil, false
 	}
-	return oid, alg, key, true
+	return oid, alg, key, pub, true
 }
 
 // validBitString checks the contents of a BIT STRING: the count of unused
@@ -189,47 +187,38 @@ func low64(a []byte) uint64 {
 func odd(a []byte) bool { return len(a) > 0 && a[len(a)-1]&1 == 1 }
 
 // checkRSAPKCS8: rsaEncryption's parameters are NULL or absent.
-func checkRSAPKCS8(params, key cryptobyte.String) bool {
+func checkRSAPKCS8(params, key, _ cryptobyte.String) bool {
 	return (params.Empty() || bytes.Equal(params, []byte{0x05, 0x00})) && checkRSAPrivateKey(key)
 }
 
 // checkRSAPSSPKCS8: RSASSA-PSS's parameters are a SEQUENCE or absent.
-func checkRSAPSSPKCS8(params, key cryptobyte.String) bool {
+func checkRSAPSSPKCS8(params, key, _ cryptobyte.String) bool {
 	return (params.Empty() || params.PeekASN1Tag(cbasn1.SEQUENCE)) && checkRSAPrivateKey(key)
 }
 
 // checkRSAPrivateKey checks an RSAPrivateKey: version 0 and the eight
 // integers n, e, d, p, q, d mod (p-1), d mod (q-1), q^-1 mod p, or
 // version 1 and more primes after them, each with its exponent and
-// coefficient. Every number must be positive (the CRT values may be 0,
-// when a writer left them out) and less than its modulus; the primes and
-// e odd; the product of the primes have the length of n and equal it
-// modulo 2^64; and each private exponent be the inverse of e modulo the
-// powers of 2 that divide its modulus, which the bits of a corrupted block
-// almost never are.
+// coefficient. Every number must be positive (the CRT values may be 0
+// here, and are refused by rsaKey.consistent, as by openssl) and less than
+// its modulus; the primes and e odd; the product of the primes have the
+// length of n and equal it modulo 2^64; and each private exponent be the
+// inverse of e modulo the powers of 2 that divide its modulus, which the
+// bits of a corrupted block almost never are. Then the key is checked
+// whole (keycheck_rsa.go).
 func checkRSAPrivateKey(der []byte) bool {
 	in := cryptobyte.String(der)
 	var seq cryptobyte.String
 	var version int
-	var n, e, d cryptobyte.String
-	var primes [2]cryptobyte.String // p, q
-	var exps [2]cryptobyte.String   // d mod (p-1), d mod (q-1)
-	var qInv cryptobyte.String
+	k := rsaKey{crt: true, primes: make([]rsaPrime, 2, maxRSAPrimes)}
 	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() ||
 		!seq.ReadASN1Integer(&version) || (version != 0 && version != 1) ||
-		!readPositive(&seq, &n) || !readPositive(&seq, &e) || !readPositive(&seq, &d) ||
-		!readPositive(&seq, &primes[0]) || !readPositive(&seq, &primes[1]) ||
-		!readUnsigned(&seq, &exps[0]) || !readUnsigned(&seq, &exps[1]) || !readUnsigned(&seq, &qInv) {
+		!readPositive(&seq, &k.n) || !readPositive(&seq, &k.e) ||
+		!readPositive(&seq, &k.d) ||
+		!readPositive(&seq, &k.primes[0].r) || !readPositive(&seq, &k.primes[1].r) ||
+		!readUnsigned(&seq, &k.primes[0].exp) || !readUnsigned(&seq, &k.primes[1].exp) ||
+		!readUnsigned(&seq, &k.qInv) {
 		return false
-	}
-	if !odd(n) || !odd(e) || bitLen(e) < 2 || !less(e, n) || !less(d, n) || !less(qInv, primes[0]) {
-		return false
-	}
-	r := rsaProduct{n: n, e: low64(e), prod: 1}
-	for i := range primes {
-		if !r.add(primes[i], exps[i]) {
-			return false
-		}
 	}
 	if version == 1 {
 		// OtherPrimeInfos: SEQUENCE SIZE (1..MAX) OF SEQUENCE { prime,
@@ -239,15 +228,32 @@ func checkRSAPrivateKey(der []byte) bool {
 			return false
 		}
 		for !others.Empty() {
-			var info, prime, exp, coeff cryptobyte.String
-			if !others.ReadASN1(&info, cbasn1.SEQUENCE) ||
-				!readPositive(&info, &prime) || !readUnsigned(&info, &exp) || !readUnsigned(&info, &coeff) ||
-				!info.Empty() || !less(coeff, prime) || !r.add(prime, exp) {
+			var info cryptobyte.String
+			var p rsaPrime
+			if len(k.primes) == maxRSAPrimes || !others.ReadASN1(&info, cbasn1.SEQUENCE) ||
+				!readPositive(&info, &p.r) || !readUnsigned(&info, &p.exp) ||
+				!readUnsigned(&info, &p.coeff) || !info.Empty() || !less(p.coeff, p.r) {
 				return false
 			}
+			k.primes = append(k.primes, p)
 		}
 	}
-	return seq.Empty() && r.complete(d)
+	return seq.Empty() && k.cheapChecks() && k.consistent()
+}
+
+// cheapChecks checks an RSA key without arithmetic on its numbers, fast
+// and in place: most corrupted keys fail here.
+func (k *rsaKey) cheapChecks() bool {
+	if !odd(k.n) || !odd(k.e) || bitLen(k.e) < 2 || !less(k.e, k.n) || !less(k.d, k.n) || !less(k.qInv, k.primes[0].r) {
+		return false
+	}
+	r := rsaProduct{n: k.n, e: low64(k.e), prod: 1}
+	for _, p := range k.primes {
+		if !r.add(p.r, p.exp) {
+			return false
+		}
+	}
+	return r.complete(k.d)
 }
 
 // rsaProduct accumulates the cheap checks of an RSA key's primes.
@@ -293,7 +299,7 @@ func invertsMod2k(a, b uint64, k int) bool {
 
 // checkECPKCS8: id-ecPublicKey's parameters name the curve; the key is an
 // ECPrivateKey.
-func checkECPKCS8(params, key cryptobyte.String) bool {
+func checkECPKCS8(params, key, _ cryptobyte.String) bool {
 	var curve cryptobyte.String
 	return params.ReadASN1Element(&curve, cbasn1.OBJECT_IDENTIFIER) && params.Empty() && checkECPrivateKey(curve, key)
 }
@@ -302,8 +308,9 @@ func checkECPKCS8(params, key cryptobyte.String) bool {
 // privateKey, [0] curve OPTIONAL, [1] publicKey OPTIONAL }, on a known
 // named curve: curve (an OID, from PKCS#8) or its own [0], which must agree
 // when both are there. The private key is a scalar from 1 to the order less
-// one (with or without leading zeros: writers differ); the public key a
-// point on the curve. Keys with explicit curve parameters are refused.
+// one (with or without leading zeros: writers differ); the public key,
+// when there, the scalar times the generator. Keys with explicit curve
+// parameters are refused.
 func checkECPrivateKey(curve, der []byte) bool {
 	in := cryptobyte.String(der)
 	var seq, priv, params, pub cryptobyte.String
@@ -341,27 +348,19 @@ func checkECPrivateKey(curve, der []byte) bool {
 	}
 	var point cryptobyte.String
 	return pub.ReadASN1(&point, cbasn1.BIT_STRING) && pub.Empty() && len(point) > 1 && point[0] == 0 &&
-		onCurve(c, point[1:])
-}
-
-// onCurve reports whether point, uncompressed or compressed, is on c.
-func onCurve(c elliptic.Curve, point []byte) bool {
-	// crypto/elliptic's are the standard library's only point checks that
-	// cover P-224 and compressed points; the point is public.
-	if point[0] == 4 {
-		x, _ := elliptic.Unmarshal(c, point)
-		return x != nil
-	}
-	x, _ := elliptic.UnmarshalCompressed(c, point)
-	return x != nil
+		c.derives(scalar, point[1:])
 }
 
 // curveKey checks the keys of RFC 8410 (X25519, X448, Ed25519, Ed448): no
-// parameters, and a CurvePrivateKey, an OCTET STRING of size bytes.
-func curveKey(size int) func(params, key cryptobyte.String) bool {
-	return func(params, key cryptobyte.String) bool {
+// parameters, a CurvePrivateKey, an OCTET STRING of size bytes, and the
+// public key, when there is one, that derives gives from it (Ed448 and
+// X448, which the standard library lacks, have no derives: their public
+// keys are not checked).
+func curveKey(size int, derives func(priv, pub []byte) bool) func(params, key, pub cryptobyte.String) bool {
+	return func(params, key, pub cryptobyte.String) bool {
 		var k cryptobyte.String
-		return params.Empty() && key.ReadASN1(&k, cbasn1.OCTET_STRING) && key.Empty() && len(k) == size
+		return params.Empty() && key.ReadASN1(&k, cbasn1.OCTET_STRING) && key.Empty() && len(k) == size &&
+			(pub == nil || derives == nil || derives(k, pub))
 	}
 }
 
@@ -382,7 +381,7 @@ func checkDSAPrivateKey(der []byte) bool {
 
 // checkDSAPKCS8: Dss-Parms SEQUENCE { p, q, g } and the private key x, an
 // INTEGER from 1 to q-1.
-func checkDSAPKCS8(params, key cryptobyte.String) bool {
+func checkDSAPKCS8(params, key, _ cryptobyte.String) bool {
 	var seq, x cryptobyte.String
 	if !params.ReadASN1(&seq, cbasn1.SEQUENCE) || !params.Empty() {
 		return false
@@ -402,7 +401,7 @@ func readDSAParams(s *cryptobyte.String) (p, q []byte, ok bool) {
 
 // checkDHPKCS8: PKCS#3 DHParameter SEQUENCE { p, g, privateValueLength
 // OPTIONAL } and the private key x, from 1 to p-1.
-func checkDHPKCS8(params, key cryptobyte.String) bool {
+func checkDHPKCS8(params, key, _ cryptobyte.String) bool {
 	var seq, p, g, x cryptobyte.String
 	var length int
 	if !params.ReadASN1(&seq, cbasn1.SEQUENCE) || !params.Empty() ||
@@ -417,7 +416,7 @@ func checkDHPKCS8(params, key cryptobyte.String) bool {
 
 // checkDHXPKCS8: X9.42 DomainParameters SEQUENCE { p, g, q, j OPTIONAL,
 // validationParms OPTIONAL } and the private key x, from 1 to q-1.
-func checkDHXPKCS8(params, key cryptobyte.String) bool {
+func checkDHXPKCS8(params, key, _ cryptobyte.String) bool {
 	var seq, p, g, q, x cryptobyte.String
 	if !params.ReadASN1(&seq, cbasn1.SEQUENCE) || !params.Empty() ||
 		!readPositive(&seq, &p) || !readPositive(&seq, &g) || !readPositive(&seq, &q) ||

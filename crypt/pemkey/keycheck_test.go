@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/pbkdf2"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -23,6 +26,7 @@ import (
 	"github.com/secretcat/secretcat/crypt"
 	"github.com/secretcat/secretcat/crypt/internal/cryptest"
 	"github.com/secretcat/secretcat/crypt/pemkey"
+	"github.com/secretcat/secretcat/internal/testenv"
 )
 
 // TestMutatedKeys is the fault campaign of issue 15: single-byte mutations
@@ -33,10 +37,7 @@ import (
 // library's parsers and a strict DER reading of the rest) reads it, and as
 // openssl pkey reads it for a sample.
 func TestMutatedKeys(t *testing.T) {
-	openssl, err := exec.LookPath("openssl")
-	if err != nil && os.Getenv("CI") != "" {
-		t.Fatal("openssl is needed (.ci/run installs it)")
-	}
+	openssl := testenv.Optional(t, "openssl", "delivered keys are not read with openssl pkey")
 	pass := cryptest.FixturePassphrase(t, fixtureDir)
 	// Bytes XORed into each position, as many as make about a thousand
 	// mutations of each key.
@@ -212,6 +213,35 @@ func TestKeyCheckRefuses(t *testing.T) {
 		return der
 	}
 	secp256k1 := asn1.ObjectIdentifier{1, 3, 132, 0, 10}
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPoint, err := other.PublicKey.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecWithPoint := func(point []byte) []byte {
+		k := ecKey
+		k.PublicKey = asn1.BitString{Bytes: point, BitLength: 8 * len(point)}
+		der, _ := asn1.Marshal(k)
+		return der
+	}
+	seed := bytes.Repeat([]byte{7}, ed25519.SeedSize)
+	ed25519v1 := func(pub []byte) []byte {
+		key, _ := asn1.Marshal(seed)
+		der, err := asn1.Marshal(struct {
+			Version int
+			Algo    pkix.AlgorithmIdentifier
+			Key     []byte
+			Pub     asn1.BitString `asn1:"tag:1"`
+		}{1, pkix.AlgorithmIdentifier{Algorithm: oidEd25519}, key, asn1.BitString{Bytes: pub, BitLength: 8 * len(pub)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	edPub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
 	for _, tc := range []struct {
 		name, label string
 		der         []byte
@@ -222,8 +252,16 @@ func TestKeyCheckRefuses(t *testing.T) {
 		{"RSA d mod (p-1) changed", "RSA PRIVATE KEY", rsaWith(func() { rsaInts.Dp = plus(rsaInts.Dp, 2) }), "not a valid RSA PRIVATE KEY"},
 		{"RSA d even", "RSA PRIVATE KEY", rsaWith(func() { rsaInts.D = plus(rsaInts.D, 1) }), "not a valid RSA PRIVATE KEY"},
 		{"RSA negative e", "RSA PRIVATE KEY", rsaWith(func() { rsaInts.E = big.NewInt(-65537) }), "not a valid RSA PRIVATE KEY"},
+		{"RSA without CRT values", "RSA PRIVATE KEY", rsaWith(func() { rsaInts.Dp, rsaInts.Dq, rsaInts.Qinv = new(big.Int), new(big.Int), new(big.Int) }), "not a valid RSA PRIVATE KEY"},
+		{"RSA q^-1 mod p changed", "RSA PRIVATE KEY", rsaWith(func() { rsaInts.Qinv = plus(rsaInts.Qinv, 1) }), "not a valid RSA PRIVATE KEY"},
+		{"RSA d changed by 2^64·λ(n)", "RSA PRIVATE KEY", rsaWith(func() { rsaInts.D = plus(rsaInts.D, 1<<62) }), "not a valid RSA PRIVATE KEY"},
+		{"RSA with a composite p", "RSA PRIVATE KEY", compositeRSA(t), "not a valid RSA PRIVATE KEY"},
 		{"RSA version 1 without more primes", "RSA PRIVATE KEY", rsaWith(func() { rsaInts.Version = 1 }), "not a valid RSA PRIVATE KEY"},
 		{"RSA in PKCS#8 with a bad modulus", "PRIVATE KEY", pkcs8(oid(oidRSA), []byte{5, 0}, rsaWith(func() { rsaInts.N = plus(rsaInts.N, 256) })), "not a valid RSA private key"},
+		{"EC as it is", "EC PRIVATE KEY", fixture("ec.legacy.aes256.pem.want"), ""},
+		{"EC with the public point of another key", "EC PRIVATE KEY", ecWithPoint(otherPoint), "not a valid EC PRIVATE KEY"},
+		{"Ed25519 with its public key", "PRIVATE KEY", ed25519v1(edPub), ""},
+		{"Ed25519 with another public key", "PRIVATE KEY", ed25519v1(bytes.Repeat([]byte{9}, 32)), "not a valid Ed25519 private key"},
 		{"EC on secp256k1", "EC PRIVATE KEY", ecOn(secp256k1), "not a valid EC PRIVATE KEY"},
 		{"EC with explicit parameters", "PRIVATE KEY", pkcs8(oid(oidEC), []byte{0x30, 0}, ecOn(nil)), "not a valid EC private key"},
 		{"unknown algorithm", "PRIVATE KEY", pkcs8(oid(asn1.ObjectIdentifier{1, 2, 3, 4}), nil, []byte{4, 1, 0}), "cannot check"},
@@ -239,6 +277,37 @@ func TestKeyCheckRefuses(t *testing.T) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// compositeRSA makes an RSA key whose numbers all agree, but whose p is
+// the product of two primes: openssl pkey -check refuses it ("p not
+// prime"), and so must secretcat.
+func compositeRSA(t *testing.T) []byte {
+	one, e := big.NewInt(1), big.NewInt(65537)
+	for {
+		p1, err1 := rand.Prime(rand.Reader, 256)
+		p2, err2 := rand.Prime(rand.Reader, 256)
+		q, err3 := rand.Prime(rand.Reader, 512)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			t.Fatal(err)
+		}
+		p := new(big.Int).Mul(p1, p2)
+		pm1, qm1 := new(big.Int).Sub(p, one), new(big.Int).Sub(q, one)
+		gcd := new(big.Int).GCD(nil, nil, pm1, qm1)
+		lambda := new(big.Int).Div(new(big.Int).Mul(pm1, qm1), gcd)
+		d := new(big.Int).ModInverse(e, lambda)
+		if d == nil {
+			continue
+		}
+		der, err := asn1.Marshal(struct {
+			Version                     int
+			N, E, D, P, Q, Dp, Dq, Qinv *big.Int
+		}{0, new(big.Int).Mul(p, q), e, d, p, q, new(big.Int).Mod(d, pm1), new(big.Int).Mod(d, qm1), new(big.Int).ModInverse(q, p)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
 	}
 }
 

@@ -152,7 +152,7 @@ func (h *OpenSSH) Decrypt(pass, dst []byte) (int, error) {
 		clear(dst)
 		return 0, err
 	}
-	end, ok := OpenSSHPrivateEnd(dst, c.blockSize)
+	end, ok := OpenSSHPrivateEnd(dst, c.blockSize, []byte(h.PublicKey))
 	if !ok {
 		clear(dst)
 		return 0, errWrongPassphrase()
@@ -203,9 +203,10 @@ func sshDecrypt(h *OpenSSH, key, iv, dst []byte) error {
 }
 
 // OpenSSHPrivateEnd checks a decrypted private section (matching check
-// integers, a known key type, padding 1, 2, 3...) and returns where its
+// integers, a known key type, the key, whole and consistent, whose public
+// key is pub, the file's, and padding 1, 2, 3...) and returns where its
 // comment ends.
-func OpenSSHPrivateEnd(priv []byte, blockSize int) (int, bool) {
+func OpenSSHPrivateEnd(priv []byte, blockSize int, pub []byte) (int, bool) {
 	s := cryptobyte.String(priv)
 	var check1, check2 uint32
 	var keyType, field cryptobyte.String
@@ -217,10 +218,14 @@ func OpenSSHPrivateEnd(priv []byte, blockSize int) (int, bool) {
 	if !ok {
 		return 0, false
 	}
+	key := priv[8:]
 	for _, f := range fields {
 		if f == 'b' && !s.ReadUint8(&flags) || f == 's' && !sshwire.ReadString(&s, &field) {
 			return 0, false
 		}
+	}
+	if !checkOpenSSHKey(key[:len(key)-len(s)], pub) {
+		return 0, false
 	}
 	if !sshwire.ReadString(&s, &field) || len(s) >= blockSize { // the comment
 		return 0, false

@@ -5,11 +5,13 @@ package wipe
 import (
 	"crypto/cipher"
 	"crypto/ecdh"
+	"crypto/sha512"
 	"hash"
 	"reflect"
 	"unsafe"
 
 	"filippo.io/age"
+	"filippo.io/bigmod"
 )
 
 // field zeroes the byte array or byte slice field named name of the
@@ -55,3 +57,51 @@ func SHA512(d hash.Hash) bool { return field(d, "x") }
 
 // X25519Key erases the secret key held by a crypto/ecdh key.
 func X25519Key(k *ecdh.PrivateKey) bool { return k != nil && field(k, "privateKey") }
+
+// ECDHKey erases the secret scalar held by a crypto/ecdh NIST key: its own
+// copy and the one of the FIPS module's key inside it. It reports whether
+// it reached both.
+func ECDHKey(k *ecdh.PrivateKey) bool {
+	own := field(k, "privateKey")
+	f := reflect.ValueOf(k).Elem().FieldByName("fips")
+	if !f.IsValid() || f.Kind() != reflect.Pointer || f.IsNil() || f.Type().Elem().Kind() != reflect.Struct {
+		return false
+	}
+	return own && field(reflect.NewAt(f.Type().Elem(), f.UnsafePointer()).Interface(), "d")
+}
+
+// natType is the type of a modulus's numbers.
+var natType = reflect.TypeFor[*bigmod.Nat]()
+
+// Modulus zeroes a bigmod.Modulus: its number, its Montgomery constant
+// R² mod m and -m⁻¹ mod 2^64 (which gives m mod 2^64 away), all
+// unexported. It reports whether it wiped all three.
+func Modulus(m *bigmod.Modulus) bool {
+	v := reflect.ValueOf(m).Elem()
+	wiped := 0
+	for _, name := range []string{"nat", "rr"} {
+		f := v.FieldByName(name)
+		if !f.IsValid() || f.Type() != natType {
+			continue
+		}
+		if !f.IsNil() {
+			clear((*bigmod.Nat)(f.UnsafePointer()).Bits())
+		}
+		wiped++
+	}
+	if f := v.FieldByName("m0inv"); f.IsValid() && f.Kind() == reflect.Uint {
+		*(*uint)(unsafe.Pointer(f.UnsafeAddr())) = 0
+		wiped++
+	}
+	return wiped == 3
+}
+
+// SHA512Sum sets h to the SHA-512 digest of secret, through a digest of its
+// own that it wipes: sha512.Sum512 leaves the input in the buffer of one on
+// the heap.
+func SHA512Sum(h *[sha512.Size]byte, secret []byte) {
+	d := sha512.New()
+	d.Write(secret)
+	d.Sum(h[:0])
+	SHA512(d)
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"filippo.io/bigmod"
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/secretcat/secretcat/crypt/internal/wipe"
@@ -78,6 +79,31 @@ func TestWipeReachesFields(t *testing.T) {
 		}
 		if b := k.Bytes(); !bytes.Equal(b, make([]byte, len(b))) {
 			t.Errorf("the wiped key still holds %x", b)
+		}
+	})
+	t.Run("crypto/ecdh P-256 key", func(t *testing.T) {
+		k, err := ecdh.P256().GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !wipe.ECDHKey(k) {
+			t.Fatal("the ecdh key's privateKey field, or its FIPS key's d, was not found")
+		}
+		if b := k.Bytes(); !bytes.Equal(b, make([]byte, len(b))) {
+			t.Errorf("the wiped key still holds %x", b)
+		}
+	})
+	t.Run("bigmod modulus", func(t *testing.T) {
+		p := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc5} // 2^64-59, prime
+		m, err := bigmod.NewModulus(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !wipe.Modulus(m) {
+			t.Fatal("the modulus's nat, rr or m0inv field was not found")
+		}
+		if n := m.Nat().Bits(); n[0] != 0 {
+			t.Errorf("the wiped modulus still holds %#x", n[0])
 		}
 	})
 }
