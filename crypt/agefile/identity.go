@@ -3,7 +3,6 @@ package agefile
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"sync/atomic"
 	"unsafe"
 
@@ -70,7 +69,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	}
 	scrypt, err := newScrypt(pass)
 	if err != nil {
-		return nil, fail.Undecryptablef("%v", err)
+		return nil, err
 	}
 	defer WipeIdentities([]age.Identity{scrypt})
 	key, err := age.DecryptHeader(header, scrypt)
@@ -100,7 +99,7 @@ func pluginIdentities(ids []age.Identity) []age.Identity {
 func newScrypt(pass []byte) (*age.ScryptIdentity, error) {
 	defer clear(pass)
 	if len(pass) == 0 {
-		return nil, fmt.Errorf("the passphrase is empty")
+		return nil, fail.Malformedf("the passphrase is empty")
 	}
 	return age.NewScryptIdentity(unsafe.String(unsafe.SliceData(pass), len(pass)))
 }

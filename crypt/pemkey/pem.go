@@ -218,7 +218,7 @@ func Prepare(data []byte, opts Options) (*Plan, error) {
 	}
 	defer clear(pass)
 	if len(pass) == 0 {
-		return nil, fail.Undecryptablef("the passphrase is empty")
+		return nil, fail.Malformedf("the passphrase is empty")
 	}
 	scratch, release, err := opts.Scratch(int64(scratchSize))
 	if err != nil {
