@@ -189,6 +189,10 @@ func Prepare(data []byte, opts Options) (*Plan, error) {
 		case pemPKCS8, pemLegacy, pemOpenSSH:
 			scratchSize += len(b.Bytes)
 			encrypted++
+		default:
+			// encoding/pem decoded it onto the heap, and it may be an
+			// unencrypted key: it passes through from data, as it is.
+			clear(b.Bytes)
 		}
 	}
 	if encrypted == 0 {
