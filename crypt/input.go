@@ -32,6 +32,9 @@ type Input struct {
 	file   *os.File // closed by Close: the file opened or the memory file
 	// spooled says that file is a memory file that holds a stream.
 	spooled bool
+	// pemInLine says that an input of unknown format has PEM's BEGIN
+	// inside a line, where PEM readers find no block.
+	pemInLine bool
 }
 
 // Open opens path, or stdin when path is "-", and detects its format.
@@ -73,6 +76,7 @@ func (in *Input) detectFurther() error {
 		return fail.Malformedf("reading: %v", err)
 	}
 	in.Format = Detect(data[:n])
+	in.pemInLine = in.Format == Unknown && bytes.Contains(data[:n], []byte(format.PEMBegin))
 	if in.Format == AgeArmor {
 		return in.hold(nil, armor.NewReader(io.NewSectionReader(in.r, 0, in.size)))
 	}
@@ -263,6 +267,9 @@ func (in *Input) Prepare(opts Options) (Plan, error) {
 	}
 	if in.size == 0 {
 		return nil, fail.Malformedf("the file is empty: expected an age file or a PEM file with an encrypted private key")
+	}
+	if in.pemInLine {
+		return nil, fail.Malformedf("no PEM block: \"%s\" appears only inside a line, as in a certificate or key quoted in JSON or YAML, where PEM readers (openssl, encoding/pem) find no block; %w", format.PEMBegin, errUnknownFormat)
 	}
 	return nil, &fail.Error{Kind: fail.Malformed, Err: errUnknownFormat}
 }
