@@ -83,12 +83,27 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # The whole suite: unit tests, the age test vectors and the testscript
-# end-to-end scripts (some run as an unprivileged user when run as root),
-# then the deb and the systemd units under a real systemd (systemd-test,
-# below; building its Debian root takes minutes the first time, outside
-# go test's timeout).
+# end-to-end scripts (some run as an unprivileged user when run as root);
+# then the code that runs goroutines under the race detector (it needs cgo):
+# the consumer's socket dial and the hand-off; the age decryption workers
+# (payloads of more than 8 chunks); and the scripts that run secretcat's
+# progress timer, its signal handling, open's standard-input watcher and
+# run --socket (secretcat in a script is the race-built test binary).
+# Only these: the rest has no goroutines, and all of it under -race would
+# take minutes more. halt_on_error: a race found in secretcat ends it
+# (status 66) before it execs COMMAND, so that the script fails. Last, the
+# deb and the systemd units under a real systemd (systemd-test, below;
+# building its Debian root takes minutes the first time, outside go test's
+# timeout).
+RACE = CGO_ENABLED=1 GORACE=halt_on_error=1 $(GO) test -race
+RACE_PACKAGES ?= ./secretfd ./internal/handoff
+RACE_CRYPT    ?= ^(TestStreamSizes|TestStreamTruncated|TestProgress)$$
+RACE_SCRIPTS  ?= ^TestScripts$$/^(progress|signals|open|run_socket)$$
 test: fmt-check vet preload-test
 	$(GO) test ./...
+	$(RACE) $(RACE_PACKAGES)
+	$(RACE) -run '$(RACE_CRYPT)' ./crypt
+	$(RACE) -run '$(RACE_SCRIPTS)' ./cmd
 	$(MAKE) systemd-test
 
 # A throw-away identity, an encrypted sample, and secretcat handing it to the
@@ -151,9 +166,14 @@ systemd-test: deb
 	$(GO) build -o $(BIN)/age-keygen filippo.io/age/cmd/age-keygen
 	testdata/systemd/run $(DEB) $(BIN)
 
+# The sops CLI the SOPS benchmark compares with, at the version the tests
+# of crypt/sops pin (crypt/internal/cryptest), through the Go module proxy.
+SOPS_VERSION ?= v3.13.3
+
 # The side-by-side suite (docs/benchmarks.md), then the Go benchmarks.
 bench: build
 	$(GO) build -o $(BIN)/age filippo.io/age/cmd/age
+	GOBIN=$(abspath $(BIN)) GOFLAGS= $(GO) install github.com/getsops/sops/v3/cmd/sops@$(SOPS_VERSION)
 	$(GO) build -o $(BIN)/bench ./bench
 	$(BIN)/bench -bin $(BIN) -o docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -171,6 +191,7 @@ fuzz: preload-fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzKeyCheck$$' -fuzztime $(FUZZTIME) ./crypt/pemkey
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFile$$' -fuzztime $(FUZZTIME) ./crypt/agefile
 	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt/agefile
+	$(GO) test -run '^$$' -fuzz '^FuzzSOPS$$' -fuzztime $(FUZZTIME) ./crypt/sops
 	seed=$$(date +%s); echo "mutation campaign, seed $$seed"; \
 		SECRETCAT_MUTANTS=$(MUTANTS) SECRETCAT_MUTATION_SEED=$$seed \
 		$(GO) test -run '^TestMutationCampaign$$' -count=1 -timeout 0 ./crypt/pemkey

@@ -13,6 +13,8 @@ import (
 	"github.com/cpuguy83/go-md2man/v2/md2man"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+
+	"github.com/secretcat/secretcat/internal/testenv"
 )
 
 var updateMan = flag.Bool("update", false, "rewrite docs/man from the commands (make man)")
@@ -134,10 +136,7 @@ func TestManPages(t *testing.T) {
 		}
 		return
 	}
-	_, groffErr := exec.LookPath("groff")
-	if groffErr != nil {
-		t.Log("groff is not installed: the pages are compared, not linted")
-	}
+	groff := testenv.Optional(t, "groff", "the pages are compared, not linted")
 	committed, _ := filepath.Glob(filepath.Join(manDir, "*.1"))
 	if len(committed) != len(pages) {
 		t.Errorf("docs/man has %d pages, the commands make %d: run make man", len(committed), len(pages))
@@ -147,7 +146,7 @@ func TestManPages(t *testing.T) {
 		if err != nil || !bytes.Equal(got, page) {
 			t.Errorf("docs/man/%s is not what the commands generate: run make man", name)
 		}
-		if groffErr == nil {
+		if groff != "" {
 			lintMan(t, name, page)
 		}
 		for _, odd := range []string{"[=false]", `=""`, "=0s", "\n\t"} {

@@ -78,6 +78,9 @@ int sc_open_setfl(struct sc_open *o, int arg);
 void sc_table_remove(unsigned lo, unsigned hi);
 int sc_fresh(int fd);
 
+/* adopt.c: a secret descriptor the library did not open, once the kernel refused to read it. */
+struct sc_open *sc_adopt(int fd);
+
 /* say.c: writes s to standard error, whole, without allocating. */
 void sc_stderr(const char *s);
 

@@ -19,17 +19,19 @@ ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t pos, size_t buflen);
 
 /*
  * SC_SERVE(fd, call, otherwise) evaluates call with o, fd's slot, holding a
- * reference to it while it reads, or otherwise when fd is not served.
+ * reference to it while it reads, or otherwise when fd is not served; when
+ * the kernel refuses otherwise on a secret file, fd is adopted (adopt.c)
+ * and call evaluated.
  */
 #define SC_SERVE(fd, call, otherwise) \
 	({ \
 		struct sc_open *o = sc_table_find(fd); \
-		__typeof__(otherwise) r_; \
+		__typeof__(otherwise) r_ = 0; \
+		if (o == NULL && (r_ = (otherwise)) < 0) \
+			o = sc_adopt(fd); \
 		if (o != NULL) { \
 			r_ = (call); \
 			sc_open_put(o); \
-		} else { \
-			r_ = (otherwise); \
 		} \
 		r_; \
 	})

@@ -21,6 +21,7 @@ import (
 	"github.com/secretcat/secretcat/crypt"
 	"github.com/secretcat/secretcat/crypt/internal/cryptest"
 	"github.com/secretcat/secretcat/crypt/pemkey"
+	"github.com/secretcat/secretcat/internal/testenv"
 )
 
 const fixtureDir = "../../testdata/pem"
@@ -34,11 +35,8 @@ func TestPEMFixtures(t *testing.T) {
 // TestPEMFreshFixtures makes new fixtures with this machine's openssl and
 // ssh-keygen, so that the check is not only against frozen files.
 func TestPEMFreshFixtures(t *testing.T) {
-	for _, tool := range []string{"openssl", "ssh-keygen"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
-	}
+	testenv.Tool(t, "openssl")
+	testenv.Tool(t, "ssh-keygen")
 	dir := t.TempDir()
 	gen, _ := filepath.Abs(filepath.Join(fixtureDir, "gen.sh"))
 	if out, err := exec.Command("sh", gen, dir).CombinedOutput(); err != nil {

@@ -7,13 +7,13 @@ package secrettest
 import (
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/secretcat/secretcat/internal/secretmem"
+	"github.com/secretcat/secretcat/internal/testenv"
 )
 
 // Unavailable returns why secret memory is unavailable here, "" when it
@@ -24,16 +24,16 @@ func Unavailable() (string, error) {
 	if err == nil {
 		unix.Close(fd)
 	}
-	return decide(err, runtime.GOARCH, os.Getenv("CI"))
+	return decide(err, runtime.GOARCH, testenv.CI())
 }
 
 // decide is Unavailable for the outcome err of memfd_secret, on goarch,
-// with the CI variable ci.
-func decide(err error, goarch, ci string) (string, error) {
+// in CI or not.
+func decide(err error, goarch string, ci bool) (string, error) {
 	switch {
 	case err == nil:
 		return "", nil
-	case ci == "true" && goarch == "amd64":
+	case ci && goarch == "amd64":
 		return "", fmt.Errorf("memfd_secret: %v on amd64 CI, where secret memory must work: no test may do without it here", err)
 	case errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM):
 		return fmt.Sprintf("secret memory is not available on this %s system (memfd_secret: %v; 'secretcat doctor' says why)", goarch, err), nil

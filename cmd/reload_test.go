@@ -1,0 +1,44 @@
+package cmd_test
+
+import (
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// reload PIDFILE sends SIGHUP to the server master that PIDFILE names and
+// waits, up to serverDeadline, until the reload is done: every worker it
+// had before has exited and as many new ones run.
+func cmdReload(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: reload PIDFILE")
+	}
+	master := readPid(ts, args[0])
+	if master <= 0 || !alive(master) {
+		ts.Fatalf("no server runs with the PID in %s", args[0])
+	}
+	old := children(master)
+	if len(old) == 0 {
+		ts.Fatalf("server %d has no workers to replace", master)
+	}
+	ts.Check(syscall.Kill(master, syscall.SIGHUP))
+	deadline := time.Now().Add(serverDeadline)
+	for {
+		var fresh []int
+		for _, p := range children(master) {
+			if !slices.Contains(old, p) && alive(p) {
+				fresh = append(fresh, p)
+			}
+		}
+		if !anyAlive(old) && len(fresh) == len(old) {
+			ts.Logf("workers %v replaced by %v", old, fresh)
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("server %d did not reload within %v: workers before %v, new %v", master, serverDeadline, old, fresh)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
