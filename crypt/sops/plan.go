@@ -13,9 +13,6 @@ type Document struct {
 	meta     *metadata
 }
 
-// Format is the format the document is read and written in.
-func (doc *Document) Format() Format { return doc.format }
-
 // MaxDocument bounds a SOPS document: it is read whole, and its values
 // are held in memory.
 const MaxDocument = 16 << 20
