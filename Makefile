@@ -174,9 +174,14 @@ systemd-test: deb
 	$(GO) build -o $(BIN)/age-keygen filippo.io/age/cmd/age-keygen
 	testdata/systemd/run $(DEB) $(BIN)
 
+# The sops CLI the SOPS benchmark compares with, at the version the tests
+# of crypt/sops pin (crypt/internal/cryptest), through the Go module proxy.
+SOPS_VERSION ?= v3.13.3
+
 # The side-by-side suite (docs/benchmarks.md), then the Go benchmarks.
 bench: build
 	$(GO) build -o $(BIN)/age filippo.io/age/cmd/age
+	GOBIN=$(abspath $(BIN)) GOFLAGS= $(GO) install github.com/getsops/sops/v3/cmd/sops@$(SOPS_VERSION)
 	$(GO) build -o $(BIN)/bench ./bench
 	$(BIN)/bench -bin $(BIN) -o docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -194,6 +199,7 @@ fuzz: preload-fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzKeyCheck$$' -fuzztime $(FUZZTIME) ./crypt/pemkey
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFile$$' -fuzztime $(FUZZTIME) ./crypt/agefile
 	$(GO) test -run '^$$' -fuzz '^FuzzX25519Identity$$' -fuzztime $(FUZZTIME) ./crypt/agefile
+	$(GO) test -run '^$$' -fuzz '^FuzzSOPS$$' -fuzztime $(FUZZTIME) ./crypt/sops
 	seed=$$(date +%s); echo "mutation campaign, seed $$seed"; \
 		SECRETCAT_MUTANTS=$(MUTANTS) SECRETCAT_MUTATION_SEED=$$seed \
 		$(GO) test -run '^TestMutationCampaign$$' -count=1 -timeout 0 ./crypt/pemkey

@@ -6,7 +6,8 @@
 // memfd_secret of the same size and write every page, on one thread and on
 // all cores: the floor for filling secret memory.
 // For small keys it compares secretcat's end-to-end latency with age -d's
-// and with running true alone. It prints the results with ratios and
+// and with running true alone, and for a small SOPS document with sops
+// decrypt's and sops exec-file's (with bin/sops, which make bench builds). It prints the results with ratios and
 // writes them as Markdown.
 //
 //	bench -bin bin -o docs/benchmarks.md     # the suite
@@ -61,6 +62,7 @@ func main() {
 			s.large()
 		}
 		s.small(*fixture)
+		s.sops()
 	}
 	if *nginx || *onlyHandshakes {
 		s.handshakes(*hsRounds, *hsTime)
@@ -231,6 +233,57 @@ func (s *suite) small(fixture string) {
 	s.measure("PKCS#8 key (PBKDF2-SHA256, 2048 iterations)", runs, cmds...)
 }
 
+// sopsDocument is a small secrets file as sops users keep them.
+const sopsDocument = `# the app's secrets
+database:
+    host: db.internal
+    user: app
+    password: "correct horse battery staple"
+    port: 5432
+api:
+    token: tok_8f14e45fceea167a5a36dedd4bea2543
+    endpoints:
+        - https://a.example/v1
+        - https://b.example/v1
+tls:
+    key: |
+        -----BEGIN PRIVATE KEY-----
+        MC4CAQAwBQYDK2VwBCIEIPqZ0FyRjRWuA3uYHq2WE3mmzuFeeBl41dMN4VqUCPIb
+        -----END PRIVATE KEY-----
+debug: false
+`
+
+// sops compares delivering a small SOPS document with sops's own ways of
+// handing it to a program: decrypt to standard output, and exec-file (a
+// FIFO).
+func (s *suite) sops() {
+	sops := s.exe("sops")
+	if _, err := os.Stat(sops); err != nil {
+		log.Printf("skipping SOPS: %v (make bench builds it)", err)
+		return
+	}
+	plain := filepath.Join(s.dir, "plain.yaml")
+	if err := os.WriteFile(plain, []byte(sopsDocument), 0o600); err != nil {
+		log.Fatal(err)
+	}
+	enc, err := exec.Command(sops, "encrypt", "--age", fmt.Sprint(s.recipient), plain).Output()
+	if err != nil {
+		log.Fatalf("sops encrypt: %v", err)
+	}
+	os.Remove(plain)
+	file := filepath.Join(s.dir, "secrets.enc.yaml")
+	if err := os.WriteFile(file, enc, 0o600); err != nil {
+		log.Fatal(err)
+	}
+	env := []string{"SOPS_AGE_KEY_FILE=" + s.identity}
+	s.measure("small SOPS document (YAML)", smallFactor*s.runs,
+		command{name: "secretcat secrets.enc.yaml -- true", env: env, argv: []string{s.exe("secretcat"), file, "--", "true"}},
+		command{name: "sops decrypt secrets.enc.yaml > /dev/null", env: env, argv: []string{sops, "decrypt", file}},
+		command{name: "sops exec-file secrets.enc.yaml true", env: env, argv: []string{sops, "exec-file", file, "true"}},
+		command{name: "true", argv: []string{"true"}},
+	)
+}
+
 func (s *suite) exe(name string) string { return filepath.Join(s.bin, name) }
 
 // command is one row of a group: what to run, and for secretcat the
@@ -238,8 +291,9 @@ func (s *suite) exe(name string) string { return filepath.Join(s.bin, name) }
 type command struct {
 	name     string
 	size     int64
-	before   func() // run before each run, untimed
-	pipeFrom string // a file that cat writes to the command's standard input
+	env      []string // added to the environment
+	before   func()   // run before each run, untimed
+	pipeFrom string   // a file that cat writes to the command's standard input
 	argv     []string
 }
 
@@ -248,6 +302,9 @@ type command struct {
 // its peak RSS, and how much ciphertext it held in a memory file.
 func (cmd command) run() (wall time.Duration, rss, held int64, err error) {
 	c := exec.Command(cmd.argv[0], cmd.argv[1:]...)
+	if cmd.env != nil {
+		c.Env = append(os.Environ(), cmd.env...)
+	}
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
 	var feeder *exec.Cmd
@@ -440,7 +497,24 @@ func (s *suite) targets() []string {
 	ratio := float64(sc) / float64(ad+tr)
 	out = append(out, fmt.Sprintf("1 KiB key: `secretcat k.age -- true` no slower than `age -d` plus one exec of `true`: %s against %s + %s, %.2fx, %s",
 		sc.Round(100*time.Microsecond), ad.Round(100*time.Microsecond), tr.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
+	if sc := s.findAny("small SOPS document (YAML)", "secretcat secrets.enc.yaml -- true"); sc != nil {
+		sd := s.find("small SOPS document (YAML)", "sops decrypt secrets.enc.yaml > /dev/null").best
+		ratio := float64(sc.best) / float64(sd)
+		out = append(out, fmt.Sprintf("small SOPS document: `secretcat secrets.enc.yaml -- true` no slower than `sops decrypt` alone: %s against %s, %.2fx, %s",
+			sc.best.Round(100*time.Microsecond), sd.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
+	}
 	return append(out, s.tlsTargets()...)
+}
+
+// findAny returns the result of the command called name in group, or nil
+// when the group did not run.
+func (s *suite) findAny(group, name string) *result {
+	for i, r := range s.results {
+		if r.group == group && r.name == name {
+			return &s.results[i]
+		}
+	}
+	return nil
 }
 
 // find returns the result of the command called name in group.
@@ -462,7 +536,7 @@ func (s *suite) reference(group string) time.Duration {
 			continue
 		}
 		if strings.HasPrefix(r.name, "fill") && strings.HasSuffix(r.name, fmt.Sprintf("%d threads", runtime.NumCPU())) ||
-			strings.HasPrefix(r.name, "age -d k.age") || strings.HasPrefix(r.name, "openssl") {
+			strings.HasPrefix(r.name, "age -d k.age") || strings.HasPrefix(r.name, "openssl") || strings.HasPrefix(r.name, "sops decrypt") {
 			return r.best
 		}
 		if ref == 0 {

@@ -24,6 +24,7 @@ type decryptOptions struct {
 	plugins          []string // -j, in order
 	pluginOrder      []bool   // for each -i or -j in turn, whether it was -j
 	names            []string
+	extracts         []string // --extract FILE=EXPR
 	fallback         bool
 	der              bool
 	allowUnencrypted bool
@@ -40,6 +41,7 @@ func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f.VarP(identityFlag{o, false}, "identity", "i", "identity `FILE` (age, SSH or plugin); repeatable; - is standard input")
 	f.VarP(identityFlag{o, true}, "plugin", "j", "the default identity of age plugin `NAME`, as age -d -j; repeatable")
 	f.StringArrayVar(&o.names, "name", nil, "name FILE's descriptor: `FILE=NAME`, FILE as written (default: its base name without .age); repeatable")
+	f.StringArrayVar(&o.extracts, "extract", nil, "SOPS `FILE=EXPR`: deliver only EXPR, as sops --extract")
 	f.BoolVar(&o.fallback, "allow-fallback", false, "without memfd_secret, use much weaker sealed memfd_create memory, with a warning (SECRETCAT_MEMORY=fallback)")
 	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single key as DER instead of PEM")
 	f.BoolVar(&o.allowUnencrypted, "allow-unencrypted", false, "let a PEM FILE without an encrypted key (a plain key, certificates) through")
@@ -78,10 +80,11 @@ func (f identityFlag) Type() string { return "stringArray" }
 
 // secretFile is one FILE of the command line on its way to a descriptor.
 type secretFile struct {
-	path string
-	name string
-	plan crypt.Plan
-	file *secretmem.File
+	path    string
+	name    string
+	extract string // --extract FILE=EXPR
+	plan    crypt.Plan
+	file    *secretmem.File
 }
 
 // plan names each FILE and checks the names.
@@ -106,7 +109,37 @@ func (o *decryptOptions) plan(paths []string) ([]*secretFile, error) {
 		seen[name] = p
 		files[i] = &secretFile{path: p, name: name}
 	}
-	return files, nil
+	return files, o.extractFiles(files)
+}
+
+// extractFiles gives each FILE its --extract FILE=EXPR. EXPR starts with
+// "[" and may hold "=", so FILE is the part before the "=" that names a
+// FILE of the command line.
+func (o *decryptOptions) extractFiles(files []*secretFile) error {
+	for _, v := range o.extracts {
+		var file *secretFile
+		for i := range len(v) {
+			if v[i] != '=' {
+				continue
+			}
+			for _, f := range files {
+				if f.path == v[:i] && strings.HasPrefix(v[i+1:], "[") {
+					file = f
+				}
+			}
+			if file != nil {
+				if file.extract != "" {
+					return usageError("--extract %s: %s has an --extract already: give one", v, file.path)
+				}
+				file.extract = v[i+1:]
+				break
+			}
+		}
+		if file == nil {
+			return usageError("--extract %s: give FILE=EXPR, FILE as written among the FILEs and EXPR in sops's syntax, as in --extract %s='[\"key\"][0]'", v, files[0].path)
+		}
+	}
+	return nil
 }
 
 // nameFiles maps each FILE that a --name FILE=NAME names to NAME. FILE is
@@ -185,7 +218,7 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 	if err != nil {
 		return err
 	}
-	defer agefile.WipeIdentities(ids.Identities)
+	defer func() { agefile.WipeIdentities(ids.Identities) }()
 	create := secretmem.Create
 	if memory == secretfd.MemoryFallback {
 		create = secretmem.CreateFallback
@@ -200,12 +233,25 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 	}
 
 	sizes := make([]int64, len(files))
+	sopsTried := false
 	for i, f := range files {
 		status.set("reading "+displayPath(f.path), 0)
 		in, err := crypt.Open(f.path, o.stdin)
 		if err != nil {
 			return fileError(f.path, err)
 		}
+		if in.Format == crypt.SOPS && len(ids.Identities) == 0 && !o.identitiesGiven() && !sopsTried {
+			sopsTried = true
+			if ids.Identities, err = sopsIdentities(); err != nil {
+				in.Close()
+				return fileError(f.path, err)
+			}
+		}
+		if f.extract != "" && in.Format != crypt.SOPS {
+			in.Close()
+			return usageError("--extract %s=%s: %s is not a SOPS document", f.path, f.extract, displayPath(f.path))
+		}
+		ids.Extract = f.extract
 		ids.Passphrase = o.passphrase.source(f.path, in.Name)
 		ids.Progress = status.set("unlocking "+displayPath(f.path), 0)
 		f.plan, err = in.Prepare(ids)

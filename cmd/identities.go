@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"filippo.io/age"
 	"filippo.io/age/plugin"
 
 	"github.com/secretcat/secretcat/crypt"
@@ -94,4 +95,58 @@ func (o *decryptOptions) loadIdentities() (crypt.Options, error) {
 // warnf writes a message for the user on standard error.
 func warnf(format string, args ...any) {
 	status.say(fmt.Sprintf("secretcat: "+format+"\n", args...))
+}
+
+// The places sops reads age identities from, used for SOPS documents when
+// neither -i, -j nor SECRETCAT_IDENTITY is given.
+const (
+	envSopsAgeKey     = "SOPS_AGE_KEY"      // identities, as text
+	envSopsAgeKeyFile = "SOPS_AGE_KEY_FILE" // an identity file
+	sopsKeysFile      = "sops/age/keys.txt" // under the user's config directory
+)
+
+// identitiesGiven reports whether -i, -j or SECRETCAT_IDENTITY gives
+// identities.
+func (o *decryptOptions) identitiesGiven() bool {
+	return len(o.pluginOrder) > 0 || os.Getenv(EnvIdentity) != ""
+}
+
+// sopsIdentities reads the identities sops itself would use: those of
+// SOPS_AGE_KEY, of the file SOPS_AGE_KEY_FILE names, and of keys.txt in
+// the user's config directory (sops/age/keys.txt under $XDG_CONFIG_HOME
+// or ~/.config), all that exist, as sops does. None is not an error here:
+// the document then fails for want of a key, naming these places.
+func sopsIdentities() ([]age.Identity, error) {
+	var ids []age.Identity
+	parser := &agefile.IdentityParser{PluginUI: status.guard(plugin.NewTerminalUI(warnf, warnf))}
+	if key := os.Getenv(envSopsAgeKey); key != "" {
+		parsed, err := parser.Parse(envSopsAgeKey, []byte(key))
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, parsed...)
+	}
+	paths := []string{}
+	if path := os.Getenv(envSopsAgeKeyFile); path != "" {
+		paths = append(paths, path)
+	}
+	if dir, err := os.UserConfigDir(); err == nil {
+		if path := filepath.Join(dir, sopsKeysFile); fileExists(path) {
+			paths = append(paths, path)
+		}
+	}
+	for _, p := range paths {
+		parsed, err := parser.ParseFile(p, nil)
+		if err != nil {
+			agefile.WipeIdentities(ids)
+			return nil, err
+		}
+		ids = append(ids, parsed...)
+	}
+	return ids, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -46,7 +46,7 @@ const maxPassphrase = 64 << 10
 
 func (p *passphraseOptions) addFlags(c *cobra.Command) {
 	c.Flags().StringArrayVar(&p.files, "passphrase-file", nil, "passphrase from the first line of `[FILE=]PATH` (- is standard input); FILE= gives FILE its own; repeatable")
-	c.Flags().StringArrayVar(&p.fds, "passphrase-fd", nil, "passphrase from the first line of descriptor `[FILE=]N`, then closed; FILE= gives FILE its own; repeatable")
+	c.Flags().StringArrayVar(&p.fds, "passphrase-fd", nil, "passphrase: first line of descriptor `[FILE=]N`, then closed; FILE= gives FILE its own; repeatable")
 }
 
 // parse checks the passphrase flags against the FILEs and identity files

@@ -23,8 +23,8 @@ const runUsage = "[run] [flags] FILE... -- COMMAND [ARG...]"
 // delivered, numbered and named, the identities, the passphrases and the
 // exit statuses are the man pages' sections (docs/man/src), not repeated
 // here.
-const rootLong = `secretcat decrypts age-encrypted files and encrypted private keys straight
-into Linux secret memory (memfd_secret(2)) and runs COMMAND with each
+const rootLong = `secretcat decrypts age files, SOPS documents and encrypted private keys
+straight into Linux secret memory (memfd_secret(2)) and runs COMMAND with each
 plaintext in a file descriptor: the plaintext never touches a disk, a pipe,
 the page cache or the kernel's direct map, and no other process, root
 included, can read it through /proc/PID/mem or ptrace.

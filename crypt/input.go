@@ -167,7 +167,7 @@ func spoolError(err error) error {
 }
 
 // errUnknownFormat explains what the input was expected to look like.
-var errUnknownFormat = errors.New("unrecognized format: expected an age file (binary, starting with \"age-encryption.org/v1\", or armored, starting with \"" + format.ArmorHead + "\") or a PEM file with an encrypted private key")
+var errUnknownFormat = errors.New("unrecognized format: expected an age file (binary, starting with \"age-encryption.org/v1\", or armored, starting with \"" + format.ArmorHead + "\"), a PEM file with an encrypted private key, or a SOPS document")
 
 // Plan is a decryption whose plaintext size is known and whose key material
 // is ready: Decrypt writes the plaintext into memory of that size.
@@ -207,6 +207,8 @@ func (in *Input) Prepare(opts Options) (Plan, error) {
 			return nil, err
 		}
 		return plan, nil
+	case SOPS:
+		return prepareSOPS(in, opts)
 	}
 	if in.size == 0 {
 		return nil, fail.Malformedf("the file is empty: expected an age file or a PEM file with an encrypted private key")

@@ -29,4 +29,7 @@ type Options struct {
 	// Progress, if set, counts the plaintext bytes an age payload's
 	// decryption has written so far, for a progress display.
 	Progress *atomic.Int64
+	// Extract, for a SOPS document, is a path in the syntax of sops
+	// decrypt --extract (["key"][0]): only the value there is delivered.
+	Extract string
 }

@@ -1,7 +1,11 @@
 // Package format tells encrypted file formats apart by their content.
 package format
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/secretcat/secretcat/crypt/sops"
+)
 
 // Format is an encrypted file format recognised by Detect.
 type Format int
@@ -16,6 +20,9 @@ const (
 	// PEM is a PEM file holding encrypted private keys (PKCS#8, legacy
 	// OpenSSL, OpenSSH), possibly with other blocks such as certificates.
 	PEM
+	// SOPS is a SOPS document whose data key is wrapped for age
+	// recipients.
+	SOPS
 )
 
 const (
@@ -38,6 +45,8 @@ func Detect(data []byte) Format {
 		return Age
 	case bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte(ArmorHead)):
 		return AgeArmor
+	case sops.Detect(data) != 0: // before armor lines: SOPS wraps its data key in them
+		return SOPS
 	}
 	pem := false
 	for line := range bytes.Lines(data) {

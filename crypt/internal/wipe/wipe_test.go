@@ -2,11 +2,15 @@ package wipe_test
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/sha512"
+	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"filippo.io/age"
 	"filippo.io/bigmod"
@@ -106,4 +110,60 @@ func TestWipeReachesFields(t *testing.T) {
 			t.Errorf("the wiped modulus still holds %#x", n[0])
 		}
 	})
+}
+
+// TestDeep checks that Deep reaches the key schedule of an AES-GCM AEAD,
+// whose first round keys are the key itself (in its byte order or by
+// 32-bit words): found in the AEAD's memory before, gone after. The cipher
+// package still works for a new AEAD: Deep wrote nothing it shares.
+func TestDeep(t *testing.T) {
+	key := make([]byte, 32)
+	rand.Read(key)
+	swapped := make([]byte, 32)
+	for i := range 8 {
+		for j := range 4 {
+			swapped[4*i+j] = key[4*i+3-j]
+		}
+	}
+	newGCM := func() cipher.AEAD {
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gcm, err := cipher.NewGCMWithNonceSize(block, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gcm
+	}
+	holdsKey := func(a cipher.AEAD) bool { return holds(a, key[:16]) || holds(a, swapped[:16]) }
+	seal := func(a cipher.AEAD) []byte { return a.Seal(nil, make([]byte, 32), []byte("plaintext"), nil) }
+	gcm := newGCM()
+	want := seal(gcm)
+	if !holdsKey(gcm) {
+		t.Fatal("positive control: the AEAD's memory does not hold its key")
+	}
+	wipe.Deep(gcm)
+	if holdsKey(gcm) {
+		t.Error("the wiped AES-GCM still holds its key")
+	}
+	if !bytes.Equal(seal(newGCM()), want) {
+		t.Error("a new AES-GCM no longer seals as before: Deep wrote shared state")
+	}
+	d := sha512.New()
+	secret := []byte("a secret value in the block buffer")
+	d.Write(secret)
+	if !holds(d, secret) {
+		t.Fatal("positive control: the SHA-512 digest does not buffer its input")
+	}
+	wipe.Deep(d)
+	if holds(d, secret) {
+		t.Error("the wiped SHA-512 digest still holds its input")
+	}
+}
+
+// holds reports whether the struct that ptr points to holds b.
+func holds(ptr any, b []byte) bool {
+	v := reflect.ValueOf(ptr)
+	return bytes.Contains(unsafe.Slice((*byte)(v.UnsafePointer()), v.Elem().Type().Size()), b)
 }

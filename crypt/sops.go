@@ -1,0 +1,37 @@
+package crypt
+
+import (
+	"io"
+
+	"github.com/secretcat/secretcat/crypt/internal/fail"
+	"github.com/secretcat/secretcat/crypt/sops"
+)
+
+// prepareSOPS reads a SOPS document whole, in the format SOPS reads it in:
+// by its name's extension, or, without one that says (standard input, a
+// name of another extension), by its content.
+func prepareSOPS(in *Input, opts Options) (Plan, error) {
+	if in.size > sops.MaxDocument {
+		return nil, fail.Malformedf("a SOPS document of %d bytes is too large (the limit is %d MiB)", in.size, sops.MaxDocument>>20)
+	}
+	data := make([]byte, in.size)
+	if _, err := in.r.ReadAt(data, 0); err != nil && err != io.EOF {
+		return nil, fail.Malformedf("reading: %v", err)
+	}
+	format, named := sops.FormatForPath(in.Name)
+	if !named {
+		format = sops.Detect(data)
+	}
+	doc, err := sops.Parse(data, format)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := doc.Prepare(sops.Options{Identities: opts.Identities, Scratch: opts.Scratch, Extract: opts.Extract})
+	if fail.KindOf(err) == fail.NoKey {
+		return nil, fail.NoKeyf("%v; pass the matching identity file with -i (or set SECRETCAT_IDENTITY), or put it where sops looks: SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, or sops/age/keys.txt in the user's configuration directory", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
