@@ -3,7 +3,7 @@ package agefile
 import (
 	"bytes"
 	"errors"
-	"fmt"
+	"slices"
 	"sync/atomic"
 	"unsafe"
 
@@ -27,24 +27,20 @@ type Options struct {
 	Progress *atomic.Int64
 }
 
-// scryptStanza starts the recipient stanza of a passphrase-encrypted file.
+// scryptStanza starts the recipient stanza of a passphrase-encrypted file,
+// in the header as age encodes it (readHeader).
 var scryptStanza = []byte("\n-> scrypt ")
 
 // unwrapFileKey returns the file key of an age header, as read by
-// readHeader: age.DecryptHeader parses it. Before telling that no identity
-// was given, or asking for a passphrase, it is parsed on its own, so that a
-// malformed header is reported as such.
+// readHeader: age.DecryptHeader unwraps it.
 func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	passphrase := bytes.Contains(header, scryptStanza)
 	if !passphrase && len(ids.Identities) > 0 {
-		key, err := age.DecryptHeader(header, ids.Identities...)
+		key, err := age.DecryptHeader(header, pluginsLast(ids.Identities)...)
 		if err != nil {
-			return nil, headerError(header, err)
+			return nil, headerError(err)
 		}
 		return key, nil
-	}
-	if err := checkHeader(header); err != nil {
-		return nil, err
 	}
 	if !passphrase {
 		return nil, fail.WithNeed(fail.NoKeyf("%s", noMatchMessage(stanzaTypes(header), "no identity was given")), fail.NeedIdentity)
@@ -58,7 +54,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		case err == nil:
 			return key, nil
 		case !errors.As(err, &noMatch):
-			return nil, headerError(header, err)
+			return nil, headerError(err)
 		}
 	}
 	if ids.Passphrase == nil {
@@ -70,7 +66,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	}
 	scrypt, err := newScrypt(pass)
 	if err != nil {
-		return nil, fail.Undecryptablef("%v", err)
+		return nil, err
 	}
 	defer WipeIdentities([]age.Identity{scrypt})
 	key, err := age.DecryptHeader(header, scrypt)
@@ -78,9 +74,29 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	if errors.As(err, &noMatch) {
 		return nil, fail.Undecryptablef("incorrect passphrase")
 	} else if err != nil {
-		return nil, headerError(header, err)
+		return nil, headerError(err)
 	}
 	return key, nil
+}
+
+// pluginsLast orders identities as age tries its own: plugins after the
+// others, each in the order given. age puts its native identities first;
+// secretcat's X25519, SSH and encrypted identity files go first too, so
+// that a plugin, which may ask for a touch or a PIN, or fail, is never
+// started when another identity opens the file.
+func pluginsLast(ids []age.Identity) []age.Identity {
+	return slices.Concat(otherIdentities(ids), pluginIdentities(ids))
+}
+
+// otherIdentities are the identities of ids that are not plugins'.
+func otherIdentities(ids []age.Identity) []age.Identity {
+	var others []age.Identity
+	for _, id := range ids {
+		if _, ok := id.(*plugin.Identity); !ok {
+			others = append(others, id)
+		}
+	}
+	return others
 }
 
 // pluginIdentities are the identities of ids that age plugins implement.
@@ -100,7 +116,7 @@ func pluginIdentities(ids []age.Identity) []age.Identity {
 func newScrypt(pass []byte) (*age.ScryptIdentity, error) {
 	defer clear(pass)
 	if len(pass) == 0 {
-		return nil, fmt.Errorf("the passphrase is empty")
+		return nil, fail.Malformedf("the passphrase is empty")
 	}
 	return age.NewScryptIdentity(unsafe.String(unsafe.SliceData(pass), len(pass)))
 }
