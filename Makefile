@@ -15,7 +15,7 @@ PRELOAD = $(BIN)/libsecretcat-preload.so
 PRELOAD_CFLAGS = -std=gnu11 -O2 -fPIC -fvisibility=hidden -U_FORTIFY_SOURCE -Wall -Wextra -Werror
 PRELOAD_LDFLAGS = -shared -Wl,-z,defs -Wl,-z,now
 
-.PHONY: all build preload preload-test preload-test-build preload-fuzz test vet fmt-check demo bench fuzz man install uninstall clean deb systemd-test
+.PHONY: all build preload preload-test preload-test-build preload-fuzz test vet fmt-check deadcode demo bench fuzz man install uninstall clean deb systemd-test
 
 all: build
 
@@ -105,6 +105,17 @@ test: fmt-check vet preload-test
 	$(RACE) -run '$(RACE_CRYPT)' ./crypt
 	$(RACE) -run '$(RACE_SCRIPTS)' ./cmd
 	$(MAKE) systemd-test
+
+# Functions that no command reaches (golang.org/x/tools' deadcode, fetched
+# through the module proxy). Not part of make test: it takes a minute or
+# two on 2 cores. The packages that only tests import (secrettest,
+# cryptest) are not reported, nor secretfd.Receive: consumer API that
+# secretcat's own commands have no use for.
+DEADCODE ?= golang.org/x/tools/cmd/deadcode@v0.49.0
+deadcode:
+	@out=$$($(GO) run $(DEADCODE) -test=false ./...) || exit 1; \
+	out=$$(printf '%s\n' "$$out" | grep -v -e '^internal/secrettest/' -e '^crypt/internal/cryptest/' -e 'unreachable func: Receive$$'); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
 # A throw-away identity, an encrypted sample, and secretcat handing it to the
 # example consumer, which maps it and shows that read(2) is refused.

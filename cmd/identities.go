@@ -38,9 +38,9 @@ func (o *decryptOptions) checkSources(files []*secretFile) error {
 	}
 	stdin := ""
 	switch {
-	case usesStdin(ids) && slices.Contains(targets[len(ids):], "-"):
+	case slices.Contains(ids, "-") && slices.Contains(targets[len(ids):], "-"):
 		return usageError("standard input (-) is named more than once among FILEs and -i")
-	case usesStdin(ids):
+	case slices.Contains(ids, "-"):
 		stdin = "-i -"
 	case slices.Contains(targets, "-"):
 		stdin = "FILE -"
@@ -51,7 +51,7 @@ func (o *decryptOptions) checkSources(files []*secretFile) error {
 // readsStdin reports whether a FILE, an identity or a passphrase is read
 // from standard input.
 func (o *decryptOptions) readsStdin(paths []string) bool {
-	return usesStdin(paths) || usesStdin(o.identityPaths()) || o.passphrase.readsStdin()
+	return slices.Contains(paths, "-") || slices.Contains(o.identityPaths(), "-") || o.passphrase.readsStdin()
 }
 
 // loadIdentities reads the identity files and makes the -j plugins'

@@ -318,15 +318,6 @@ func watchable(f *os.File) bool {
 	return false
 }
 
-func usesStdin(paths []string) bool {
-	for _, p := range paths {
-		if p == "-" {
-			return true
-		}
-	}
-	return false
-}
-
 func isSocket(f *os.File) bool {
 	var st unix.Stat_t
 	return unix.Fstat(int(f.Fd()), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK

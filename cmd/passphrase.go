@@ -199,7 +199,13 @@ func (s *source) readAll() ([]byte, error) {
 // promptTerminal asks for the passphrase of what on /dev/tty with echo off.
 // A signal during the prompt restores the terminal before secretcat exits,
 // so echo is never left off. Without a terminal, it fails with a usage
-// error: the command line gave no source for what.
+// error: the command line gave no source for what. It is not x/term's
+// ReadPassword, which turns echo off only after the caller has written the
+// prompt (what is typed ahead is echoed), leaves echo off when a signal
+// ends the process during the prompt, and reads a byte at a time into a
+// slice grown by append: a 20-byte passphrase leaves unwiped copies of its
+// first 8 and 16 bytes on the heap. readLine reads the line into one buffer
+// that the caller wipes.
 func promptTerminal(what string) ([]byte, error) {
 	errNoTerminal := usageError("the passphrase of %s is needed and there is no terminal (/dev/tty) to ask for it: give it with --passphrase-file or --passphrase-fd", what)
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)

@@ -15,9 +15,9 @@ import (
 )
 
 // TestAgeHeaderSizes decrypts files whose headers span from one stanza to
-// several pages, since secretcat finds the end of the header in a first
-// read of one page and reads more only when it must, and files cut at every
-// byte around the end of the header and its payload nonce.
+// several pages, since age's parser reads the header through a buffer of
+// one page, and files cut at every byte around the end of the header and
+// its payload nonce.
 func TestAgeHeaderSizes(t *testing.T) {
 	dir := t.TempDir()
 	plaintext := []byte("secret key material\n")

@@ -114,11 +114,21 @@ func Map(fd int) (*Mapping, error) {
 	if st.Size > 0 {
 		data, err := secretmem.MapShared(fd, st.Size, unix.PROT_READ)
 		if err != nil {
-			return nil, secretmem.NewError("mmap", st.Size, err)
+			return nil, mapError(fd, secretmem.NewError("mmap", st.Size, err))
 		}
 		m.data = data
 	}
 	return m, nil
+}
+
+// mapError words a failure to map descriptor fd for the program that
+// maps it: over the locked-memory limit, it is that program's limit to
+// raise.
+func mapError(fd int, err *secretmem.Error) error {
+	if err.Kind == secretmem.OverLimit {
+		return fmt.Errorf("descriptor %d: %w: raise this program's RLIMIT_MEMLOCK ('ulimit -l' in the shell that starts it, LimitMEMLOCK= in its systemd unit)", fd, err)
+	}
+	return fmt.Errorf("descriptor %d: %w", fd, err)
 }
 
 // Bytes returns the contents of the secret file. The slice is valid until

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/secretcat/secretcat/internal/secretmem"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,5 +58,20 @@ func TestParseOfferRefuses(t *testing.T) {
 		if _, err := ParseOffer(bad); err == nil {
 			t.Errorf("ParseOffer(%q) accepted", bad)
 		}
+	}
+}
+
+// TestMapErrorOverLimit: a consumer over its locked-memory limit is told
+// which limit to raise, and how.
+func TestMapErrorOverLimit(t *testing.T) {
+	err := mapError(5, secretmem.NewError("mmap", 4096, unix.EAGAIN))
+	for _, want := range []string{"descriptor 5: ", "locked-memory limit", "ulimit -l", "LimitMEMLOCK="} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
+		}
+	}
+	var se *secretmem.Error
+	if !errors.As(err, &se) || se.Kind != secretmem.OverLimit {
+		t.Errorf("%v does not unwrap to the OverLimit error", err)
 	}
 }

@@ -1,7 +1,9 @@
+// Package agefile decrypts age files (age-encryption.org/v1) straight into
+// the caller's memory, with native X25519, scrypt and SSH identities and
+// age plugins, and parses identity files, encrypted ones included.
 package agefile
 
 import (
-	"bytes"
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,69 +82,40 @@ func Prepare(src io.ReaderAt, size int64, ids Options) (*Plan, error) {
 	return &Plan{src: src, offset: offset, encSize: encSize, size: plainSize, chunks: chunks, aead: aead, done: ids.Progress}, nil
 }
 
-// maxHeader bounds an age header, as age does.
-const maxHeader = 2 << 20
-
-// footer starts the last line of an age header, which holds its MAC. No other
-// line can start with it: recipient lines start with "-> " and body lines are
-// base64.
-var footer = []byte("\n---")
-
-// readHeader reads the age header at the start of src, up to and including
-// the line of its MAC, and the payload nonce after it, or what there is of
-// it. The header is found in one read of its first page: parsing it is left
-// to age.DecryptHeader, and the payload starts right after it, as in age. A
-// file with no header line ending is checked with age's parser for the
-// reason.
+// readHeader reads the age header at the start of src with age's own
+// parser, and the payload nonce after it, or what there is of it.
+// age.ExtractHeader returns the header as age encodes it, which is byte for
+// byte the header of the file: age's parser takes only its own encoding
+// (canonical base64, full body lines), and the MAC covers that encoding. So
+// the payload starts right after it, as in age.
 func readHeader(src io.ReaderAt, size int64) (header, nonce []byte, err error) {
-	buf := make([]byte, min(size, 4096))
-	for {
-		n, err := src.ReadAt(buf, 0)
-		if err != nil && err != io.EOF {
-			return nil, nil, fail.Malformedf("reading: %v", err)
-		}
-		buf = buf[:n]
-		done := n < cap(buf) || int64(n) == size || n >= maxHeader // nothing more to read
-		end := -1
-		if i := bytes.Index(buf, footer); i >= 0 {
-			if j := bytes.IndexByte(buf[i+1:], '\n'); j >= 0 {
-				end = i + 1 + j + 1
-			}
-		}
-		if end >= 0 && (n >= end+nonceSize || done) {
-			return buf[:end], buf[end:min(n, end+nonceSize)], nil
-		}
-		if done {
-			return nil, nil, unfinishedHeader(buf)
-		}
-		buf = make([]byte, min(size, 2*int64(n), maxHeader+nonceSize))
+	header, err = age.ExtractHeader(io.NewSectionReader(src, 0, size))
+	if err != nil {
+		return nil, nil, headerParseError(src, size, err)
 	}
+	nonce = make([]byte, max(0, min(nonceSize, size-int64(len(header)))))
+	if _, err := src.ReadAt(nonce, int64(len(header))); err != nil && err != io.EOF {
+		return nil, nil, fail.Malformedf("reading: %v", err)
+	}
+	return header, nonce, nil
 }
 
-// unfinishedHeader explains a file that ends, or a header that reaches
-// maxHeader, before the end of the MAC line. Where age's parser reads every
-// line there is without fault and wants more, the file is cut short: it is
-// truncated, like a payload that is cut short. Otherwise the header is
-// malformed, or too long.
-func unfinishedHeader(buf []byte) error {
-	if len(buf) >= maxHeader {
-		return fail.Malformedf("invalid age header: longer than %d MiB without a MAC line", maxHeader>>20)
+// headerParseError explains why age's parser took no header from src. A
+// file that ends where age's parser wants more, or within the intro line,
+// is cut short: truncated, like a payload that is cut short. Otherwise the
+// header is malformed, or too long.
+func headerParseError(src io.ReaderAt, size int64, err error) error {
+	truncated := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	intro := format.AgeIntro + "v1\n"
+	if !truncated && size < int64(len(intro)) {
+		start := make([]byte, size)
+		n, _ := src.ReadAt(start, 0)
+		truncated = n > 0 && strings.HasPrefix(intro, string(start[:n]))
 	}
-	_, err := age.ExtractHeader(bytes.NewReader(buf))
-	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		bytes.HasPrefix([]byte(format.AgeIntro+"v1\n"), buf) { // the intro line, cut short
+	if truncated {
 		return fail.Undecryptablef("file is truncated: it ends within the age header, before its MAC line")
 	}
 	return fail.Malformedf("invalid age header: %v", err)
-}
-
-// checkHeader parses an age header with age's parser, for the reason it is
-// malformed; it is nil for a well-formed header.
-func checkHeader(header []byte) error {
-	if _, err := age.ExtractHeader(bytes.NewReader(header)); err != nil {
-		return fail.Malformedf("invalid age header: %v", err)
-	}
-	return nil
 }
 
 // payloadLayout returns the number of chunks and the plaintext size of a
@@ -163,9 +137,10 @@ func payloadLayout(encSize int64) (chunks, plainSize int64, err error) {
 	return chunks, plainSize, nil
 }
 
-// headerError classifies an error from age.DecryptHeader: a malformed header,
-// no identity for any recipient, or an error of the identity that matched.
-func headerError(header []byte, err error) error {
+// headerError classifies an error from age.DecryptHeader on a header that
+// readHeader parsed: a plugin that is missing, no identity for any
+// recipient, or an error of the identity that matched.
+func headerError(err error) error {
 	var notFound *plugin.NotFoundError
 	if errors.As(err, &notFound) {
 		return fail.Malformedf("age plugin %q is not installed: age-plugin-%s is not in PATH (see https://age-encryption.org/awesome#plugins)", notFound.Name, notFound.Name)
@@ -178,9 +153,6 @@ func headerError(header []byte, err error) error {
 		}
 		return fail.WithNeed(fail.Undecryptablef("%s", noMatchMessage(noMatch.StanzaTypes, reason)), fail.NeedIdentity)
 	}
-	if err := checkHeader(header); err != nil {
-		return err
-	}
 	return fail.Undecryptablef("%w", err) // an identity's own error, such as its Prompt's
 }
 
@@ -189,7 +161,7 @@ func headerError(header []byte, err error) error {
 func noMatchMessage(stanzaTypes []string, reason string) string {
 	var types []string
 	for _, t := range stanzaTypes {
-		if !strings.HasPrefix(t, "X-") && !contains(types, t) { // skip grease
+		if !strings.HasPrefix(t, "X-") && !slices.Contains(types, t) { // skip grease
 			types = append(types, t)
 		}
 	}
@@ -203,26 +175,20 @@ func noMatchMessage(stanzaTypes []string, reason string) string {
 	return msg
 }
 
-// stanzaTypes lists the recipient stanza types of a well-formed header.
+// stanzaTypes lists the recipient stanza types of a header that readHeader
+// parsed, as age reports them when no identity matches.
 func stanzaTypes(header []byte) []string {
-	var types []string
-	for _, line := range strings.Split(string(header), "\n") {
-		if rest, ok := strings.CutPrefix(line, "-> "); ok {
-			t, _, _ := strings.Cut(rest, " ")
-			types = append(types, t)
-		}
+	var noMatch *age.NoIdentityMatchError
+	if _, err := age.DecryptHeader(header, matchNone{}); errors.As(err, &noMatch) {
+		return noMatch.StanzaTypes
 	}
-	return types
+	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+// matchNone is an identity that matches no recipient.
+type matchNone struct{}
+
+func (matchNone) Unwrap([]*age.Stanza) ([]byte, error) { return nil, age.ErrIncorrectIdentity }
 
 // Size is the exact plaintext size.
 func (p *Plan) Size() int64 { return p.size }
@@ -230,7 +196,11 @@ func (p *Plan) Size() int64 { return p.size }
 // Discard erases the payload key without decrypting.
 func (p *Plan) Discard() { wipe.AEAD(p.aead) }
 
-// Decrypt opens every chunk straight into dst. Chunks are independent once
+// Decrypt opens every chunk straight into dst. age's readers (age.Decrypt,
+// age.DecryptReaderAt) open each chunk into a buffer of their own, which
+// would leave plaintext on the heap (TestNoPlaintextOnHeap scans for it),
+// one chunk at a time; so this part of age is secretcat's own. Chunks are
+// independent once
 // the payload size is known, so they are split between workers, one per
 // CPU: filling fresh secret memory is bound by page faults (each page leaves
 // the direct map), and faulting on every core overlaps with decryption.

@@ -27,24 +27,20 @@ type Options struct {
 	Progress *atomic.Int64
 }
 
-// scryptStanza starts the recipient stanza of a passphrase-encrypted file.
+// scryptStanza starts the recipient stanza of a passphrase-encrypted file,
+// in the header as age encodes it (readHeader).
 var scryptStanza = []byte("\n-> scrypt ")
 
 // unwrapFileKey returns the file key of an age header, as read by
-// readHeader: age.DecryptHeader parses it. Before telling that no identity
-// was given, or asking for a passphrase, it is parsed on its own, so that a
-// malformed header is reported as such.
+// readHeader: age.DecryptHeader unwraps it.
 func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	passphrase := bytes.Contains(header, scryptStanza)
 	if !passphrase && len(ids.Identities) > 0 {
 		key, err := age.DecryptHeader(header, ids.Identities...)
 		if err != nil {
-			return nil, headerError(header, err)
+			return nil, headerError(err)
 		}
 		return key, nil
-	}
-	if err := checkHeader(header); err != nil {
-		return nil, err
 	}
 	if !passphrase {
 		return nil, fail.WithNeed(fail.NoKeyf("%s", noMatchMessage(stanzaTypes(header), "no identity was given")), fail.NeedIdentity)
@@ -58,7 +54,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		case err == nil:
 			return key, nil
 		case !errors.As(err, &noMatch):
-			return nil, headerError(header, err)
+			return nil, headerError(err)
 		}
 	}
 	if ids.Passphrase == nil {
@@ -78,7 +74,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	if errors.As(err, &noMatch) {
 		return nil, fail.Undecryptablef("incorrect passphrase")
 	} else if err != nil {
-		return nil, headerError(header, err)
+		return nil, headerError(err)
 	}
 	return key, nil
 }

@@ -22,10 +22,15 @@ const (
 )
 
 // x25519Identity is an age X25519 identity (AGE-SECRET-KEY-1...), as
-// age.X25519Identity, but with a secret key that WipeIdentities reaches. Its
-// crypto/ecdh key is made once, when it is parsed, which derives the public
-// key from the secret key as age does: the public key salts the wrapping
-// key of every stanza.
+// age.X25519Identity, but with a secret key that WipeIdentities reaches,
+// decoded from the identity file's text in place. age.X25519Identity keeps
+// its key in a field no one can wipe, and age.ParseIdentities leaves the
+// file's text in strings: parsing three keys with it and decrypting with
+// them left 258 16-byte windows of their text on the heap, where
+// TestIdentityNotOnHeap's scan finds none with this parser. Its crypto/ecdh
+// key is made once, when it is parsed, which derives the public key from
+// the secret key as age does: the public key salts the wrapping key of
+// every stanza.
 type x25519Identity struct {
 	key    *ecdh.PrivateKey
 	public []byte

@@ -35,17 +35,17 @@ type keyAlgorithm struct {
 
 // pkcs8Algorithms are the PKCS#8 key algorithms whose keys are checked, by
 // OID: those that openssl reads and writes.
-var pkcs8Algorithms = table[keyAlgorithm]{
-	{"1.2.840.113549.1.1.1", keyAlgorithm{"RSA", checkRSAPKCS8}},
-	{"1.2.840.113549.1.1.10", keyAlgorithm{"RSA-PSS", checkRSAPSSPKCS8}},
-	{"1.2.840.10045.2.1", keyAlgorithm{"EC", checkECPKCS8}},
-	{"1.3.101.110", keyAlgorithm{"X25519", curveKey(32, x25519Derives)}},
-	{"1.3.101.111", keyAlgorithm{"X448", curveKey(56, nil)}},
-	{"1.3.101.112", keyAlgorithm{"Ed25519", curveKey(32, ed25519Derives)}},
-	{"1.3.101.113", keyAlgorithm{"Ed448", curveKey(57, nil)}},
-	{"1.2.840.10040.4.1", keyAlgorithm{"DSA", checkDSAPKCS8}},
-	{"1.2.840.113549.1.3.1", keyAlgorithm{"DH", checkDHPKCS8}},
-	{"1.2.840.10046.2.1", keyAlgorithm{"X9.42 DH", checkDHXPKCS8}},
+var pkcs8Algorithms = map[string]keyAlgorithm{
+	"1.2.840.113549.1.1.1":  {"RSA", checkRSAPKCS8},
+	"1.2.840.113549.1.1.10": {"RSA-PSS", checkRSAPSSPKCS8},
+	"1.2.840.10045.2.1":     {"EC", checkECPKCS8},
+	"1.3.101.110":           {"X25519", curveKey(32, x25519Derives)},
+	"1.3.101.111":           {"X448", curveKey(56, nil)},
+	"1.3.101.112":           {"Ed25519", curveKey(32, ed25519Derives)},
+	"1.3.101.113":           {"Ed448", curveKey(57, nil)},
+	"1.2.840.10040.4.1":     {"DSA", checkDSAPKCS8},
+	"1.2.840.113549.1.3.1":  {"DH", checkDHPKCS8},
+	"1.2.840.10046.2.1":     {"X9.42 DH", checkDHXPKCS8},
 }
 
 // supportedKeys lists the key types that are checked, for messages.
@@ -58,7 +58,7 @@ func checkPKCS8Key(der []byte) error {
 	if !ok {
 		return errBadKey("PKCS#8 PrivateKeyInfo")
 	}
-	alg, ok := pkcs8Algorithms.get(oid.String())
+	alg, ok := pkcs8Algorithms[oid.String()]
 	if !ok {
 		return fail.Undecryptablef("wrong passphrase or corrupt key: the decrypted key is of an algorithm that secretcat cannot check, and keys are checked because CBC encryption has no MAC (supported: %s)", supportedKeys)
 	}
@@ -70,10 +70,10 @@ func checkPKCS8Key(der []byte) error {
 
 // traditionalKeys are the PEM labels of OpenSSL's traditional key formats,
 // with their checks.
-var traditionalKeys = table[func([]byte) bool]{
-	{"RSA PRIVATE KEY", checkRSAPrivateKey},
-	{"EC PRIVATE KEY", func(der []byte) bool { return checkECPrivateKey(nil, der) }},
-	{"DSA PRIVATE KEY", checkDSAPrivateKey},
+var traditionalKeys = map[string]func([]byte) bool{
+	"RSA PRIVATE KEY": checkRSAPrivateKey,
+	"EC PRIVATE KEY":  func(der []byte) bool { return checkECPrivateKey(nil, der) },
+	"DSA PRIVATE KEY": checkDSAPrivateKey,
 }
 
 // checkTraditionalKey checks a decrypted legacy OpenSSL key of the type its
@@ -83,7 +83,7 @@ func checkTraditionalKey(label string, der []byte) error {
 	if label == "PRIVATE KEY" {
 		return checkPKCS8Key(der)
 	}
-	check, ok := traditionalKeys.get(label)
+	check, ok := traditionalKeys[label]
 	if !ok {
 		return fail.Undecryptablef("%q is not a key type that secretcat can check after decryption (supported: RSA, EC and DSA PRIVATE KEY, and PKCS#8)", label)
 	}
@@ -335,7 +335,7 @@ func checkECPrivateKey(curve, der []byte) bool {
 	if curve == nil || !(*cryptobyte.String)(&curve).ReadASN1ObjectIdentifier(&oid) {
 		return false
 	}
-	c, ok := ecCurves.get(oid.String())
+	c, ok := ecCurves[oid.String()]
 	if !ok {
 		return false
 	}

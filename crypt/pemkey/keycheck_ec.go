@@ -24,11 +24,11 @@ type ecCurve struct {
 }
 
 // ecCurves are the named curves of EC keys, by OID.
-var ecCurves = table[ecCurve]{
-	{"1.3.132.0.33", ecCurve{elliptic.P224(), nil}},
-	{"1.2.840.10045.3.1.7", ecCurve{elliptic.P256(), ecdh.P256()}},
-	{"1.3.132.0.34", ecCurve{elliptic.P384(), ecdh.P384()}},
-	{"1.3.132.0.35", ecCurve{elliptic.P521(), ecdh.P521()}},
+var ecCurves = map[string]ecCurve{
+	"1.3.132.0.33":        {elliptic.P224(), nil},
+	"1.2.840.10045.3.1.7": {elliptic.P256(), ecdh.P256()},
+	"1.3.132.0.34":        {elliptic.P384(), ecdh.P384()},
+	"1.3.132.0.35":        {elliptic.P521(), ecdh.P521()},
 }
 
 // uncompressed returns point, uncompressed or compressed, as an

@@ -2,6 +2,7 @@ package pemkey
 
 import (
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/des"
 	"crypto/md5"
 	"encoding/hex"
@@ -11,14 +12,21 @@ import (
 	"github.com/secretcat/secretcat/crypt/internal/fail"
 )
 
+// blockCipher is a CBC cipher of an encrypted PEM key.
+type blockCipher struct {
+	name    string // for messages, where the map's key is an OID
+	keyLen  int
+	newFunc func([]byte) (cipher.Block, error)
+}
+
 // legacyCiphers are the DEK-Info ciphers of OpenSSL's traditional key
 // encryption.
-var legacyCiphers = table[blockCipher]{
-	{"AES-128-CBC", blockCipher{keyLen: 16, newFunc: aes.NewCipher}},
-	{"AES-192-CBC", blockCipher{keyLen: 24, newFunc: aes.NewCipher}},
-	{"AES-256-CBC", blockCipher{keyLen: 32, newFunc: aes.NewCipher}},
-	{"DES-EDE3-CBC", blockCipher{keyLen: 24, newFunc: des.NewTripleDESCipher}},
-	{"DES-CBC", blockCipher{keyLen: 8, newFunc: des.NewCipher}},
+var legacyCiphers = map[string]blockCipher{
+	"AES-128-CBC":  {keyLen: 16, newFunc: aes.NewCipher},
+	"AES-192-CBC":  {keyLen: 24, newFunc: aes.NewCipher},
+	"AES-256-CBC":  {keyLen: 32, newFunc: aes.NewCipher},
+	"DES-EDE3-CBC": {keyLen: 24, newFunc: des.NewTripleDESCipher},
+	"DES-CBC":      {keyLen: 8, newFunc: des.NewCipher},
 }
 
 // decryptLegacy decrypts a Proc-Type: 4,ENCRYPTED block into scratch and
@@ -28,7 +36,7 @@ func decryptLegacy(b *pem.Block, pass, scratch []byte) ([]byte, error) {
 	if !ok {
 		return nil, fail.Malformedf("missing or malformed DEK-Info header")
 	}
-	c, ok := legacyCiphers.get(name)
+	c, ok := legacyCiphers[name]
 	if !ok {
 		return nil, fail.Malformedf("unsupported DEK-Info cipher %q (supported: AES-128-CBC, AES-192-CBC, AES-256-CBC, DES-EDE3-CBC, DES-CBC)", name)
 	}
@@ -53,7 +61,7 @@ func evpBytesToKey(pass, salt []byte, keyLen int) []byte {
 		h.Write(d)
 		h.Write(pass)
 		h.Write(salt)
-		d = h.Sum(key[len(key):len(key)])
+		d = h.Sum(key[len(key):])
 		key = key[:len(key)+len(d)]
 	}
 	clear(key[keyLen:])

@@ -25,28 +25,28 @@ const (
 )
 
 // sshCiphers are the ciphers ssh-keygen encrypts keys with.
-var sshCiphers = table[sshCipher]{
-	{"aes128-ctr", sshCipher{16, 16, 16, 0}},
-	{"aes192-ctr", sshCipher{24, 16, 16, 0}},
-	{"aes256-ctr", sshCipher{32, 16, 16, 0}},
-	{"aes256-cbc", sshCipher{32, 16, 16, 0}},
-	{"aes256-gcm@openssh.com", sshCipher{32, 12, 16, 16}},
-	{"chacha20-poly1305@openssh.com", sshCipher{64, 0, 8, 16}},
+var sshCiphers = map[string]sshCipher{
+	"aes128-ctr":                    {16, 16, 16, 0},
+	"aes192-ctr":                    {24, 16, 16, 0},
+	"aes256-ctr":                    {32, 16, 16, 0},
+	"aes256-cbc":                    {32, 16, 16, 0},
+	"aes256-gcm@openssh.com":        {32, 12, 16, 16},
+	"chacha20-poly1305@openssh.com": {64, 0, 8, 16},
 }
 
 type sshCipher struct{ keyLen, ivLen, blockSize, tagLen int }
 
 // sshKeyFields lists, per key type, the fields of a private key after its
 // type: s a string, b a byte.
-var sshKeyFields = table[string]{
-	{"ssh-ed25519", "ss"},
-	{"ssh-rsa", "ssssss"},
-	{"ssh-dss", "sssss"},
-	{"ecdsa-sha2-nistp256", "sss"},
-	{"ecdsa-sha2-nistp384", "sss"},
-	{"ecdsa-sha2-nistp521", "sss"},
-	{"sk-ssh-ed25519@openssh.com", "ssbss"},
-	{"sk-ecdsa-sha2-nistp256@openssh.com", "sssbss"},
+var sshKeyFields = map[string]string{
+	"ssh-ed25519":                        "ss",
+	"ssh-rsa":                            "ssssss",
+	"ssh-dss":                            "sssss",
+	"ecdsa-sha2-nistp256":                "sss",
+	"ecdsa-sha2-nistp384":                "sss",
+	"ecdsa-sha2-nistp521":                "sss",
+	"sk-ssh-ed25519@openssh.com":         "ssbss",
+	"sk-ecdsa-sha2-nistp256@openssh.com": "sssbss",
 }
 
 // OpenSSH is the unencrypted part of an OpenSSH key.
@@ -126,7 +126,7 @@ func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
 // has room for it, checks it and returns where its comment ends. On failure,
 // dst is wiped.
 func (h *OpenSSH) Decrypt(pass, dst []byte) (int, error) {
-	c, ok := sshCiphers.get(h.Cipher)
+	c, ok := sshCiphers[h.Cipher]
 	if !ok {
 		return 0, fail.Malformedf("unsupported OpenSSH cipher %q (supported: aes128-ctr, aes192-ctr, aes256-ctr, aes256-cbc, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com)", h.Cipher)
 	}
@@ -214,7 +214,7 @@ func OpenSSHPrivateEnd(priv []byte, blockSize int, pub []byte) (int, bool) {
 	if !s.ReadUint32(&check1) || !s.ReadUint32(&check2) || check1 != check2 || !sshwire.ReadString(&s, &keyType) {
 		return 0, false
 	}
-	fields, ok := sshKeyFields.get(string(keyType))
+	fields, ok := sshKeyFields[string(keyType)]
 	if !ok {
 		return 0, false
 	}
@@ -240,7 +240,10 @@ func OpenSSHPrivateEnd(priv []byte, blockSize int, pub []byte) (int, bool) {
 
 // bcryptPBKDF is OpenBSD's bcrypt_pbkdf(3), the key derivation of OpenSSH
 // keys: PBKDF2-like rounds of a bcrypt hash of SHA-512 digests, with the
-// output blocks interleaved.
+// output blocks interleaved. x/crypto has it only in
+// golang.org/x/crypto/ssh/internal/bcrypt_pbkdf, which other modules cannot
+// import, behind an SSH key parser that leaves keys on the heap (see
+// agefile's SSH identities); the bcrypt cipher is x/crypto's blowfish.
 func bcryptPBKDF(pass, salt []byte, rounds, keyLen int) []byte {
 	const blockLen = 32
 	blocks := (keyLen + blockLen - 1) / blockLen

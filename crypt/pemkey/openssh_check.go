@@ -21,21 +21,21 @@ import (
 // of the file must be the key type and these fields. ssh-rsa, whose public
 // key is e and n where its private key starts n, e, is compared field by
 // field.
-var sshPublicFields = table[int]{
-	{"ssh-ed25519", 1},
-	{"ssh-dss", 4},
-	{"ecdsa-sha2-nistp256", 2},
-	{"ecdsa-sha2-nistp384", 2},
-	{"ecdsa-sha2-nistp521", 2},
-	{"sk-ssh-ed25519@openssh.com", 2},
-	{"sk-ecdsa-sha2-nistp256@openssh.com", 3},
+var sshPublicFields = map[string]int{
+	"ssh-ed25519":                        1,
+	"ssh-dss":                            4,
+	"ecdsa-sha2-nistp256":                2,
+	"ecdsa-sha2-nistp384":                2,
+	"ecdsa-sha2-nistp521":                2,
+	"sk-ssh-ed25519@openssh.com":         2,
+	"sk-ecdsa-sha2-nistp256@openssh.com": 3,
 }
 
 // sshCurves are the curves of ECDSA keys, by their SSH names.
-var sshCurves = table[string]{
-	{"nistp256", "1.2.840.10045.3.1.7"},
-	{"nistp384", "1.3.132.0.34"},
-	{"nistp521", "1.3.132.0.35"},
+var sshCurves = map[string]string{
+	"nistp256": "1.2.840.10045.3.1.7",
+	"nistp384": "1.3.132.0.34",
+	"nistp521": "1.3.132.0.35",
 }
 
 // checkOpenSSHKey checks the key of a private section, its type and
@@ -48,7 +48,7 @@ func checkOpenSSHKey(key, pub []byte) bool {
 	if string(keyType) == "ssh-rsa" {
 		return checkOpenSSHRSA(s, pub)
 	}
-	n, ok := sshPublicFields.get(string(keyType))
+	n, ok := sshPublicFields[string(keyType)]
 	if !ok {
 		return false
 	}
@@ -83,11 +83,12 @@ func checkOpenSSHKey(key, pub []byte) bool {
 // sshCurve returns the curve that an ECDSA key's type and curve name agree
 // on.
 func sshCurve(keyType, name []byte) (ecCurve, bool) {
-	oid, ok := sshCurves.get(string(name))
+	oid, ok := sshCurves[string(name)]
 	if !ok || !bytes.Contains(keyType, append([]byte("-"), name...)) {
 		return ecCurve{}, false
 	}
-	return ecCurves.get(oid)
+	c, ok := ecCurves[oid]
+	return c, ok
 }
 
 // checkOpenSSHRSA checks the fields of an ssh-rsa private key, n, e, d,

@@ -1,3 +1,7 @@
+// Package pemkey decrypts encrypted private keys (PKCS#8, legacy OpenSSL
+// and OpenSSH, in PEM files that may hold certificates too) into the form
+// the standard tools write unencrypted, and checks that each decrypted key
+// is well formed.
 package pemkey
 
 import (

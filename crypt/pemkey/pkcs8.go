@@ -38,36 +38,36 @@ var (
 )
 
 // pbes2Ciphers are the encryption schemes supported within PBES2.
-var pbes2Ciphers = table[blockCipher]{
-	{"2.16.840.1.101.3.4.1.2", blockCipher{"AES-128-CBC", 16, aes.NewCipher}},
-	{"2.16.840.1.101.3.4.1.22", blockCipher{"AES-192-CBC", 24, aes.NewCipher}},
-	{"2.16.840.1.101.3.4.1.42", blockCipher{"AES-256-CBC", 32, aes.NewCipher}},
-	{"1.2.840.113549.3.7", blockCipher{"DES-EDE3-CBC", 24, des.NewTripleDESCipher}},
+var pbes2Ciphers = map[string]blockCipher{
+	"2.16.840.1.101.3.4.1.2":  {"AES-128-CBC", 16, aes.NewCipher},
+	"2.16.840.1.101.3.4.1.22": {"AES-192-CBC", 24, aes.NewCipher},
+	"2.16.840.1.101.3.4.1.42": {"AES-256-CBC", 32, aes.NewCipher},
+	"1.2.840.113549.3.7":      {"DES-EDE3-CBC", 24, des.NewTripleDESCipher},
 }
 
 // pbkdf2PRFs are the HMACs of PBKDF2 by their OID.
-var pbkdf2PRFs = table[func() hash.Hash]{
-	{"1.2.840.113549.2.7", sha1.New},
-	{"1.2.840.113549.2.8", sha256.New224},
-	{"1.2.840.113549.2.9", sha256.New},
-	{"1.2.840.113549.2.10", sha512.New384},
-	{"1.2.840.113549.2.11", sha512.New},
+var pbkdf2PRFs = map[string]func() hash.Hash{
+	"1.2.840.113549.2.7":  sha1.New,
+	"1.2.840.113549.2.8":  sha256.New224,
+	"1.2.840.113549.2.9":  sha256.New,
+	"1.2.840.113549.2.10": sha512.New384,
+	"1.2.840.113549.2.11": sha512.New,
 }
 
 // knownSchemes names encryption schemes that are recognised but refused.
-var knownSchemes = table[string]{
-	{"1.2.840.113549.1.5.1", "PBES1 (pbeWithMD2AndDES-CBC)"},
-	{"1.2.840.113549.1.5.3", "PBES1 (pbeWithMD5AndDES-CBC)"},
-	{"1.2.840.113549.1.5.4", "PBES1 (pbeWithMD2AndRC2-CBC)"},
-	{"1.2.840.113549.1.5.6", "PBES1 (pbeWithMD5AndRC2-CBC)"},
-	{"1.2.840.113549.1.5.10", "PBES1 (pbeWithSHA1AndDES-CBC)"},
-	{"1.2.840.113549.1.5.11", "PBES1 (pbeWithSHA1AndRC2-CBC)"},
-	{"1.2.840.113549.1.12.1.1", "PKCS#12 pbeWithSHAAnd128BitRC4"},
-	{"1.2.840.113549.1.12.1.2", "PKCS#12 pbeWithSHAAnd40BitRC4"},
-	{"1.2.840.113549.1.12.1.3", "PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC"},
-	{"1.2.840.113549.1.12.1.4", "PKCS#12 pbeWithSHAAnd2-KeyTripleDES-CBC"},
-	{"1.2.840.113549.1.12.1.5", "PKCS#12 pbeWithSHAAnd128BitRC2-CBC"},
-	{"1.2.840.113549.1.12.1.6", "PKCS#12 pbeWithSHAAnd40BitRC2-CBC"},
+var knownSchemes = map[string]string{
+	"1.2.840.113549.1.5.1":    "PBES1 (pbeWithMD2AndDES-CBC)",
+	"1.2.840.113549.1.5.3":    "PBES1 (pbeWithMD5AndDES-CBC)",
+	"1.2.840.113549.1.5.4":    "PBES1 (pbeWithMD2AndRC2-CBC)",
+	"1.2.840.113549.1.5.6":    "PBES1 (pbeWithMD5AndRC2-CBC)",
+	"1.2.840.113549.1.5.10":   "PBES1 (pbeWithSHA1AndDES-CBC)",
+	"1.2.840.113549.1.5.11":   "PBES1 (pbeWithSHA1AndRC2-CBC)",
+	"1.2.840.113549.1.12.1.1": "PKCS#12 pbeWithSHAAnd128BitRC4",
+	"1.2.840.113549.1.12.1.2": "PKCS#12 pbeWithSHAAnd40BitRC4",
+	"1.2.840.113549.1.12.1.3": "PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC",
+	"1.2.840.113549.1.12.1.4": "PKCS#12 pbeWithSHAAnd2-KeyTripleDES-CBC",
+	"1.2.840.113549.1.12.1.5": "PKCS#12 pbeWithSHAAnd128BitRC2-CBC",
+	"1.2.840.113549.1.12.1.6": "PKCS#12 pbeWithSHAAnd40BitRC2-CBC",
 }
 
 type algorithmIdentifier struct {
@@ -116,7 +116,7 @@ func decryptPBES2(der, pass, scratch []byte, check func([]byte) error) ([]byte, 
 	}
 	if !info.Algorithm.Algorithm.Equal(oidPBES2) {
 		oid := info.Algorithm.Algorithm.String()
-		if name, ok := knownSchemes.get(oid); ok {
+		if name, ok := knownSchemes[oid]; ok {
 			oid = name + ", " + oid
 		}
 		return nil, fail.Malformedf("unsupported scheme %s: re-encrypt the key with PBES2, e.g. openssl pkcs8 -topk8 -v2 aes-256-cbc", oid)
@@ -125,7 +125,7 @@ func decryptPBES2(der, pass, scratch []byte, check func([]byte) error) ([]byte, 
 	if rest, err := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &params); err != nil || len(rest) != 0 {
 		return nil, fail.Malformedf("invalid PBES2 parameters")
 	}
-	scheme, ok := pbes2Ciphers.get(params.EncryptionScheme.Algorithm.String())
+	scheme, ok := pbes2Ciphers[params.EncryptionScheme.Algorithm.String()]
 	if !ok {
 		return nil, fail.Malformedf("unsupported PBES2 cipher %s (supported: AES-128/192/256-CBC, DES-EDE3-CBC)", params.EncryptionScheme.Algorithm)
 	}
@@ -158,7 +158,7 @@ func pbes2Key(kdf algorithmIdentifier, pass []byte, keyLen int) ([]byte, error) 
 		prf := sha1.New
 		if p.PRF.Algorithm != nil {
 			var ok bool
-			if prf, ok = pbkdf2PRFs.get(p.PRF.Algorithm.String()); !ok {
+			if prf, ok = pbkdf2PRFs[p.PRF.Algorithm.String()]; !ok {
 				return nil, fail.Malformedf("unsupported PBKDF2 PRF %s (supported: HMAC-SHA1, -SHA224, -SHA256, -SHA384, -SHA512)", p.PRF.Algorithm)
 			}
 		}
