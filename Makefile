@@ -60,6 +60,14 @@ preload-test: preload-test-build
 	$(PTEST_RUN) $(PTEST)/differential calls 3000 1
 	$(PTEST_RUN) $(PTEST)/differential paths 3000 1
 	$(PTEST_RUN) $(PTEST)/threads 2000
+	@# As an unprivileged user under a small RLIMIT_MEMLOCK (16 pages): 300
+	@# opens of one secret file share one mapping.
+	if [ "$$(id -u)" = 0 ]; then \
+		d=$$(mktemp -d) && cp $(PRELOAD) $(PTEST)/differential $$d/ && chmod -R a+rX $$d && \
+		prlimit --memlock=65536:65536 setpriv --reuid=65534 --regid=65534 --clear-groups \
+			env LD_PRELOAD=$$d/libsecretcat-preload.so $$d/differential many; \
+		s=$$?; rm -rf $$d; exit $$s; \
+	fi
 	$(PTEST)/say_test
 	$(PTEST)/differential-asan edges
 	$(PTEST)/differential-asan calls 1000 2
