@@ -22,7 +22,7 @@ const (
 	// PEM is a PEM file holding encrypted private keys (PKCS#8, legacy
 	// OpenSSL, OpenSSH), possibly with other blocks such as certificates.
 	PEM = format.PEM
-	// SOPS is a SOPS document (YAML, JSON, dotenv or binary) whose data key
+	// SOPS is a SOPS document (YAML, JSON, dotenv, INI or binary) whose data key
 	// is wrapped for age recipients: see package crypt/sops.
 	SOPS = format.SOPS
 )

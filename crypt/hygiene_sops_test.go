@@ -30,7 +30,7 @@ import (
 // the document formatted from there into the destination, and the keys
 // are wiped. A positive control copies a value to the heap.
 func TestSOPSNoPlaintextOnHeap(t *testing.T) {
-	for _, name := range []string{"doc.yaml", "doc.json", "doc.env", "doc.bin"} {
+	for _, name := range []string{"doc.yaml", "doc.json", "doc.env", "doc.ini", "doc.bin"} {
 		t.Run(name, func(t *testing.T) {
 			dir := os.Getenv("SECRETCAT_HYGIENE_DIR")
 			if dir == "" {
@@ -104,6 +104,10 @@ func writeSOPSCase(t *testing.T, dir, name string) {
 		for i := range 8 {
 			fmt.Fprintf(&plain, "KEY%d=%s\n", i, value())
 		}
+	case ".ini":
+		for i := range 4 {
+			fmt.Fprintf(&plain, "; %s\n[section%d]\na = %s\nb = %s\n\n", value(), i, value(), value())
+		}
 	default:
 		for range 8 {
 			plain.WriteString(value() + "\n")
@@ -136,10 +140,11 @@ func sopsKeyAndMAC(t *testing.T, enc []byte, id age.Identity) (key, mac []byte) 
 		sops := doc["sops"].(map[string]any)
 		ageEnc = sops["age"].([]any)[0].(map[string]any)["enc"].(string)
 		meta.Lastmodified, meta.Mac = sops["lastmodified"].(string), sops["mac"].(string)
-	} else { // dotenv
+	} else { // dotenv, or INI's [sops] section
 		for line := range strings.Lines(string(enc)) {
 			k, v, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "=")
-			v = strings.ReplaceAll(v, `\n`, "\n")
+			k, v = strings.TrimSpace(k), strings.ReplaceAll(strings.TrimSpace(v), `\n`, "\n")
+			k = "sops_" + strings.TrimPrefix(k, "sops_")
 			switch k {
 			case "sops_age__list_0__map_enc":
 				ageEnc = v

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"filippo.io/age"
@@ -24,7 +25,7 @@ const dataKeySize = 32
 // master key of the single key group, or from Shamir shares of enough key
 // groups. The caller clears it.
 func (md *metadata) dataKey(ids []age.Identity) ([]byte, error) {
-	if !containsString(md.kinds(), "age") {
+	if !slices.Contains(md.kinds(), "age") {
 		return nil, md.unwrapError(nil)
 	}
 	if len(ids) == 0 {
@@ -84,7 +85,7 @@ func (md *metadata) unwrapError(failures []string) error {
 	if len(failures) > 0 {
 		msg += ": " + strings.Join(failures, "; ")
 	}
-	if !containsString(kinds, "age") {
+	if !slices.Contains(kinds, "age") {
 		return undecryptable("%s; only age master keys can be used here, and this file has none: decrypt it with sops, or add an age recipient to it (sops updatekeys)", msg)
 	}
 	return undecryptable("%s", msg)
@@ -95,21 +96,12 @@ func (md *metadata) recipients() []string {
 	var rs []string
 	for _, g := range md.groups {
 		for _, k := range g {
-			if k.kind == "age" && !containsString(rs, k.id) {
+			if k.kind == "age" && !slices.Contains(rs, k.id) {
 				rs = append(rs, k.id)
 			}
 		}
 	}
 	return rs
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // groupShare unwraps what the age keys of a group wrap: the data key, or
@@ -134,7 +126,7 @@ func groupShare(group []masterKey, ids []age.Identity) ([]byte, error) {
 	if !tried {
 		var kinds []string
 		for _, k := range group {
-			if !containsString(kinds, k.kind) {
+			if !slices.Contains(kinds, k.kind) {
 				kinds = append(kinds, k.kind)
 			}
 		}

@@ -93,6 +93,12 @@ func (p *Plan) extractEmitter(path []pathStep) (func(out *sink) error, error) {
 			return func(out *sink) error { emitJSON(out, v, values); return nil }, nil
 		case Dotenv:
 			return func(out *sink) error { return emitDotenv(out, v) }, nil
+		case INI:
+			secs, err := iniSections(v)
+			if err != nil {
+				return nil, err
+			}
+			return func(out *sink) error { emitINI(out, secs); return nil }, nil
 		}
 		return nil, malformed("--extract: a mapping cannot be written in the %s format", format)
 	}

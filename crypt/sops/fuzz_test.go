@@ -15,7 +15,7 @@ import (
 // decryption and the emitters: nothing may panic, and a plan writes exactly
 // the size it announced.
 func FuzzSOPS(f *testing.F) {
-	for _, name := range []string{"fuzz.yaml", "fuzz.json", "fuzz.env", "fuzz.bin"} {
+	for _, name := range []string{"fuzz.yaml", "fuzz.json", "fuzz.env", "fuzz.ini", "fuzz.bin"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)

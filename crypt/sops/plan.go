@@ -13,9 +13,6 @@ type Document struct {
 	meta     *metadata
 }
 
-// Format is the format the document is read and written in.
-func (doc *Document) Format() Format { return doc.format }
-
 // MaxDocument bounds a SOPS document: it is read whole, and its values
 // are held in memory.
 const MaxDocument = 16 << 20
@@ -49,6 +46,15 @@ func Parse(data []byte, format Format) (*Document, error) {
 		}
 		doc.branches = []*node{b}
 		meta, err = takeFlatMetadata(b, sopsPrefix)
+	case INI:
+		var b *node
+		if b, err = parseINI(data); err != nil {
+			return nil, err
+		}
+		doc.branches = []*node{b}
+		if meta, err = takeMetadata(doc.branches); err == nil {
+			meta, err = iniMetadata(meta)
+		}
 	default:
 		return nil, malformed("the SOPS %s format is not supported", format)
 	}
@@ -196,6 +202,12 @@ func (p *Plan) documentEmitter() (func(out *sink) error, error) {
 		return func(out *sink) error { emitJSON(out, branches[0], values); return nil }, nil
 	case Dotenv:
 		return func(out *sink) error { return emitDotenv(out, branches[0]) }, nil
+	case INI:
+		secs, err := iniSections(branches[0])
+		if err != nil {
+			return nil, err
+		}
+		return func(out *sink) error { emitINI(out, secs); return nil }, nil
 	}
 	data, err := binaryData(branches[0])
 	if err != nil {

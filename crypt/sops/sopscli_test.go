@@ -370,6 +370,44 @@ func TestMatchesSopsDotenv(t *testing.T) {
 	k.same(t, k.encrypt(t, "extract.env", dotenvDoc), `["NAME"]`)
 }
 
+const iniDoc = `; the file's comment
+[DEFAULT]
+shared = yes
+
+# the database
+[database]
+user = app
+password = p@ss;word
+; after the password
+host=db.internal
+spaced = "  padded  "
+hash = a # b
+multi = """first
+second"""
+empty =
+very_long_key_name = x
+colon:key = v
+secret_unencrypted = visible
+
+[other section]
+a = 1
+`
+
+func TestMatchesSopsINI(t *testing.T) {
+	k := newKeyring(t, 1)
+	for v, rule := range map[string][]string{
+		"default": nil,
+		"regex":   {"encrypted_regex: ^(password|a)$"},
+		"maconly": {"mac_only_encrypted: true", "encrypted_regex: ^password$"},
+	} {
+		t.Run(v, func(t *testing.T) { k.same(t, k.encrypt(t, "doc-"+v+".ini", iniDoc, rule...), "") })
+	}
+	path := k.encrypt(t, "extract.ini", iniDoc)
+	for _, e := range []string{`["database"]["password"]`, `["other section"]`} {
+		t.Run("extract"+e, func(t *testing.T) { k.same(t, path, e) })
+	}
+}
+
 func TestMatchesSopsBinary(t *testing.T) {
 	k := newKeyring(t, 1)
 	random := make([]byte, 3000)

@@ -134,15 +134,15 @@ func (d *decryptor) open(enc []byte, ad string) (plain []byte, typ string, err e
 	dst := d.secret[d.used:d.used:len(d.secret)]
 	plain, err = aead.Open(dst, iv, append(data, tag...), []byte(ad))
 	if err != nil {
-		return nil, "", undecryptable("a value failed authentication (at %s): the file is tampered with, or the data key is wrong", displayPath(ad))
+		return nil, "", undecryptable("a value failed authentication (at %s): the file is tampered with, or the data key is wrong", keyPath(ad))
 	}
 	d.used += len(plain)
 	return plain, typ, nil
 }
 
-// displayPath shows the additional data of a value as the path of keys it
+// keyPath shows the additional data of a value as the path of keys it
 // is under.
-func displayPath(ad string) string {
+func keyPath(ad string) string {
 	p := strings.TrimSuffix(ad, ":")
 	if p == "" {
 		return "the top level"
@@ -232,7 +232,7 @@ func (d *decryptor) leaf(v *node, path []string, stack [][]string, isComment boo
 			}
 		} else {
 			if v.typ != typeStr {
-				return undecryptable("the value at %s should be encrypted, but is a %s in clear: the file is tampered with", displayPath(ad), v.typ)
+				return undecryptable("the value at %s should be encrypted, but is a %s in clear: the file is tampered with", keyPath(ad), v.typ)
 			}
 			plain, typ, err := d.open(v.text, ad)
 			if err != nil {
@@ -243,7 +243,7 @@ func (d *decryptor) leaf(v *node, path []string, stack [][]string, isComment boo
 				v.kind = kindComment
 			}
 			if err := checkType(v); err != nil {
-				return undecryptable("the value at %s: %v", displayPath(ad), err)
+				return undecryptable("the value at %s: %v", keyPath(ad), err)
 			}
 		}
 	}
