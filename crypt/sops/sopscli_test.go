@@ -189,6 +189,8 @@ trail_space: "padded  "
 single: "it's"
 double: 'say "hi"'
 backslash: 'C:\path'
+merge: "<<"
+"<<": a string key
 tab: "a\tb"
 unicode: "héllo wörld 日本"
 emoji: "🔑 key"
