@@ -257,6 +257,9 @@ func promptTerminal(what string) ([]byte, error) {
 	if err != nil {
 		return nil, &exitError{code: ExitInput, err: fmt.Errorf("reading the passphrase of %s from the terminal: %w", what, err)}
 	}
+	if len(pass) == 0 {
+		return nil, &exitError{code: ExitInput, err: fmt.Errorf("the passphrase of %s is empty (typed at the terminal)", what)}
+	}
 	return pass, nil
 }
 

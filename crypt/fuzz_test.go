@@ -35,8 +35,15 @@ func FuzzDetect(f *testing.F) {
 		f.Add(data)
 		f.Add(append(cryptest.BagAttributes(600), data...))
 	}
+	// PEM quoted inside another format: not PEM, where no PEM reader looks.
+	f.Add([]byte(`{"cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}`))
+	f.Add([]byte("cert: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		format := crypt.Detect(data)
+		// PEM exactly where a line begins a block.
+		if hasBegin := bytes.HasPrefix(data, []byte("-----BEGIN ")) || bytes.Contains(data, []byte("\n-----BEGIN ")); format == crypt.PEM && !hasBegin {
+			t.Errorf("PEM detected without a line that begins a block")
+		}
 		if (format == crypt.Age) != bytes.HasPrefix(data, []byte("age-encryption.org/")) {
 			t.Errorf("binary age detected as %v", format)
 		}

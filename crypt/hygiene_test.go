@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/pem"
@@ -266,11 +267,14 @@ func sshSecrets(t *testing.T, text []byte) [][]byte {
 // from it are not scanned for: crypto/ecdh leaves copies of them in its
 // frames on the stack, out of reach; see docs/memory.md.)
 func TestIdentityNotOnHeap(t *testing.T) {
+	// Enough identities that reading their file takes more than one read
+	// buffer: io.ReadAll would leave the ones it outgrew on the heap.
+	const n = 8
 	dir := os.Getenv("SECRETCAT_HYGIENE_DIR")
 	if dir == "" {
 		dir = t.TempDir()
 		var file, text [][]byte
-		for i := range 3 {
+		for i := range n {
 			id, err := age.GenerateX25519Identity()
 			if err != nil {
 				t.Fatal(err)
@@ -283,34 +287,53 @@ func TestIdentityNotOnHeap(t *testing.T) {
 		cryptest.WriteFile(t, filepath.Join(dir, "id.txt"), bytes.Join(file, nil))
 		writeWindows(t, filepath.Join(dir, "text"), 16, 1, text...)
 	}
-	if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
-		return
-	}
-	text := readWindows(t, filepath.Join(dir, "text"), 3*43)
-	ids, err := new(agefile.IdentityParser).ParseFile(filepath.Join(dir, "id.txt"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		f, err := cryptest.DecryptToSecret(filepath.Join(dir, "file"+strconv.Itoa(i)+".age"), nil, crypt.Options{Identities: ids})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-	}
-	agefile.WipeIdentities(ids)
-	if hits := scanMemory(t, nil, text); hits != 0 {
-		t.Errorf("found %d windows of the identities' text outside secret memory", hits)
-	}
-	// Positive control: the file's text, read to the heap.
-	leak, err := os.ReadFile(filepath.Join(dir, "id.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hits := scanMemory(t, nil, text)
-	clear(leak)
-	if hits < 3*43 {
-		t.Errorf("positive control: found %d windows of the identity file's text on the heap", hits)
+	path := filepath.Join(dir, "id.txt")
+	for _, source := range []string{"file", "stdin"} {
+		t.Run(source, func(t *testing.T) {
+			if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
+				return
+			}
+			text := readWindows(t, filepath.Join(dir, "text"), n*43)
+			var ids []age.Identity
+			var err error
+			if source == "file" {
+				ids, err = new(agefile.IdentityParser).ParseFile(path, nil)
+			} else {
+				// -i -: cat writes the pipe, so that the file's text is in no
+				// memory of this process but what secretcat reads.
+				cat := exec.Command("cat", path)
+				out, perr := cat.StdoutPipe()
+				if perr != nil || cat.Start() != nil {
+					t.Fatal("cannot run cat")
+				}
+				ids, err = new(agefile.IdentityParser).ParseFile("-", out.(*os.File))
+				cat.Wait()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range n {
+				f, err := cryptest.DecryptToSecret(filepath.Join(dir, "file"+strconv.Itoa(i)+".age"), nil, crypt.Options{Identities: ids})
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+			}
+			agefile.WipeIdentities(ids)
+			if hits := scanMemory(t, nil, text); hits != 0 {
+				t.Errorf("found %d windows of the identities' text outside secret memory", hits)
+			}
+			// Positive control: the file's text, read to the heap.
+			leak, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hits := scanMemory(t, nil, text)
+			clear(leak)
+			if hits < n*43 {
+				t.Errorf("positive control: found %d windows of the identity file's text on the heap", hits)
+			}
+		})
 	}
 }
 
@@ -543,4 +566,80 @@ func scanMemory(t *testing.T, skip []byte, sets ...windowSet) int {
 	}
 	clear(scratch)
 	return hits
+}
+
+// TestUnencryptedPEMNotOnHeap passes an unencrypted PEM key through with
+// AllowUnencrypted, from a file and from a pipe, then scans for its text
+// and DER outside the secret file: it is read into scratch secret memory,
+// never the heap, and the memory file that holds a pipe's contents is
+// emptied once it is read.
+func TestUnencryptedPEMNotOnHeap(t *testing.T) {
+	dir := os.Getenv("SECRETCAT_HYGIENE_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+		cryptest.WriteFile(t, filepath.Join(dir, "key.pem"), text)
+		writeKeyWindows(t, filepath.Join(dir, "windows"), text)
+	}
+	path := filepath.Join(dir, "key.pem")
+	opts := cryptest.PEMOptions("")
+	opts.AllowUnencrypted = true
+	check := func(t *testing.T, file *secretmem.File) {
+		windows := readWindows(t, filepath.Join(dir, "windows"), 100)
+		if hits := scanMemory(t, file.Bytes(), windows); hits != 0 {
+			t.Errorf("found %d windows of the key outside secret memory", hits)
+		}
+		leak := bytes.Clone(file.Bytes())
+		hits := scanMemory(t, file.Bytes(), windows)
+		clear(leak)
+		if hits == 0 {
+			t.Error("positive control: a heap copy of the key was not found")
+		}
+	}
+	t.Run("file", func(t *testing.T) {
+		if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
+			return
+		}
+		file, err := cryptest.DecryptToSecret(path, nil, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		check(t, file)
+	})
+	t.Run("pipe", func(t *testing.T) {
+		if isolated(t, "SECRETCAT_HYGIENE_DIR="+dir) {
+			return
+		}
+		// cat writes the pipe: the key passes through no memory of this
+		// process but secretcat's own reading.
+		cat := exec.Command("cat", path)
+		out, err := cat.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cat.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cat.Wait()
+		file, err := cryptest.DecryptToSecret("-", out.(*os.File), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		for _, s := range spoolContents(t) {
+			if len(s) != 0 {
+				t.Errorf("a memory file still holds %d bytes of the key", len(s))
+			}
+		}
+		check(t, file)
+	})
 }

@@ -30,6 +30,11 @@ type Input struct {
 	r      io.ReaderAt
 	size   int64
 	file   *os.File // closed by Close: the file opened or the memory file
+	// spooled says that file is a memory file that holds a stream.
+	spooled bool
+	// pemInLine says that an input of unknown format has PEM's BEGIN
+	// inside a line, where PEM readers find no block.
+	pemInLine bool
 }
 
 // Open opens path, or stdin when path is "-", and detects its format.
@@ -63,12 +68,15 @@ func Open(path string, stdin io.Reader) (*Input, error) {
 // detectFurther detects the format of an input that its first bytes did
 // not tell, from as much of it as a PEM file may hold.
 func (in *Input) detectFurther() error {
+	// PEM text may be an unencrypted key: wiped once detected.
 	data := make([]byte, min(in.size, pemkey.MaxFile))
+	defer clear(data)
 	n, err := in.r.ReadAt(data, 0)
 	if err != nil && err != io.EOF {
 		return fail.Malformedf("reading: %v", err)
 	}
 	in.Format = Detect(data[:n])
+	in.pemInLine = in.Format == Unknown && bytes.Contains(data[:n], []byte(format.PEMBegin))
 	if in.Format == AgeArmor {
 		return in.hold(nil, armor.NewReader(io.NewSectionReader(in.r, 0, in.size)))
 	}
@@ -102,6 +110,7 @@ func (in *Input) attach(f *os.File, owned bool) error {
 		in.file = f
 	}
 	head := make([]byte, DetectLen)
+	defer clear(head) // it may be an unencrypted PEM key
 	n, err := in.r.ReadAt(head, 0)
 	if err != nil && err != io.EOF {
 		in.Close()
@@ -118,6 +127,7 @@ func (in *Input) attach(f *os.File, owned bool) error {
 // armored: the format is told from its first bytes.
 func (in *Input) stream(src io.Reader) error {
 	head := make([]byte, DetectLen)
+	defer clear(head) // it may be an unencrypted PEM key
 	n, err := io.ReadFull(src, head)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return fail.Malformedf("reading: %v", fail.UnwrapPath(err))
@@ -142,8 +152,54 @@ func (in *Input) hold(head []byte, src io.Reader) error {
 	if err != nil {
 		return spoolError(err)
 	}
-	in.file, in.r, in.size = f, f, size
+	in.file, in.r, in.size, in.spooled = f, f, size, true
 	return nil
+}
+
+// readPEM reads a PEM file whole into scratch memory: it holds keys,
+// unencrypted ones too with AllowUnencrypted, that pass through to the
+// plaintext, and so must never be in ordinary memory. Without scratch, it
+// reads into the heap and wipes it on release. A memory file that held it,
+// from a stream, is emptied.
+func (in *Input) readPEM(scratch func(int64) ([]byte, func(), error)) ([]byte, func(), error) {
+	if scratch == nil {
+		scratch = func(size int64) ([]byte, func(), error) {
+			b := make([]byte, size)
+			return b, func() { clear(b) }, nil
+		}
+	}
+	data, release, err := scratch(in.size)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := in.r.ReadAt(data, 0); err != nil && err != io.EOF {
+		release()
+		return nil, nil, fail.Malformedf("reading: %v", err)
+	}
+	if in.spooled {
+		in.file.Truncate(0)
+	}
+	return data, release, nil
+}
+
+// heldPEM is the plan of a PEM file read into scratch memory, which it
+// wipes and releases with the plan.
+type heldPEM struct {
+	*pemkey.Plan
+	release func()
+}
+
+func (p *heldPEM) Decrypt(dst []byte) error {
+	defer p.Discard()
+	return p.Plan.Decrypt(dst)
+}
+
+func (p *heldPEM) Discard() {
+	p.Plan.Discard()
+	if p.release != nil {
+		p.release()
+		p.release = nil
+	}
 }
 
 // Close releases the input's file, if any.
@@ -197,21 +253,25 @@ func (in *Input) Prepare(opts Options) (Plan, error) {
 		if in.size > pemkey.MaxFile {
 			return nil, fail.Malformedf("a PEM file of %d bytes is too large for keys and certificates", in.size)
 		}
-		data := make([]byte, in.size)
-		if _, err := in.r.ReadAt(data, 0); err != nil && err != io.EOF {
-			return nil, fail.Malformedf("reading: %v", err)
+		data, release, err := in.readPEM(opts.Scratch)
+		if err != nil {
+			return nil, err
 		}
 		plan, err := pemkey.Prepare(data, pemkey.Options{
 			Passphrase: opts.Passphrase, Scratch: opts.Scratch, DER: opts.DER, AllowUnencrypted: opts.AllowUnencrypted})
 		if err != nil {
+			release()
 			return nil, err
 		}
-		return plan, nil
+		return &heldPEM{plan, release}, nil
 	case SOPS:
 		return prepareSOPS(in, opts)
 	}
 	if in.size == 0 {
 		return nil, fail.Malformedf("the file is empty: expected an age file or a PEM file with an encrypted private key")
+	}
+	if in.pemInLine {
+		return nil, fail.Malformedf("no PEM block: \"%s\" appears only inside a line, as in a certificate or key quoted in JSON or YAML, where PEM readers (openssl, encoding/pem) find no block; %w", format.PEMBegin, errUnknownFormat)
 	}
 	return nil, &fail.Error{Kind: fail.Malformed, Err: errUnknownFormat}
 }

@@ -24,14 +24,9 @@ struct sc_open *sc_adopt(int fd)
 		return NULL;
 	/* An O_PATH descriptor reads nothing (EBADF), nor a write-only one. */
 	int flags = SC_CALL_NEXT(fcntl, fd, F_GETFL);
-	struct sc_view v;
 	struct sc_open *o = NULL;
-	if (flags >= 0 && (flags & O_PATH) == 0 && (flags & O_ACCMODE) != O_WRONLY && sc_view_map(fd, &v) == 0) {
-		if (sc_table_add(fd, &v, flags) == 0)
-			o = sc_table_find(fd);
-		else if (sc_view_unmap(&v) != 0)
-			o = NULL;
-	}
+	if (flags >= 0 && (flags & O_PATH) == 0 && (flags & O_ACCMODE) != O_WRONLY && sc_table_add(fd, flags) == 0)
+		o = sc_table_find(fd);
 	errno = refused;
 	return o;
 }

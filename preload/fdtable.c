@@ -46,19 +46,22 @@ enum { SC_FREE = 0, SC_BUSY = -1, SC_CLOSING = -2 };
 
 /*
  * A slot binds a descriptor number to an open file description, which
- * holds the view and the file position. Duplicates share one, as they share
+ * holds the file position and a view. Duplicates share one, as they share
  * the kernel's: the slot of the descriptor that open.c handed out is the
  * description, and each duplicate's slot holds a reference to it, so that
  * the description outlives the original descriptor as long as a duplicate
- * is open.
+ * is open. Descriptions of the same secret file share one view, held by
+ * the slot that mapped it (each mapping of a secret file counts against
+ * RLIMIT_MEMLOCK again).
  */
 struct sc_open {
 	_Atomic int state; /* SC_FREE, SC_BUSY, SC_CLOSING, or the descriptor + 1 */
-	_Atomic unsigned refs; /* 0 while free; the table's 1, readers', duplicates' */
+	_Atomic unsigned refs; /* 0 while free; the table's 1, readers', duplicates', sharers' */
 	dev_t dev;
 	ino_t ino;
 	struct sc_open *desc; /* this slot, or the description it shares */
-	struct sc_view view; /* the description's */
+	struct sc_open *viewer; /* a description's: this slot, or the one whose view it shares */
+	struct sc_view view; /* the viewer's */
 	_Atomic off_t pos; /* the description's */
 	_Atomic int flags; /* the description's, as F_GETFL gives them */
 };
@@ -144,6 +147,8 @@ void sc_open_put(struct sc_open *o)
 	int saved = errno;
 	if (o->desc != o)
 		sc_open_put(o->desc);
+	else if (o->viewer != o)
+		sc_open_put(o->viewer);
 	else if (sc_view_unmap(&o->view) != 0)
 		errno = saved;
 	atomic_fetch_sub(&live, 1);
@@ -187,31 +192,65 @@ static struct sc_open *claim(void)
 }
 
 /*
- * add records fd with the description desc, or, when desc is NULL, as a
- * new description with the view v at position 0, opened with flags. The
- * kernel has just
- * handed fd out, so whatever the table held for that number (closed
- * behind the library's back) is forgotten. It fails with mmap's errno when
- * the table cannot grow.
+ * viewer returns a slot, with a reference, whose view maps the file dev,
+ * ino of size bytes, or NULL.
  */
-static int add(int fd, const struct sc_view *v, int flags, struct sc_open *desc)
+static struct sc_open *viewer(dev_t dev, ino_t ino, size_t size)
 {
-	dev_t dev;
-	ino_t ino;
-	if (identify(fd, &dev, &ino) != 0)
+	SC_EACH(o)
+	{
+		int st = atomic_load_explicit(&o->state, memory_order_acquire);
+		if ((st <= 0 && st != SC_CLOSING) || !get(o))
+			continue;
+		if (o->viewer == o && o->dev == dev && o->ino == ino && o->view.size == size)
+			return o;
+		sc_open_put(o);
+	}
+	return NULL;
+}
+
+/*
+ * add records fd with the description desc, or, when desc is NULL, as a
+ * new description at position 0, opened with flags, with the view of
+ * another description of the same file or a mapping of its own. The
+ * kernel has just handed fd out, so whatever the table held for that
+ * number (closed behind the library's back) is forgotten. It fails with
+ * mmap's errno (RLIMIT_MEMLOCK) or when the table cannot grow.
+ */
+static int add(int fd, int flags, struct sc_open *desc)
+{
+	struct stat st;
+	int saved = errno;
+	if (fstat(fd, &st) != 0 || st.st_size < 0)
+		return -1;
+	errno = saved;
+	struct sc_open *shared = NULL;
+	struct sc_view v = {NULL, 0};
+	if (desc == NULL && (shared = viewer(st.st_dev, st.st_ino, (size_t)st.st_size)) == NULL &&
+	    sc_view_map(fd, &v) != 0)
 		return -1;
 	struct sc_open *o;
-	while ((o = claim()) == NULL)
-		if (grow() != 0)
-			return -1;
-	o->dev = dev;
-	o->ino = ino;
+	while ((o = claim()) == NULL) {
+		if (grow() == 0)
+			continue;
+		saved = errno;
+		if (shared != NULL)
+			sc_open_put(shared);
+		else if (sc_view_unmap(&v) != 0)
+			saved = errno;
+		errno = saved;
+		return -1;
+	}
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
 	if (desc != NULL) {
 		atomic_fetch_add(&desc->refs, 1); /* the caller holds one */
 		o->desc = desc;
+		o->viewer = NULL;
 	} else {
 		o->desc = o;
-		o->view = *v;
+		o->viewer = shared != NULL ? shared : o; /* shared's reference is o's now */
+		o->view = v;
 		atomic_store(&o->pos, 0);
 		/* What the kernel keeps of them, on a 64-bit system. */
 		atomic_store(&o->flags, (flags | SC_O_LARGEFILE) & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
@@ -263,12 +302,12 @@ struct sc_open *sc_table_find(int fd)
 }
 
 /*
- * sc_table_add records fd, a new descriptor of a secret file mapped as v,
- * opened with flags, at file position 0; the table owns v from then on.
+ * sc_table_add records fd, a new descriptor of a secret file opened with
+ * flags, at file position 0.
  */
-int sc_table_add(int fd, const struct sc_view *v, int flags)
+int sc_table_add(int fd, int flags)
 {
-	return add(fd, v, flags, NULL);
+	return add(fd, flags, NULL);
 }
 
 /*
@@ -277,7 +316,7 @@ int sc_table_add(int fd, const struct sc_view *v, int flags)
  */
 int sc_table_copy(struct sc_open *o, int newfd)
 {
-	return add(newfd, NULL, 0, o->desc);
+	return add(newfd, 0, o->desc);
 }
 
 /*
@@ -310,12 +349,13 @@ int sc_fresh(int fd)
 ssize_t sc_open_read(struct sc_open *o, const struct iovec *iov, int n, off_t pos, int vectored)
 {
 	o = o->desc;
+	const struct sc_view *v = &o->viewer->view;
 	if (pos >= 0)
-		return sc_view_read(&o->view, pos, iov, n, vectored);
+		return sc_view_read(v, pos, iov, n, vectored);
 	off_t cur = atomic_load(&o->pos);
 	ssize_t got;
 	do {
-		got = sc_view_read(&o->view, cur, iov, n, vectored);
+		got = sc_view_read(v, cur, iov, n, vectored);
 		if (got < 0)
 			return -1;
 	} while (!atomic_compare_exchange_weak(&o->pos, &cur, cur + (off_t)got));
@@ -328,7 +368,7 @@ off_t sc_open_seek(struct sc_open *o, off_t off, int whence)
 	o = o->desc;
 	off_t cur = atomic_load(&o->pos), next;
 	do {
-		next = sc_view_seek(&o->view, cur, off, whence);
+		next = sc_view_seek(&o->viewer->view, cur, off, whence);
 		if (next < 0)
 			return -1;
 	} while (!atomic_compare_exchange_weak(&o->pos, &cur, next));
@@ -359,4 +399,44 @@ int sc_open_setfl(struct sc_open *o, int arg)
 	while (!atomic_compare_exchange_weak(&o->desc->flags, &cur, (arg & SC_SETFL_MASK) | (cur & ~SC_SETFL_MASK)))
 		;
 	return 0;
+}
+
+/*
+ * sc_table_recount counts every slot's references again from the table
+ * alone (each descriptor's, each duplicate's on its description, each
+ * sharer's on its view), frees what nothing holds, and counts the slots in
+ * use. Only for a process where no other thread runs (a forked child).
+ */
+void sc_table_recount(void)
+{
+	SC_EACH(o)
+	{
+		int st = atomic_load(&o->state);
+		if (st > 0 || st == SC_CLOSING)
+			atomic_store(&o->refs, st > 0 ? 1 : 0);
+	}
+	SC_EACH(o)
+	{
+		int st = atomic_load(&o->state);
+		if (st <= 0 && st != SC_CLOSING)
+			continue;
+		if (o->desc != o)
+			atomic_fetch_add(&o->desc->refs, 1);
+		else if (o->viewer != o)
+			atomic_fetch_add(&o->viewer->refs, 1);
+	}
+	SC_EACH(o)
+	{
+		if (atomic_load(&o->state) == SC_CLOSING && atomic_load(&o->refs) == 0) {
+			atomic_store(&o->refs, 1);
+			sc_open_put(o);
+		}
+	}
+	int n = 0;
+	SC_EACH(o)
+	{
+		if (atomic_load(&o->state) != SC_FREE)
+			n++;
+	}
+	atomic_store(&live, n);
 }

@@ -50,16 +50,11 @@ static int serve(const char *path, int flags)
 	int secret = sc_secret_of_path(path);
 	if (secret < 0)
 		return SC_PASS;
-	struct sc_view v;
-	if (sc_view_map(secret, &v) != 0)
-		return -1;
-	int fd = fcntl(secret, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
-	if (fd >= 0 && sc_table_add(fd, &v, flags) == 0)
+	int fd = SC_CALL_NEXT(fcntl, secret, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	if (fd < 0 || sc_table_add(fd, flags) == 0)
 		return fd;
 	int saved = errno;
-	if (fd >= 0 && close(fd) != 0)
-		saved = errno;
-	if (sc_view_unmap(&v) != 0)
+	if (SC_CALL_NEXT(close, fd) != 0)
 		saved = errno;
 	errno = saved;
 	return -1;

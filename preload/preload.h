@@ -67,7 +67,7 @@ ssize_t sc_copy_out(void *buf, const void *src, size_t n);
 
 /* fdtable.c: descriptors handed out by the open family, served by read. */
 struct sc_open;
-int sc_table_add(int fd, const struct sc_view *v, int flags);
+int sc_table_add(int fd, int flags);
 int sc_table_copy(struct sc_open *o, int newfd);
 struct sc_open *sc_table_find(int fd);
 void sc_open_put(struct sc_open *o);
@@ -77,6 +77,7 @@ int sc_open_getfl(struct sc_open *o);
 int sc_open_setfl(struct sc_open *o, int arg);
 void sc_table_remove(unsigned lo, unsigned hi);
 int sc_fresh(int fd);
+void sc_table_recount(void);
 
 /* adopt.c: a secret descriptor the library did not open, once the kernel refused to read it. */
 struct sc_open *sc_adopt(int fd);

@@ -3,7 +3,7 @@ package agefile
 import (
 	"bytes"
 	"errors"
-	"fmt"
+	"slices"
 	"sync/atomic"
 	"unsafe"
 
@@ -36,7 +36,7 @@ var scryptStanza = []byte("\n-> scrypt ")
 func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	passphrase := bytes.Contains(header, scryptStanza)
 	if !passphrase && len(ids.Identities) > 0 {
-		key, err := age.DecryptHeader(header, ids.Identities...)
+		key, err := age.DecryptHeader(header, pluginsLast(ids.Identities)...)
 		if err != nil {
 			return nil, headerError(err)
 		}
@@ -66,7 +66,7 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 	}
 	scrypt, err := newScrypt(pass)
 	if err != nil {
-		return nil, fail.Undecryptablef("%v", err)
+		return nil, err
 	}
 	defer WipeIdentities([]age.Identity{scrypt})
 	key, err := age.DecryptHeader(header, scrypt)
@@ -77,6 +77,26 @@ func (ids Options) unwrapFileKey(header []byte) ([]byte, error) {
 		return nil, headerError(err)
 	}
 	return key, nil
+}
+
+// pluginsLast orders identities as age tries its own: plugins after the
+// others, each in the order given. age puts its native identities first;
+// secretcat's X25519, SSH and encrypted identity files go first too, so
+// that a plugin, which may ask for a touch or a PIN, or fail, is never
+// started when another identity opens the file.
+func pluginsLast(ids []age.Identity) []age.Identity {
+	return slices.Concat(otherIdentities(ids), pluginIdentities(ids))
+}
+
+// otherIdentities are the identities of ids that are not plugins'.
+func otherIdentities(ids []age.Identity) []age.Identity {
+	var others []age.Identity
+	for _, id := range ids {
+		if _, ok := id.(*plugin.Identity); !ok {
+			others = append(others, id)
+		}
+	}
+	return others
 }
 
 // pluginIdentities are the identities of ids that age plugins implement.
@@ -96,7 +116,7 @@ func pluginIdentities(ids []age.Identity) []age.Identity {
 func newScrypt(pass []byte) (*age.ScryptIdentity, error) {
 	defer clear(pass)
 	if len(pass) == 0 {
-		return nil, fmt.Errorf("the passphrase is empty")
+		return nil, fail.Malformedf("the passphrase is empty")
 	}
 	return age.NewScryptIdentity(unsafe.String(unsafe.SliceData(pass), len(pass)))
 }

@@ -44,7 +44,7 @@ func (p *IdentityParser) ParseFile(path string, stdin io.Reader) ([]age.Identity
 	var err error
 	if path == "-" {
 		name = "standard input"
-		data, err = io.ReadAll(io.LimitReader(stdin, maxIdentityFile+1))
+		data, err = readsecret.Reader(stdin, maxIdentityFile)
 	} else {
 		data, err = readsecret.File(path, maxIdentityFile)
 	}
@@ -183,9 +183,13 @@ func (e *encryptedIdentity) decrypt() error {
 		return fmt.Errorf("identity file %s: %v", e.name, err)
 	}
 	// The decrypted identity file is key material on the heap: keep it
-	// for as short as it takes to parse, then wipe it.
-	plain, err := io.ReadAll(io.LimitReader(r, maxIdentityFile+1))
+	// for as short as it takes to parse, then wipe it. (age's reader keeps
+	// its last chunk in a buffer of its own, out of reach.)
+	plain, err := readsecret.Reader(r, maxIdentityFile)
 	defer clear(plain)
+	if errors.Is(err, readsecret.ErrTooLong) {
+		return fmt.Errorf("identity file %s is too long", e.name)
+	}
 	if err != nil {
 		return fmt.Errorf("identity file %s: %v", e.name, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/secretcat/secretcat/crypt/internal/fail"
+	"github.com/secretcat/secretcat/crypt/internal/format"
 )
 
 // MaxFile bounds a PEM file: keys and certificate chains are small.
@@ -95,6 +96,22 @@ type pemBlock struct {
 	raw []byte
 }
 
+// beginLines returns where the lines of data that begin a PEM block start:
+// where PEM readers (encoding/pem, openssl) look for one, at the start of a
+// line. "-----BEGIN " inside a line, as in a certificate quoted in JSON,
+// begins nothing.
+func beginLines(data []byte) []int {
+	var at []int
+	for off := 0; off < len(data); {
+		line, _, _ := bytes.Cut(data[off:], []byte("\n"))
+		if bytes.HasPrefix(line, []byte(format.PEMBegin)) {
+			at = append(at, off)
+		}
+		off += len(line) + 1
+	}
+	return at
+}
+
 // splitPEM finds every PEM block of data. A BEGIN line whose block does not
 // decode (bad base64, truncated, no END line) is an error.
 func splitPEM(data []byte) ([]pemBlock, error) {
@@ -106,15 +123,16 @@ func splitPEM(data []byte) ([]pemBlock, error) {
 			break
 		}
 		consumed := rest[:len(rest)-len(next)]
-		start := bytes.Index(consumed, []byte("-----BEGIN "))
+		start := beginLines(consumed)[0]
 		blocks = append(blocks, pemBlock{Block: b, raw: consumed[start:]})
 		rest = next
 	}
 	if tail := bytes.TrimLeft(rest, " \t\r\n"); len(tail) > 0 && bytes.HasPrefix([]byte("-----BEGIN "), tail) {
 		return nil, fail.Undecryptablef("the file is truncated: it ends within a BEGIN line, after %d PEM blocks", len(blocks))
 	}
-	if begins := bytes.Count(data, []byte("-----BEGIN ")); begins != len(blocks) {
-		if !hasEndLine(data[bytes.LastIndex(data, []byte("-----BEGIN ")):]) {
+	at := beginLines(data)
+	if begins := len(at); begins != len(blocks) {
+		if !hasEndLine(data[at[len(at)-1]:]) {
 			return nil, fail.Undecryptablef("the file is truncated: PEM block %d of %d has no END line", begins, begins)
 		}
 		return nil, fail.Malformedf("PEM block %d of %d is not valid: its base64 or headers are corrupted", len(blocks)+1, begins)
@@ -193,6 +211,10 @@ func Prepare(data []byte, opts Options) (*Plan, error) {
 		case pemPKCS8, pemLegacy, pemOpenSSH:
 			scratchSize += len(b.Bytes)
 			encrypted++
+		default:
+			// encoding/pem decoded it onto the heap, and it may be an
+			// unencrypted key: it passes through from data, as it is.
+			clear(b.Bytes)
 		}
 	}
 	if encrypted == 0 {
@@ -222,7 +244,7 @@ func Prepare(data []byte, opts Options) (*Plan, error) {
 	}
 	defer clear(pass)
 	if len(pass) == 0 {
-		return nil, fail.Undecryptablef("the passphrase is empty")
+		return nil, fail.Malformedf("the passphrase is empty")
 	}
 	scratch, release, err := opts.Scratch(int64(scratchSize))
 	if err != nil {

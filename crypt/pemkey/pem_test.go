@@ -236,6 +236,9 @@ func TestPEMRefused(t *testing.T) {
 		{"DER of a bundle", "bundle.pem", "no DER form: the file has 3 PEM blocks", crypt.Malformed, crypt.NeedDERKey, func(o *crypt.Options) { o.DER = true }},
 		{"DER of OpenSSH", "ed25519.openssh.aes256-ctr.pem", "no DER form: an OpenSSH key has none", crypt.Malformed, crypt.NeedDERKey, func(o *crypt.Options) { o.DER = true }},
 		{"no passphrase source", "rsa.legacy.aes128.pem", "no passphrase source", crypt.Undecryptable, crypt.NeedPassphrase, func(o *crypt.Options) { o.Passphrase = nil }},
+		{"an empty passphrase", "rsa.legacy.aes128.pem", "the passphrase is empty", crypt.Malformed, crypt.NeedNothing, func(o *crypt.Options) {
+			o.Passphrase = func() ([]byte, error) { return []byte{}, nil }
+		}},
 		{"unknown DEK-Info cipher", "", "unsupported DEK-Info cipher \"CAMELLIA-256-CBC\"", crypt.Malformed, crypt.NeedNothing, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

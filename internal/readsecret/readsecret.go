@@ -4,6 +4,8 @@ package readsecret
 
 import (
 	"errors"
+	"io"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,6 +39,42 @@ func Fd(fd int, limit int) ([]byte, error) {
 	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size < int64(limit) {
 		size = int(st.Size) + 1 // room to read the end of the file
 	}
+	return read(func(b []byte) (int, error) {
+		for {
+			n, err := unix.Read(fd, b)
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err == nil && n == 0:
+				return -1, nil
+			}
+			return n, err
+		}
+	}, size, limit)
+}
+
+// Reader reads r to its end as Fd reads a descriptor: directly from the
+// descriptor of an *os.File, through r's Read otherwise (whose own buffers,
+// if it has any, are out of reach).
+func Reader(r io.Reader, limit int) ([]byte, error) {
+	if f, ok := r.(*os.File); ok {
+		return Fd(int(f.Fd()), limit)
+	}
+	return read(func(b []byte) (int, error) {
+		n, err := r.Read(b)
+		if err == io.EOF {
+			if n == 0 {
+				return -1, nil
+			}
+			err = nil // the next read says EOF again
+		}
+		return n, err
+	}, 4096, limit)
+}
+
+// read reads with readFn, which returns -1 at the end, into a buffer
+// of size bytes at first, doubled as needed, each outgrown one wiped.
+func read(readFn func([]byte) (int, error), size, limit int) ([]byte, error) {
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
@@ -45,15 +83,12 @@ func Fd(fd int, limit int) ([]byte, error) {
 			clear(buf)
 			buf = grown
 		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
-		if err == unix.EINTR {
-			continue
-		}
+		n, err := readFn(buf[len(buf):cap(buf)])
 		if err != nil {
 			clear(buf)
 			return nil, err
 		}
-		if n == 0 {
+		if n < 0 {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]

@@ -30,6 +30,8 @@ const (
 	AgeIntro = "age-encryption.org/"
 	// ArmorHead starts the armored age format.
 	ArmorHead = "-----BEGIN AGE ENCRYPTED FILE-----"
+	// PEMBegin starts the first line of a PEM block.
+	PEMBegin = "-----BEGIN "
 )
 
 // Detect recognises the format of an encrypted file from its content. The
@@ -53,7 +55,10 @@ func Detect(data []byte) Format {
 		if ageArmorLine(line) {
 			return AgeArmor
 		}
-		pem = pem || bytes.Contains(line, []byte("-----BEGIN "))
+		// Where PEM readers (encoding/pem, openssl) look for a block: at
+		// the start of a line, not inside one, as in a certificate quoted
+		// in JSON.
+		pem = pem || bytes.HasPrefix(line, []byte(PEMBegin))
 	}
 	if pem {
 		return PEM
