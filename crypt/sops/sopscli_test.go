@@ -190,7 +190,6 @@ single: "it's"
 double: 'say "hi"'
 backslash: 'C:\path'
 merge: "<<"
-"<<": a string key
 tab: "a\tb"
 unicode: "héllo wörld 日本"
 emoji: "🔑 key"
