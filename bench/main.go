@@ -129,16 +129,17 @@ type result struct {
 }
 
 type suite struct {
-	bin, dir  string
-	runs      int
-	identity  string
-	recipient age.Recipient
-	results   []result
-	tls       []tlsResult
-	tlsRound  time.Duration
-	busy      []busyResult
-	busyRound time.Duration
-	busyConns int
+	bin, dir    string
+	runs        int
+	identity    string
+	recipient   age.Recipient
+	results     []result
+	tls         []tlsResult
+	tlsRound    time.Duration
+	busy        []busyResult
+	busyRound   time.Duration
+	busyConns   int
+	busyMemlock uint64
 }
 
 func newSuite(bin string, runs int) (*suite, error) {
