@@ -51,21 +51,29 @@ func main() {
 	hsRounds := flag.Int("handshake-rounds", 5, "rounds of handshake load for each nginx")
 	hsTime := flag.Duration("handshake-time", 3*time.Second, "how long each round of handshake load lasts")
 	onlyHandshakes := flag.Bool("only-handshakes", false, "run the nginx handshake comparison alone")
+	busy := flag.Bool("busy", true, "compare nginx under many concurrent TLS connections with its key from a file and with --openssl-secret-heap")
+	busyConns := flag.Int("busy-conns", 1000, "concurrent client connections of the busy-server comparison")
+	busyRounds := flag.Int("busy-rounds", 3, "rounds of load for each busy server")
+	busyTime := flag.Duration("busy-time", 5*time.Second, "how long each round of busy load lasts")
+	onlyBusy := flag.Bool("only-busy", false, "run the busy-server comparison alone")
 	flag.Parse()
 	s, err := newSuite(*bin, *runs)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(s.dir)
-	if !*onlyHandshakes {
+	if !*onlyHandshakes && !*onlyBusy {
 		if *large {
 			s.large()
 		}
 		s.small(*fixture)
 		s.sops()
 	}
-	if *nginx || *onlyHandshakes {
+	if (*nginx && !*onlyBusy) || *onlyHandshakes {
 		s.handshakes(*hsRounds, *hsTime)
+	}
+	if (*busy && !*onlyHandshakes) || *onlyBusy {
+		s.busyHandshakes(*busyRounds, *busyTime, *busyConns)
 	}
 	report := s.markdown()
 	fmt.Print(report)
@@ -128,6 +136,9 @@ type suite struct {
 	results   []result
 	tls       []tlsResult
 	tlsRound  time.Duration
+	busy      []busyResult
+	busyRound time.Duration
+	busyConns int
 }
 
 func newSuite(bin string, runs int) (*suite, error) {
@@ -441,6 +452,7 @@ func (s *suite) markdown() string {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %.2fx | %s | %s | %s |\n", r.name, r.best.Round(100*time.Microsecond), r.median.Round(100*time.Microsecond), ratio, human(r.maxRSS), beyond, held)
 	}
 	b.WriteString(s.tlsMarkdown())
+	b.WriteString(s.busyMarkdown())
 	b.WriteString("\n## Targets\n\n")
 	for _, t := range s.targets() {
 		fmt.Fprintf(&b, "- %s\n", t)
@@ -450,6 +462,9 @@ func (s *suite) markdown() string {
 		fmt.Fprintf(&b, "- %s\n", "`"+strings.ReplaceAll(r.command, s.dir, "$TMP")+"`")
 	}
 	for _, r := range s.tls {
+		fmt.Fprintf(&b, "- %s\n", "`"+strings.ReplaceAll(r.command, s.dir, "$TMP")+"`")
+	}
+	for _, r := range s.busy {
 		fmt.Fprintf(&b, "- %s\n", "`"+strings.ReplaceAll(r.command, s.dir, "$TMP")+"`")
 	}
 	return b.String()
@@ -493,17 +508,20 @@ func (s *suite) targets() []string {
 	}
 	// Small keys: secretcat also execs the child, so it is held to age -d
 	// plus one exec of true.
-	sc, ad, tr := s.find("1 KiB age key", "secretcat k.age -- true").best, s.find("1 KiB age key", "age -d k.age > /dev/null").best, s.find("1 KiB age key", "true").best
-	ratio := float64(sc) / float64(ad+tr)
-	out = append(out, fmt.Sprintf("1 KiB key: `secretcat k.age -- true` no slower than `age -d` plus one exec of `true`: %s against %s + %s, %.2fx, %s",
-		sc.Round(100*time.Microsecond), ad.Round(100*time.Microsecond), tr.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
+	if len(s.results) > 0 { // not with -only-handshakes or -only-busy
+		sc, ad, tr := s.find("1 KiB age key", "secretcat k.age -- true").best, s.find("1 KiB age key", "age -d k.age > /dev/null").best, s.find("1 KiB age key", "true").best
+		ratio := float64(sc) / float64(ad+tr)
+		out = append(out, fmt.Sprintf("1 KiB key: `secretcat k.age -- true` no slower than `age -d` plus one exec of `true`: %s against %s + %s, %.2fx, %s",
+			sc.Round(100*time.Microsecond), ad.Round(100*time.Microsecond), tr.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
+	}
 	if sc := s.findAny("small SOPS document (YAML)", "secretcat secrets.enc.yaml -- true"); sc != nil {
 		sd := s.find("small SOPS document (YAML)", "sops decrypt secrets.enc.yaml > /dev/null").best
 		ratio := float64(sc.best) / float64(sd)
 		out = append(out, fmt.Sprintf("small SOPS document: `secretcat secrets.enc.yaml -- true` no slower than `sops decrypt` alone: %s against %s, %.2fx, %s",
 			sc.best.Round(100*time.Microsecond), sd.Round(100*time.Microsecond), ratio, verdict(ratio <= 1)))
 	}
-	return append(out, s.tlsTargets()...)
+	out = append(out, s.tlsTargets()...)
+	return append(out, s.busyTargets()...)
 }
 
 // findAny returns the result of the command called name in group, or nil

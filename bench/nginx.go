@@ -45,22 +45,7 @@ type nginxServer struct {
 // with --openssl-secret-heap as well. The three run side by side and are
 // loaded in turn, rounds times for each for the given duration.
 func (s *suite) handshakes(rounds int, each time.Duration) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		log.Fatalf("the handshake benchmark needs nginx (apt-get install nginx-light), or -nginx=false: %v", err)
-	}
-	dir := filepath.Join(s.dir, "nginx")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		log.Fatal(err)
-	}
-	cert, key := writeServerKey(dir)
-	sealed := filepath.Join(dir, "key.pem.age")
-	pemKey, err := os.Open(key)
-	if err != nil {
-		log.Fatal(err)
-	}
-	s.seal(sealed, pemKey)
-	pemKey.Close()
+	dir, nginx, cert, key, sealed := s.nginxSetup("nginx")
 	secretcat := s.exe("secretcat")
 	servers := []*nginxServer{
 		{name: "nginx, key from a file"},
@@ -69,21 +54,8 @@ func (s *suite) handshakes(rounds int, each time.Duration) {
 		{name: "secretcat --preload KEY -- nginx", argv: []string{secretcat, "--preload", "--fd", "3", "-i", s.identity, sealed, "--"}},
 		{name: "secretcat --openssl-secret-heap KEY -- nginx", argv: []string{secretcat, "--openssl-secret-heap", "--fd", "3", "-i", s.identity, sealed, "--"}},
 	}
-	for i, srv := range servers {
-		keyPath := key
-		if srv.argv != nil {
-			keyPath = "/dev/fd/3"
-		}
-		conf := filepath.Join(dir, fmt.Sprintf("nginx%d.conf", i))
-		srv.addr = freeAddr()
-		writeNginxConf(conf, filepath.Join(dir, fmt.Sprint(i)), srv.addr, cert, keyPath)
-		srv.argv = append(srv.argv, nginx, "-c", conf, "-e", filepath.Join(dir, fmt.Sprint(i), "error.log"))
-		if err := srv.start(); err != nil {
-			for _, started := range servers[:i] {
-				started.stop()
-			}
-			log.Fatal(err)
-		}
+	startNginx(servers, dir, nginx, cert, key, 1024)
+	for _, srv := range servers {
 		defer srv.stop()
 	}
 	results := make([]tlsResult, len(servers))
@@ -102,6 +74,54 @@ func (s *suite) handshakes(rounds int, each time.Duration) {
 		log.Printf("%-56s best %6.0f/s  median %6.0f/s  failed %d", r.name, r.best(), r.median(), r.failed)
 	}
 	s.tls, s.tlsRound = results, each
+}
+
+// nginxSetup makes dir (under the suite's directory) and writes there a
+// server key, its certificate and the key sealed with age, and finds nginx.
+func (s *suite) nginxSetup(name string) (dir, nginx, cert, key, sealed string) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		log.Fatalf("the nginx benchmarks need nginx (apt-get install nginx-light), or -nginx=false -busy=false: %v", err)
+	}
+	dir = filepath.Join(s.dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	cert, key = writeServerKey(dir)
+	sealed = filepath.Join(dir, "key.pem.age")
+	pemKey, err := os.Open(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s.seal(sealed, pemKey)
+	pemKey.Close()
+	return dir, nginx, cert, key, sealed
+}
+
+// startNginx starts each server with its own configuration for conns
+// connections per worker, the first with the key from the file key, the
+// others at /dev/fd/3, and returns their error logs. On failure nothing is
+// left running.
+func startNginx(servers []*nginxServer, dir, nginx, cert, key string, conns int) (logs []string) {
+	for i, srv := range servers {
+		keyPath := key
+		if i > 0 {
+			keyPath = "/dev/fd/3"
+		}
+		sub := filepath.Join(dir, fmt.Sprint(i))
+		conf := filepath.Join(dir, fmt.Sprintf("nginx%d.conf", i))
+		srv.addr = freeAddr()
+		writeNginxConf(conf, sub, srv.addr, cert, keyPath, conns)
+		logs = append(logs, filepath.Join(sub, "error.log"))
+		srv.argv = append(srv.argv, nginx, "-c", conf, "-e", logs[i])
+		if err := srv.start(); err != nil {
+			for _, started := range servers[:i] {
+				started.stop()
+			}
+			log.Fatal(err)
+		}
+	}
+	return logs
 }
 
 // writeServerKey writes an RSA-2048 key and a certificate for 127.0.0.1.
@@ -145,7 +165,9 @@ func freeAddr() string {
 	return l.Addr().String()
 }
 
-func writeNginxConf(conf, dir, addr, cert, key string) {
+// writeNginxConf writes a configuration for 2 workers of conns connections
+// each.
+func writeNginxConf(conf, dir, addr, cert, key string, conns int) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -154,7 +176,8 @@ master_process on;
 worker_processes 2;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log warn;
-events { worker_connections 1024; }
+worker_rlimit_nofile %[5]d;
+events { worker_connections %[5]d; }
 http {
 	access_log off;
 	client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s;
@@ -162,13 +185,13 @@ http {
 	ssl_session_cache off;
 	ssl_session_tickets off;
 	server {
-		listen %[2]s ssl;
+		listen %[2]s ssl backlog=%[5]d;
 		ssl_certificate %[3]s;
 		ssl_certificate_key %[4]s;
 		location / { return 200 "ok\n"; }
 	}
 }
-`, dir, addr, cert, key)
+`, dir, addr, cert, key, conns)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -184,7 +207,7 @@ func (n *nginxServer) start() error {
 		return fmt.Errorf("%s: %v", n.name, err)
 	}
 	for range 100 {
-		if c, err := dialTLS(n.addr); err == nil {
+		if c, err := dialTLS(n.addr, 2*time.Second); err == nil {
 			c.Close()
 			return nil
 		}
@@ -207,16 +230,17 @@ func (n *nginxServer) stop() {
 	}
 }
 
-// dialTLS completes one full handshake (no session resumption) and closes
-// the connection with a reset, which leaves no TIME_WAIT socket behind.
-func dialTLS(addr string) (*tls.Conn, error) {
-	raw, err := net.DialTimeout("tcp", addr, 2*time.Second)
+// dialTLS completes one full handshake (no session resumption) within
+// timeout for the connection and 2.5 times it for the handshake; closing it
+// resets it, which leaves no TIME_WAIT socket behind.
+func dialTLS(addr string, timeout time.Duration) (*tls.Conn, error) {
+	raw, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
 	}
 	raw.(*net.TCPConn).SetLinger(0)
 	c := tls.Client(raw, &tls.Config{InsecureSkipVerify: true, ServerName: "127.0.0.1"})
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.SetDeadline(time.Now().Add(timeout * 5 / 2))
 	if err := c.Handshake(); err != nil {
 		raw.Close()
 		return nil, err
@@ -234,7 +258,7 @@ func handshakeLoad(addr string, d time.Duration) (float64, int64) {
 	for range 4 {
 		wg.Go(func() {
 			for time.Since(start) < d {
-				c, err := dialTLS(addr)
+				c, err := dialTLS(addr, 2*time.Second)
 				if err != nil {
 					failed.Add(1)
 					continue

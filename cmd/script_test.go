@@ -113,6 +113,7 @@ func TestScripts(t *testing.T) {
 			"tlsget":      cmdTLSGet,
 			"tlsload":     cmdTLSLoad,
 			"keyscan":     cmdKeyscan,
+			"memscan":     cmdMemscan,
 			"coredump":    cmdCoredump,
 			"freeport":    cmdFreeport,
 			"waitserver":  cmdWaitserver,

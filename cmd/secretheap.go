@@ -14,10 +14,14 @@ import (
 const (
 	// envHeap tells the preload library the heap's size in bytes.
 	envHeap = "SECRETCAT_PRELOAD_SECRET_HEAP"
-	// heapDefault fits nginx and haproxy with room: measured at rest after
-	// hundreds of handshakes, about 0.45 MiB per process; each TLS
-	// connection in progress adds some 40 KiB. Twice it, the need for a
-	// process that forks, stays within the usual 8 MiB RLIMIT_MEMLOCK.
+	// envHeapPID is COMMAND's process ID: the library says there whether
+	// the heap protected anything, and not in every program COMMAND runs.
+	envHeapPID = "SECRETCAT_PRELOAD_SECRET_HEAP_PID"
+	// heapDefault, the heap's first size, fits nginx and haproxy with
+	// room: measured at rest after hundreds of handshakes, about 0.45 MiB
+	// per process; each TLS connection in progress adds some 40 KiB, and
+	// the heap grows as they need. Twice it, the need for a process that
+	// forks, stays within the usual 8 MiB RLIMIT_MEMLOCK.
 	heapDefault = 3 << 20
 	heapMin     = 64 << 10
 	heapMax     = 1 << 30
@@ -28,7 +32,7 @@ type heapSize struct{ bytes int64 }
 
 func addHeapFlag(c *cobra.Command, h *heapSize) {
 	f := c.Flags()
-	f.Var(h, "openssl-secret-heap", "keep all of COMMAND's OpenSSL allocations in a secret-memory heap of `SIZE` bytes (K, M or G; default 3M); implies --preload")
+	f.Var(h, "openssl-secret-heap", "keep all of COMMAND's OpenSSL allocations in a growing secret-memory heap of `SIZE` bytes at first (K, M, G; default 3M); implies --preload")
 	flag := f.Lookup("openssl-secret-heap")
 	flag.NoOptDefVal, flag.DefValue = "3M", "off"
 }

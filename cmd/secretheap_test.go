@@ -33,34 +33,7 @@ func cmdKeyscan(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: keyscan KEY FILE...")
 	}
-	text := []byte(ts.ReadFile(args[0]))
-	block, _ := pem.Decode(text)
-	if block == nil {
-		ts.Fatalf("%s: no PEM", args[0])
-	}
-	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	ts.Check(err)
-	key, ok := parsed.(*rsa.PrivateKey)
-	if !ok {
-		ts.Fatalf("%s: not an RSA key", args[0])
-	}
-	// Every window of each number, in both byte orders, names the number.
-	windows := map[[keyWindow]byte]string{}
-	for name, n := range map[string][]byte{"p": key.Primes[0].Bytes(), "q": key.Primes[1].Bytes(), "d": key.D.Bytes()} {
-		le := slices.Clone(n)
-		slices.Reverse(le)
-		for _, b := range [][]byte{n, le} {
-			for off := 0; off+keyWindow <= len(b); off += keyWindow {
-				windows[[keyWindow]byte(b[off:off+keyWindow])] = name
-			}
-		}
-	}
-	var lines [][]byte
-	for _, l := range bytes.Split(text, []byte("\n")) {
-		if len(l) >= 32 && !bytes.HasPrefix(l, []byte("-----")) {
-			lines = append(lines, l)
-		}
-	}
+	k := newKeyCounter(ts, args[0])
 	for _, file := range args[1:] {
 		data, err := os.ReadFile(ts.MkAbs(file))
 		ts.Check(err)
@@ -68,16 +41,63 @@ func cmdKeyscan(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%s is empty", file)
 		}
 		count := map[string]int{}
-		for i := 0; i+keyWindow <= len(data); i++ {
-			if name, ok := windows[[keyWindow]byte(data[i:i+keyWindow])]; ok {
-				count[name]++
+		k.add(count, data)
+		fmt.Fprintf(ts.Stdout(), "%s: %s\n", file, k.format(count))
+	}
+}
+
+// keyCounter counts, in memory, the windows of an RSA key's p, q and d in
+// both byte orders and the base64 lines of its PEM file.
+type keyCounter struct {
+	windows map[[keyWindow]byte]string
+	lines   [][]byte
+}
+
+func newKeyCounter(ts *testscript.TestScript, keyFile string) *keyCounter {
+	text := []byte(ts.ReadFile(keyFile))
+	block, _ := pem.Decode(text)
+	if block == nil {
+		ts.Fatalf("%s: no PEM", keyFile)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	ts.Check(err)
+	key, ok := parsed.(*rsa.PrivateKey)
+	if !ok {
+		ts.Fatalf("%s: not an RSA key", keyFile)
+	}
+	// Every window of each number, in both byte orders, names the number.
+	k := &keyCounter{windows: map[[keyWindow]byte]string{}}
+	for name, n := range map[string][]byte{"p": key.Primes[0].Bytes(), "q": key.Primes[1].Bytes(), "d": key.D.Bytes()} {
+		le := slices.Clone(n)
+		slices.Reverse(le)
+		for _, b := range [][]byte{n, le} {
+			for off := 0; off+keyWindow <= len(b); off += keyWindow {
+				k.windows[[keyWindow]byte(b[off:off+keyWindow])] = name
 			}
 		}
-		for _, l := range lines {
-			count["pem"] += bytes.Count(data, l)
-		}
-		fmt.Fprintf(ts.Stdout(), "%s: p %d, q %d, d %d, pem %d\n", file, count["p"], count["q"], count["d"], count["pem"])
 	}
+	for _, l := range bytes.Split(text, []byte("\n")) {
+		if len(l) >= 32 && !bytes.HasPrefix(l, []byte("-----")) {
+			k.lines = append(k.lines, l)
+		}
+	}
+	return k
+}
+
+// add adds what data holds of the key to count.
+func (k *keyCounter) add(count map[string]int, data []byte) {
+	for i := 0; i+keyWindow <= len(data); i++ {
+		if name, ok := k.windows[[keyWindow]byte(data[i:i+keyWindow])]; ok {
+			count[name]++
+		}
+	}
+	for _, l := range k.lines {
+		count["pem"] += bytes.Count(data, l)
+	}
+}
+
+func (k *keyCounter) format(count map[string]int) string {
+	return fmt.Sprintf("p %d, q %d, d %d, pem %d", count["p"], count["q"], count["d"], count["pem"])
 }
 
 // coredump PIDFILE PREFIX writes core dumps, with gcore, of the nginx

@@ -400,3 +400,43 @@ int sc_open_setfl(struct sc_open *o, int arg)
 		;
 	return 0;
 }
+
+/*
+ * sc_table_recount counts every slot's references again from the table
+ * alone (each descriptor's, each duplicate's on its description, each
+ * sharer's on its view), frees what nothing holds, and counts the slots in
+ * use. Only for a process where no other thread runs (a forked child).
+ */
+void sc_table_recount(void)
+{
+	SC_EACH(o)
+	{
+		int st = atomic_load(&o->state);
+		if (st > 0 || st == SC_CLOSING)
+			atomic_store(&o->refs, st > 0 ? 1 : 0);
+	}
+	SC_EACH(o)
+	{
+		int st = atomic_load(&o->state);
+		if (st <= 0 && st != SC_CLOSING)
+			continue;
+		if (o->desc != o)
+			atomic_fetch_add(&o->desc->refs, 1);
+		else if (o->viewer != o)
+			atomic_fetch_add(&o->viewer->refs, 1);
+	}
+	SC_EACH(o)
+	{
+		if (atomic_load(&o->state) == SC_CLOSING && atomic_load(&o->refs) == 0) {
+			atomic_store(&o->refs, 1);
+			sc_open_put(o);
+		}
+	}
+	int n = 0;
+	SC_EACH(o)
+	{
+		if (atomic_load(&o->state) != SC_FREE)
+			n++;
+	}
+	atomic_store(&live, n);
+}

@@ -77,6 +77,7 @@ int sc_open_getfl(struct sc_open *o);
 int sc_open_setfl(struct sc_open *o, int arg);
 void sc_table_remove(unsigned lo, unsigned hi);
 int sc_fresh(int fd);
+void sc_table_recount(void);
 
 /* adopt.c: a secret descriptor the library did not open, once the kernel refused to read it. */
 struct sc_open *sc_adopt(int fd);

@@ -15,6 +15,8 @@
 
 /* The environment variable secretcat sets to the arena's size in bytes. */
 #define SC_HEAP_ENV "SECRETCAT_PRELOAD_SECRET_HEAP"
+/* And to the process ID of the program it started (COMMAND). */
+#define SC_HEAP_PID_ENV "SECRETCAT_PRELOAD_SECRET_HEAP_PID"
 
 /* Exit statuses when the heap cannot be had, as secretcat's own. */
 #define SC_HEAP_EXIT_FAILURE 1
@@ -33,6 +35,19 @@ int sc_heap_configure(size_t size);
 void *sc_heap_malloc(size_t n, const char *file, int line);
 void *sc_heap_realloc(void *p, size_t n, const char *file, int line);
 void sc_heap_free(void *p, const char *file, int line);
+/* sc_heap_touched says whether this process has allocated from the heap. */
+int sc_heap_touched(void);
+
+/*
+ * secheap_grow.c: the address range the arena may grow in, secret files,
+ * and how far the arena may grow now.
+ */
+#define SC_HEAP_RESERVE ((size_t)1 << 30)
+int sc_heap_secret_file(size_t size);
+void *sc_heap_reserve(size_t initial);
+int sc_heap_extend(void *at, size_t add);
+int sc_heap_in_reserve(const void *p);
+size_t sc_heap_room(void);
 
 /* secheap_mem.c: the fork handlers; secheap_atfork.c registers them first. */
 void sc_heap_prepare(void);

@@ -105,6 +105,20 @@ size_t arena_extent(const struct arena *a)
 	return a->size - a->top < HDR ? a->size : a->top + HDR;
 }
 
+void arena_grow(struct arena *a, size_t size)
+{
+	size_t last = 0; /* the size of the chunk below the top */
+	if (a->size - a->top < HDR) {
+		/* The top is the end: it had no header. */
+		for (size_t off = 0; off < a->top; off += last)
+			last = csize(at(a, off));
+	} else {
+		last = at(a, a->top)->prev_size;
+	}
+	a->size = size & ~(size_t)(ARENA_ALIGN - 1);
+	set_prev(a, end_of_top(a), last);
+}
+
 int arena_contains(const struct arena *a, const void *p)
 {
 	const unsigned char *b = p;

@@ -31,6 +31,12 @@ void arena_init(struct arena *a, void *base, size_t size);
  */
 size_t arena_extent(const struct arena *a);
 
+/*
+ * arena_grow extends the arena's region to size bytes from base (more than
+ * its size; the memory past the old end is zero).
+ */
+void arena_grow(struct arena *a, size_t size);
+
 /* arena_contains says whether p points into the arena's region. */
 int arena_contains(const struct arena *a, const void *p);
 

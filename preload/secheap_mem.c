@@ -1,7 +1,8 @@
 /*
- * The secret heap's arena: one memfd_secret(2) file of the configured size,
- * mapped MAP_SHARED (the only way secret memory maps) on the first
- * allocation, with a mutex around the allocator.
+ * The secret heap's arena: memfd_secret(2) memory mapped MAP_SHARED (the
+ * only way secret memory maps) at the start of a reserved address range on
+ * the first allocation, grown there when it is full (secheap_grow.c), with
+ * a mutex around the allocator.
  *
  * Fork. A MAP_SHARED mapping is shared with a forked child, so without care
  * parent and child would allocate from, free into and write over the same
@@ -31,7 +32,8 @@
  * RLIMIT_MEMLOCK: secret mappings count against it at mmap time, whole. A
  * process needs the arena's size, plus, while it forks, the part in use
  * (the parent holds the copy's mapping while copying); a forked child
- * starts at zero and maps the copy. secretcat checks for twice the size.
+ * starts at zero and maps the copy. secretcat checks for twice the first
+ * size, and the arena grows up to half of the limit.
  *
  * A fork without its copy (the limit reached, no secret memory) cannot be
  * refused from a handler: the child says so and exits with status 6 or 5
@@ -39,13 +41,14 @@
  * memory until exec by design and run no handlers; a raw clone or _Fork
  * without handlers would share the arena and is not supported.
  *
- * When the arena is full, an allocation goes to ordinary memory (libc's
- * malloc), and the first time in each process the library says so on
- * standard error, with the heap's size and how to raise it. Failing the
- * allocation instead would let anyone who opens enough TLS connections at
- * once deny service to all (and some programs loop when OpenSSL cannot
- * allocate); what is already in the arena, the private key loaded at start
- * among it, stays there. Blocks in ordinary memory are zeroed when freed.
+ * When the arena is full and may not grow, an allocation goes to ordinary
+ * memory (libc's malloc), and the first time in each process the library
+ * says so on standard error, with the heap's size and how to raise it.
+ * Failing the allocation instead would let anyone who opens enough TLS
+ * connections at once deny service to all (and some programs loop when
+ * OpenSSL cannot allocate); what is already in the arena, the private key
+ * loaded at start among it, stays there. Blocks in ordinary memory are
+ * zeroed when freed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -66,22 +69,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct arena arena;      /* arena.base is NULL until the first allocation */
 static size_t arena_size;       /* 0: the heap is off */
 static int full_reported;
+static int grow_err;            /* why the arena could not grow, or 0 */
+static _Atomic unsigned long long overflowed; /* bytes given from ordinary memory */
 static int snap_fd = -1;        /* the child's copy, between prepare and parent/child */
 static int snap_err;
-
-static int secret_file(size_t size)
-{
-	int fd = (int)syscall(SYS_memfd_secret, O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (ftruncate(fd, (off_t)size) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
 
 static int status_of(int err)
 {
@@ -106,20 +97,33 @@ static const char *hint_of(int err)
 static void open_arena(void)
 {
 	char kib[24];
-	int fd = secret_file(arena_size);
-	void *p = MAP_FAILED;
-	if (fd >= 0) {
-		p = mmap(NULL, arena_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		int e = errno;
-		close(fd);
-		errno = e;
-	}
-	if (p == MAP_FAILED) {
+	void *p = sc_heap_reserve(arena_size);
+	if (p == NULL) {
 		int e = errno;
 		sc_heap_die(status_of(e), "cannot map the OpenSSL secret heap of ",
 			    sc_heap_num(kib, arena_size / 1024), " KiB: ", strerror(e), hint_of(e), NULL);
 	}
 	arena_init(&arena, p, arena_size);
+}
+
+/*
+ * grow maps more secret memory after the arena's end, doubling it as far
+ * as it may grow, until n more bytes fit above its top; with the lock held.
+ * It returns 1 when the arena grew.
+ */
+static int grow(size_t n)
+{
+	size_t room = sc_heap_room(), want = arena.size;
+	while (want < room && want - arena.top < n + 64) /* 64: a header, alignment */
+		want = want < room / 2 ? want * 2 : room;
+	if (want - arena.top < n + 64)
+		return 0;
+	if (sc_heap_extend(arena.base + arena.size, want - arena.size) != 0) {
+		grow_err = errno;
+		return 0;
+	}
+	arena_grow(&arena, want);
+	return 1;
 }
 
 /* report_full says once per process that the arena is full; with the lock held. */
@@ -128,11 +132,14 @@ static void report_full(size_t n)
 	if (full_reported)
 		return;
 	full_reported = 1;
-	char a[24], b[24], c[24];
+	char a[24], b[24], c[24], d[24];
+	const char *why = grow_err != 0 ? strerror(grow_err) : "it grows up to half of the locked-memory limit, "
+		"leaving room for the copy each fork makes";
 	sc_heap_say("the OpenSSL secret heap is full (", sc_heap_num(a, arena.size / 1024), " KiB, ",
 		    sc_heap_num(b, arena.used / 1024), " KiB in use, ", sc_heap_num(c, n),
-		    " bytes asked for): OpenSSL's allocations that do not fit now go to ordinary memory; "
-		    "give the heap more room with --openssl-secret-heap=SIZE", NULL);
+		    " bytes asked for) and cannot grow past ", sc_heap_num(d, arena.size / 1024), " KiB (", why,
+		    "): OpenSSL's allocations that do not fit now go to ordinary memory; "
+		    "raise RLIMIT_MEMLOCK (ulimit -l, LimitMEMLOCK=)", NULL);
 }
 
 /* release_ordinary zeroes and frees a block of libc's malloc. */
@@ -158,10 +165,15 @@ void *sc_heap_malloc(size_t n, const char *file, int line)
 	if (arena.base == NULL)
 		open_arena();
 	void *p = arena_alloc(&arena, n);
+	if (p == NULL && grow(n))
+		p = arena_alloc(&arena, n);
 	if (p == NULL)
 		report_full(n);
 	pthread_mutex_unlock(&lock);
-	return p != NULL ? p : malloc(n);
+	if (p != NULL)
+		return p;
+	overflowed += n;
+	return malloc(n);
 }
 
 void sc_heap_free(void *p, const char *file, int line)
@@ -169,7 +181,7 @@ void sc_heap_free(void *p, const char *file, int line)
 	(void)file, (void)line;
 	if (p == NULL)
 		return;
-	if (!arena_contains(&arena, p)) {
+	if (!sc_heap_in_reserve(p)) {
 		/* From malloc: the overflow of a full heap, or memory the program
 		 * gave OpenSSL to own. */
 		release_ordinary(p);
@@ -190,11 +202,12 @@ void *sc_heap_realloc(void *p, size_t n, const char *file, int line)
 		sc_heap_free(p, file, line);
 		return NULL;
 	}
-	if (!arena_contains(&arena, p)) {
+	if (!sc_heap_in_reserve(p)) {
 		/* Ordinary memory stays ordinary, and is zeroed when left. */
 		size_t had = malloc_usable_size(p);
 		if (n <= had)
 			return p;
+		overflowed += n;
 		void *q = malloc(n);
 		if (q != NULL) {
 			memcpy(q, p, had);
@@ -205,12 +218,17 @@ void *sc_heap_realloc(void *p, size_t n, const char *file, int line)
 	pthread_mutex_lock(&lock);
 	size_t had = arena_usable(&arena, p);
 	void *q = had != 0 ? arena_realloc(&arena, p, n) : NULL;
+	if (had != 0 && q == NULL && grow(n))
+		q = arena_realloc(&arena, p, n);
 	if (had != 0 && q == NULL)
 		report_full(n);
 	pthread_mutex_unlock(&lock);
 	if (had == 0)
 		bad_pointer("realloc");
-	if (q == NULL && (q = malloc(n)) != NULL) {
+	if (q != NULL)
+		return q;
+	overflowed += n;
+	if ((q = malloc(n)) != NULL) {
 		memcpy(q, p, had < n ? had : n);
 		sc_heap_free(p, file, line);
 	}
@@ -232,7 +250,7 @@ void sc_heap_prepare(void)
 	}
 	long page = sysconf(_SC_PAGESIZE);
 	size_t len = (arena_extent(&arena) + (size_t)page - 1) & ~((size_t)page - 1);
-	int fd = secret_file(arena.size);
+	int fd = sc_heap_secret_file(arena.size);
 	if (fd < 0) {
 		snap_err = errno;
 		return;
@@ -285,11 +303,33 @@ void sc_heap_child(void)
 		    sc_heap_num(kib, arena.size / 1024), " KiB): ", strerror(e), hint_of(e), NULL);
 }
 
+/*
+ * report_overflow says, as the process exits, how much of OpenSSL's memory
+ * went to ordinary memory (make bench counts it in nginx's error logs).
+ */
+static void report_overflow(void)
+{
+	unsigned long long n = overflowed;
+	if (n == 0)
+		return;
+	char a[24], b[24];
+	sc_heap_say("while the OpenSSL secret heap was full, ", sc_heap_num(a, n), " bytes of OpenSSL's "
+		    "allocations went to ordinary memory (the heap grew to ", sc_heap_num(b, arena.peak / 1024),
+		    " KiB in use at most)", NULL);
+}
+
+int sc_heap_touched(void)
+{
+	return arena.base != NULL;
+}
+
 int sc_heap_configure(size_t size)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	arena_size = (size + (size_t)page - 1) & ~((size_t)page - 1);
 	int err = sc_heap_atfork();
+	if (err == 0 && atexit(report_overflow) != 0)
+		err = ENOMEM;
 	if (err != 0) {
 		arena_size = 0;
 		errno = err;

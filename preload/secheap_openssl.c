@@ -7,17 +7,35 @@
  * nothing yet unless another library's constructor used it; then the heap
  * cannot be had, and the library says so and ends the process.
  *
- * libcrypto is looked up at run time: by soname among the loaded libraries
- * (RTLD_NOLOAD), else through the global namespace (another build). A program
- * that loads it itself later (Python's ssl module does, privately) gets it
- * loaded now, privately, so that the routing is in place before its first
- * use: the later load finds the same library by its soname.
+ * OpenSSL is looked for, in this order: libcrypto by soname among the
+ * loaded libraries (RTLD_NOLOAD); OpenSSL linked into the executable and
+ * exported from it (Node.js), through the global namespace; any other
+ * build after this library. A program that loads libcrypto itself later
+ * (Python's ssl module does, privately) gets it loaded now, privately, so
+ * that the routing is in place before its first use: the later load finds
+ * the same library by its soname.
+ *
+ * The heap is on, or says it is not. A program that installs its own
+ * allocator later (stunnel, MariaDB, dovecot do; OpenSSL 3 lets a second
+ * CRYPTO_set_mem_functions succeed before the first allocation) would take
+ * OpenSSL's allocations out of secret memory: the call is interposed,
+ * refused (it returns 0, as OpenSSL's own does once it has allocated; those
+ * programs go on with OpenSSL's allocator) and reported once. Where the heap
+ * can protect nothing, one line on standard error says so, once per program
+ * (not per forked process): at start when the program is linked with
+ * another TLS library (GnuTLS, NSS, Java's launcher) and not with OpenSSL,
+ * else at the exit of the process secretcat started (SC_HEAP_PID_ENV) when
+ * OpenSSL never allocated in it (OpenSSL linked statically and hidden, or
+ * no TLS at all); a program that closes standard error before (coreutils
+ * do) or ends with _exit says nothing then.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "preload.h"
 #include "secheap.h"
@@ -34,8 +52,37 @@ typedef int (*secure_init_fn)(size_t, size_t);
 
 static const char *const sonames[] = {"libcrypto.so.3", "libcrypto.so.1.1"};
 
+/* Libraries whose TLS does not go through OpenSSL, and what to call them. */
+static const struct {
+	const char *soname, *what;
+} others[] = {
+	{"libgnutls.so", "GnuTLS"},
+	{"libnss3.so", "NSS"},
+	{"libjli.so", "Java"},
+	{"libjvm.so", "Java"},
+	{"libmbedtls.so", "Mbed TLS"},
+	{"libwolfssl.so", "wolfSSL"},
+};
+
+/*
+ * This library's stand-ins for OpenSSL's functions, by their own names:
+ * OpenSSL's names may resolve to OpenSSL linked into the executable.
+ */
+static int set_mem(malloc_fn m, realloc_fn r, free_fn f);
+static int secure_init(size_t size, size_t minsize);
+
 static int heap_on;
-static void *crypto; /* the routed libcrypto, for CRYPTO_secure_malloc_init */
+static int routed;           /* OpenSSL's allocations go to the heap */
+static pid_t origin;         /* the process secretcat started */
+static void *crypto;         /* where OpenSSL was found: a handle, RTLD_DEFAULT or RTLD_NEXT */
+static set_mem_fn real_set;  /* OpenSSL's CRYPTO_set_mem_functions */
+
+/* lookup returns name in h, unless it is this library's own. */
+static void *lookup(void *h, const char *name, void *own)
+{
+	void *p = dlsym(h, name);
+	return p == own ? NULL : p;
+}
 
 static void *loaded_libcrypto(void)
 {
@@ -47,36 +94,84 @@ static void *loaded_libcrypto(void)
 	return NULL;
 }
 
-static void *find_libcrypto(void)
+/*
+ * openssl_fn is OpenSSL's function name, which this library (own) stands
+ * in for: where OpenSSL was found, else after this library, else in a
+ * libcrypto the program loaded privately.
+ */
+static void *openssl_fn(const char *name, void *own)
 {
-	void *h = loaded_libcrypto();
-	if (h != NULL)
-		return h;
-	if (dlsym(RTLD_DEFAULT, "CRYPTO_set_mem_functions") != NULL)
-		return RTLD_DEFAULT;
-	return dlopen(sonames[0], RTLD_LAZY | RTLD_LOCAL);
+	void *p = real_set != NULL ? lookup(crypto, name, own) : NULL; /* crypto may be RTLD_DEFAULT, NULL */
+	if (p == NULL)
+		p = lookup(RTLD_NEXT, name, own);
+	void *h;
+	if (p == NULL && (h = loaded_libcrypto()) != NULL)
+		p = dlsym(h, name);
+	return p;
 }
 
-static void route(void *h)
+/* find_openssl sets crypto and real_set to the program's OpenSSL, if any. */
+static void find_openssl(void)
 {
-	set_mem_fn set = (set_mem_fn)dlsym(h, "CRYPTO_set_mem_functions");
-	get_mem_fn get = (get_mem_fn)dlsym(h, "CRYPTO_get_mem_functions");
-	if (set == NULL)
-		sc_heap_die(SC_HEAP_EXIT_FAILURE, "--openssl-secret-heap: this libcrypto has no "
-			    "CRYPTO_set_mem_functions", NULL);
+	void *h = loaded_libcrypto();
+	if (h != NULL) {
+		crypto = h;
+		real_set = (set_mem_fn)dlsym(h, "CRYPTO_set_mem_functions");
+		return;
+	}
+	void *const where[] = {RTLD_DEFAULT, RTLD_NEXT};
+	for (size_t i = 0; i < 2; i++) {
+		real_set = (set_mem_fn)lookup(where[i], "CRYPTO_set_mem_functions", (void *)set_mem);
+		if (real_set != NULL) {
+			crypto = where[i];
+			return;
+		}
+	}
+}
+
+static int other_tls(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	const char *slash = strrchr(info->dlpi_name, '/');
+	const char *base = slash != NULL ? slash + 1 : info->dlpi_name;
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+		if (strncmp(base, others[i].soname, strlen(others[i].soname)) == 0) {
+			*(const char **)data = others[i].what;
+			return 1;
+		}
+	return 0;
+}
+
+static void route(void)
+{
+	get_mem_fn get = (get_mem_fn)lookup(crypto, "CRYPTO_get_mem_functions", NULL);
 	if (get != NULL) {
 		malloc_fn m;
 		realloc_fn r;
 		free_fn f;
 		get(&m, &r, &f);
-		if (m == sc_heap_malloc)
+		if (m == sc_heap_malloc) {
+			routed = 1;
 			return;
+		}
 	}
-	if (!set(sc_heap_malloc, sc_heap_realloc, sc_heap_free))
+	if (!real_set(sc_heap_malloc, sc_heap_realloc, sc_heap_free))
 		sc_heap_die(SC_HEAP_EXIT_FAILURE, "--openssl-secret-heap: OpenSSL allocated memory before "
 			    "secretcat's library could route it to secret memory (a library's constructor "
 			    "used OpenSSL): refusing to run with OpenSSL's memory outside secret memory", NULL);
-	crypto = h;
+	routed = 1;
+}
+
+/*
+ * said_nothing says, at the exit of the process secretcat started (not of
+ * its children, nor of the helpers it runs), that OpenSSL never allocated.
+ */
+static void said_nothing(void)
+{
+	if (getpid() == origin && !sc_heap_touched())
+		sc_heap_say("--openssl-secret-heap protected nothing in this program: OpenSSL made no "
+			    "allocation in it (it uses no TLS, or another TLS library, or OpenSSL linked "
+			    "in a way the heap cannot reach)", NULL);
 }
 
 void sc_heap_init(void)
@@ -95,10 +190,48 @@ void sc_heap_init(void)
 		sc_heap_die(SC_HEAP_EXIT_FAILURE, "--openssl-secret-heap: cannot register its fork handlers: ",
 			    strerror(errno), NULL);
 	heap_on = 1;
-	void *h = find_libcrypto();
-	if (h != NULL)
-		route(h);
+	const char *pid = getenv(SC_HEAP_PID_ENV);
+	origin = pid != NULL ? (pid_t)strtol(pid, NULL, 10) : getpid();
+	find_openssl();
+	const char *other = NULL;
+	if (real_set == NULL && dl_iterate_phdr(other_tls, &other) != 0) {
+		sc_heap_say("--openssl-secret-heap protects nothing in this program: its TLS is ", other,
+			    "'s, not OpenSSL's, and its keys stay in ordinary memory", NULL);
+		errno = saved;
+		return;
+	}
+	if (real_set == NULL) {
+		crypto = dlopen(sonames[0], RTLD_LAZY | RTLD_LOCAL);
+		real_set = crypto != NULL ? (set_mem_fn)dlsym(crypto, "CRYPTO_set_mem_functions") : NULL;
+	}
+	if (crypto != NULL && real_set == NULL)
+		sc_heap_die(SC_HEAP_EXIT_FAILURE, "--openssl-secret-heap: this libcrypto has no "
+			    "CRYPTO_set_mem_functions", NULL);
+	if (real_set != NULL)
+		route();
+	if (atexit(said_nothing) != 0)
+		sc_heap_die(SC_HEAP_EXIT_FAILURE, "--openssl-secret-heap: atexit failed", NULL);
 	errno = saved;
+}
+
+/*
+ * A program's own allocator for OpenSSL. While the heap is on, it is
+ * refused; else the call goes to OpenSSL.
+ */
+static int set_mem(malloc_fn m, realloc_fn r, free_fn f)
+{
+	if (routed) {
+		static int said;
+		if (!said) {
+			said = 1;
+			sc_heap_say("the program installed its own allocator for OpenSSL "
+				    "(CRYPTO_set_mem_functions): refused, so that OpenSSL's memory stays "
+				    "in the secret heap", NULL);
+		}
+		return 0;
+	}
+	set_mem_fn next = (set_mem_fn)openssl_fn("CRYPTO_set_mem_functions", (void *)set_mem);
+	return next != NULL ? next(m, r, f) : 0;
 }
 
 /*
@@ -107,12 +240,9 @@ void sc_heap_init(void)
  * locked, unswappable ordinary memory, not secret memory. That is the
  * program's choice, and it gets what it asked for, but not silently.
  */
-SC_EXPORT int CRYPTO_secure_malloc_init(size_t size, size_t minsize)
+static int secure_init(size_t size, size_t minsize)
 {
-	secure_init_fn real = (secure_init_fn)dlsym(RTLD_NEXT, "CRYPTO_secure_malloc_init");
-	void *h = crypto != NULL && crypto != RTLD_DEFAULT ? crypto : loaded_libcrypto();
-	if (real == NULL && h != NULL)
-		real = (secure_init_fn)dlsym(h, "CRYPTO_secure_malloc_init");
+	secure_init_fn real = (secure_init_fn)openssl_fn("CRYPTO_secure_malloc_init", (void *)secure_init);
 	if (real == NULL) {
 		errno = ENOSYS;
 		return 0;
@@ -126,3 +256,6 @@ SC_EXPORT int CRYPTO_secure_malloc_init(size_t size, size_t minsize)
 	}
 	return real(size, minsize);
 }
+
+SC_EXPORT int CRYPTO_set_mem_functions(malloc_fn m, realloc_fn r, free_fn f) __attribute__((alias("set_mem")));
+SC_EXPORT int CRYPTO_secure_malloc_init(size_t size, size_t minsize) __attribute__((alias("secure_init")));

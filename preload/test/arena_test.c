@@ -2,7 +2,9 @@
  * arena_test: random allocations, reallocations and frees against the secret
  * heap's allocator, checking after every step that its structure holds, that
  * live blocks keep their contents and do not overlap, and at the end that
- * freeing everything leaves the region all zero. Exits 0 on success.
+ * freeing everything leaves the region all zero. The arena starts at an
+ * eighth of its region and grows, doubling, when it is full, as the secret
+ * heap does. Exits 0 on success.
  *
  *	arena_test [STEPS [SEED]]
  */
@@ -70,13 +72,32 @@ static void paint(int i)
 		slot[i].p[k] = (unsigned char)(slot[i].fill + k);
 }
 
+/*
+ * grow_at_end grows an arena whose last chunk ends exactly at its end (no
+ * header above the top), then frees that chunk after a newer one.
+ */
+static void grow_at_end(void)
+{
+	static unsigned char small[8192] __attribute__((aligned(64)));
+	struct arena a;
+	arena_init(&a, small, 4096);
+	unsigned char *first = arena_alloc(&a, 4096 - 16);
+	if (!first || a.top != a.size)
+		fail("filling a small arena", 0);
+	arena_grow(&a, sizeof small);
+	unsigned char *second = arena_alloc(&a, 100);
+	if (!second || arena_check(&a) != 0 || arena_free(&a, first) != 0 || arena_free(&a, second) != 0 ||
+	    arena_check(&a) != 0 || a.top != 0)
+		fail("growing an arena filled to its end", 0);
+}
+
 int main(int argc, char **argv)
 {
 	long steps = argc > 1 ? atol(argv[1]) : 200000;
 	if (argc > 2)
 		rng = strtoull(argv[2], NULL, 10) | 1;
 	struct arena a;
-	arena_init(&a, region, sizeof region);
+	arena_init(&a, region, sizeof region / 8);
 	long full = 0;
 	for (long step = 0; step < steps; step++) {
 		int i = (int)(rnd() % SLOTS);
@@ -86,6 +107,10 @@ int main(int argc, char **argv)
 		if (!slot[i].p) {
 			size_t n = pick_size();
 			unsigned char *p = arena_alloc(&a, n);
+			if (!p && a.size < sizeof region) {
+				arena_grow(&a, a.size * 2);
+				p = arena_alloc(&a, n);
+			}
 			if (!p) {
 				full++;
 				continue;
@@ -135,6 +160,7 @@ int main(int argc, char **argv)
 			fail("freed memory not zeroed", steps);
 	if (arena_alloc(&a, 0) || arena_alloc(&a, sizeof region) || !arena_alloc(&a, sizeof region - 16))
 		fail("edge sizes", steps);
+	grow_at_end();
 	printf("arena_test: %ld steps, %ld refused for room, peak %zu of %zu bytes\n", steps, full, a.peak, a.size);
 	return 0;
 }

@@ -12,6 +12,11 @@
  *	heapcheck full      allocates past the heap's end: the blocks that do
  *	                    not fit go to ordinary memory and work, and after
  *	                    everything is freed blocks are secret again
+ *	heapcheck grow N    allocates N blocks of 1000 bytes and says how many
+ *	                    are in secret memory
+ *	heapcheck custom    installs its own allocator for OpenSSL, as stunnel,
+ *	                    MariaDB and dovecot do, and prints the result and
+ *	                    where OpenSSL's allocations live then
  *	heapcheck secure    sets up OpenSSL's own secure heap, as a program
  *	                    linked with libcrypto would, and prints the result
  *
@@ -180,6 +185,25 @@ static int full(void)
 	return 0;
 }
 
+/* A program's own allocator for OpenSSL. */
+static void *own_malloc(size_t n, const char *file, int line)
+{
+	(void)file, (void)line;
+	return malloc(n);
+}
+
+static void *own_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file, (void)line;
+	return realloc(p, n);
+}
+
+static void own_free(void *p, const char *file, int line)
+{
+	(void)file, (void)line;
+	free(p);
+}
+
 int main(int argc, char **argv)
 {
 	void *h = load_crypto();
@@ -197,9 +221,34 @@ int main(int argc, char **argv)
 		printf("CRYPTO_secure_malloc_init: %d\n", init(65536, 16));
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "grow") == 0) {
+		int n = atoi(argv[2]), secret = 0;
+		for (int i = 0; i < n; i++) {
+			unsigned char *p = MALLOC(1000);
+			if (p == NULL)
+				die("an allocation failed");
+			fill(p, 1000, (unsigned char)i);
+			secret += in_secret(p);
+		}
+		printf("grow: %d of %d blocks in secret memory\n", secret, n);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "custom") == 0) {
+		/* Found as a linked program finds it: the global namespace first. */
+		typedef int (*set_fn)(void *(*)(size_t, const char *, int),
+				      void *(*)(void *, size_t, const char *, int), void (*)(void *, const char *, int));
+		set_fn set = (set_fn)dlsym(RTLD_DEFAULT, "CRYPTO_set_mem_functions");
+		if (set == NULL)
+			set = (set_fn)dlsym(h, "CRYPTO_set_mem_functions");
+		printf("CRYPTO_set_mem_functions: %d\n", set(own_malloc, own_realloc, own_free));
+		void *p = MALLOC(100);
+		printf("%s\n", in_secret(p) ? "secret" : "ordinary");
+		FREE(p);
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "fork") == 0)
 		return forks(atoi(argv[2]));
 	if (argc == 2 && strcmp(argv[1], "full") == 0)
 		return full();
-	die("usage: heapcheck where | fork N | full | secure");
+	die("usage: heapcheck where | fork N | full | grow N | custom | secure");
 }
