@@ -121,12 +121,12 @@ test: fmt-check vet preload-test
 # Functions that no command reaches (golang.org/x/tools' deadcode, fetched
 # through the module proxy). Not part of make test: it takes a minute or
 # two on 2 cores. The packages that only tests import (secrettest,
-# cryptest) are not reported, nor secretfd.Receive: consumer API that
+# testenv, cryptest) are not reported, nor secretfd.Receive: consumer API that
 # secretcat's own commands have no use for.
 DEADCODE ?= golang.org/x/tools/cmd/deadcode@v0.49.0
 deadcode:
 	@out=$$($(GO) run $(DEADCODE) -test=false ./...) || exit 1; \
-	out=$$(printf '%s\n' "$$out" | grep -v -e '^internal/secrettest/' -e '^crypt/internal/cryptest/' -e 'unreachable func: Receive$$'); \
+	out=$$(printf '%s\n' "$$out" | grep -v -E -e '^(internal/(secrettest|testenv)|crypt/internal/cryptest)/' -e 'unreachable func: Receive$$'); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
 # A throw-away identity, an encrypted sample, and secretcat handing it to the

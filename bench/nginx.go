@@ -35,7 +35,8 @@ func (r tlsResult) median() float64 { s := slices.Sorted(slices.Values(r.rates))
 // nginxServer is one nginx under test, listening on addr.
 type nginxServer struct {
 	name string
-	argv []string
+	argv []string // before nginx
+	args []string // nginx's own, after -c and -e
 	addr string
 	cmd  *exec.Cmd
 }
@@ -113,7 +114,7 @@ func startNginx(servers []*nginxServer, dir, nginx, cert, key string, conns int)
 		srv.addr = freeAddr()
 		writeNginxConf(conf, sub, srv.addr, cert, keyPath, conns)
 		logs = append(logs, filepath.Join(sub, "error.log"))
-		srv.argv = append(srv.argv, nginx, "-c", conf, "-e", logs[i])
+		srv.argv = append(append(srv.argv, nginx, "-c", conf, "-e", logs[i]), srv.args...)
 		if err := srv.start(); err != nil {
 			for _, started := range servers[:i] {
 				started.stop()

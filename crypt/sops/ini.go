@@ -112,9 +112,31 @@ func iniSections(b *node) ([]iniSection, error) {
 			}
 			s.keys[last].value = it.val.text
 		}
+		if emptyLine(s.comment) {
+			return nil, malformed("the comment of section [%s] has an empty line, which sops cannot write (it crashes)", s.name)
+		}
+		for _, k := range s.keys {
+			if emptyLine(k.comment) {
+				return nil, malformed("the comment before key %s of section [%s] has an empty line, which sops cannot write (it crashes)", k.name, s.name)
+			}
+		}
 		secs = append(secs, s)
 	}
 	return secs, nil
+}
+
+// emptyLine reports whether a non-empty comment has an empty line:
+// gopkg.in/ini.v1 indexes the first character of each line.
+func emptyLine(c []byte) bool {
+	if len(c) == 0 {
+		return false
+	}
+	for line := range bytes.SplitSeq(c, []byte("\n")) {
+		if len(line) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // emitINI writes sections as gopkg.in/ini.v1 does with its defaults

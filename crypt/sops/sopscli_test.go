@@ -189,6 +189,7 @@ trail_space: "padded  "
 single: "it's"
 double: 'say "hi"'
 backslash: 'C:\path'
+merge: "<<"
 tab: "a\tb"
 unicode: "héllo wörld 日本"
 emoji: "🔑 key"
@@ -393,6 +394,31 @@ secret_unencrypted = visible
 a = 1
 `
 
+// iniCrash is a document sops encrypts, and then crashes writing
+// decrypted: a key's comment ends up with an empty line.
+const iniCrash = `[sec0 x]
+; 0x1#;
+k-k0 =a
+k-k1='a;1
+k-k2 =
+
+[sec1 x]
+; [  
+k.k0 = $
+; 
+k.k1 =";["
+
+# 
+[sec2]
+k0 = [a[
+k.k1 = 
+k-k2 = \
+k-k3 = 1"[
+; 
+k.k4= 
+
+`
+
 func TestMatchesSopsINI(t *testing.T) {
 	k := newKeyring(t, 1)
 	for v, rule := range map[string][]string{
@@ -402,6 +428,7 @@ func TestMatchesSopsINI(t *testing.T) {
 	} {
 		t.Run(v, func(t *testing.T) { k.same(t, k.encrypt(t, "doc-"+v+".ini", iniDoc, rule...), "") })
 	}
+	t.Run("crash", func(t *testing.T) { k.same(t, k.encrypt(t, "crash.ini", iniCrash), "") })
 	path := k.encrypt(t, "extract.ini", iniDoc)
 	for _, e := range []string{`["database"]["password"]`, `["other section"]`} {
 		t.Run("extract"+e, func(t *testing.T) { k.same(t, path, e) })

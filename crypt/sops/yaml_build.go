@@ -53,7 +53,7 @@ func (d *decryptor) yamlMap(m *node) (*yNode, error) {
 			y.head = prependComments(y.head, head)
 			head, beginning = nil, false
 		}
-		k := &yNode{kind: kindScalar, value: []byte(e.key), style: stringStyle([]byte(e.key))}
+		k := stringNode([]byte(e.key))
 		k.head = prependComments(k.head, head)
 		head = nil
 		v, err := d.yamlValue(e.val)
@@ -154,10 +154,16 @@ func (d *decryptor) yamlScalar(v *node) (*yNode, error) {
 		if !utf8.Valid(v.text) {
 			return nil, undecryptable("a value is not valid UTF-8, which SOPS writes as !!binary: not supported")
 		}
-		y.value = v.text
-		y.style = stringStyle(v.text)
+		y = stringNode(v.text)
 	}
 	return y, nil
+}
+
+// stringNode is a string as yaml.v3 encodes it into a node. The plain
+// string "<<" reads back as the merge key, and is written so: !!merge <<.
+func stringNode(v []byte) *yNode {
+	style := stringStyle(v)
+	return &yNode{kind: kindScalar, value: v, style: style, merge: style == yPlain && string(v) == "<<"}
 }
 
 // appendYAMLFloat formats f as yaml.v3 does.

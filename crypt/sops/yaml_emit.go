@@ -25,6 +25,7 @@ type yNode struct {
 	content          []*yNode
 	value            []byte
 	style            yStyle
+	merge            bool // tagged !!merge: the plain string "<<"
 	head, line, foot [][]byte
 }
 
@@ -46,6 +47,7 @@ type yEvent struct {
 	typ                    yEventType
 	value                  []byte
 	style                  yStyle
+	merge                  bool
 	implicit               bool
 	head, line, foot, tail [][]byte
 }
@@ -93,7 +95,7 @@ func appendNodeEvents(evs []yEvent, n *yNode, tail [][]byte) []yEvent {
 	if style == yPlain && containsByte(n.value, '\n') {
 		style = yLiteral
 	}
-	return append(evs, yEvent{typ: evScalar, value: n.value, style: style, head: n.head, line: n.line, foot: n.foot, tail: tail})
+	return append(evs, yEvent{typ: evScalar, value: n.value, style: style, merge: n.merge, head: n.head, line: n.line, foot: n.foot, tail: tail})
 }
 
 func containsByte(b []byte, c byte) bool {
@@ -349,6 +351,9 @@ func (e *yEmitter) node(ev *yEvent, root, seq, mapping, simpleKey bool) {
 	switch ev.typ {
 	case evScalar:
 		e.style = selectStyle(ev.style, e.analysis, e.simpleKeyCtx, e.flowLevel > 0)
+		if ev.merge {
+			e.writeIndicator("!!merge", true, false, false)
+		}
 		e.increaseIndent(true, false)
 		e.processScalar()
 		e.popIndent()

@@ -512,29 +512,44 @@ static int edges(void)
 
 /*
  * many opens more served descriptors at once than a fixed table held, and
- * than RLIMIT_MEMLOCK would allow if each open mapped the file again.
+ * than RLIMIT_MEMLOCK would allow if each open mapped the file again; then
+ * closes half with close_range(2) and the rest with closefrom(3), after
+ * which no mapping of the file may be left.
  */
 static void many(void)
 {
+	enum { N = 300, HIGH = 900 };
 	static unsigned char data[100];
 	int secret = sc_secret_file(data, sizeof data);
-	if (dup2(secret, BASE) != BASE)
+	if (dup2(secret, HIGH) != HIGH || close(secret) != 0)
 		sc_die("dup2");
-	int held[300], k = 0, ok = 1;
-	for (; k < 300; k++)
-		if ((held[k] = open("/dev/fd/9", O_RDONLY)) < 0 || read(held[k], buf, 1) != 1)
+	char path[32];
+	snprintf(path, sizeof path, "/dev/fd/%d", HIGH);
+	int held[N], k = 0;
+	for (; k < N; k++)
+		if ((held[k] = open(path, O_RDONLY)) < 0 || read(held[k], buf, 1) != 1)
 			break;
-	if (k < 300) {
-		printf("FAIL: served open %d of 300 failed: %s\n", k + 1, strerror(errno));
-		ok = 0;
+	if (k < N) {
+		printf("FAIL: served open %d of %d failed: %s\n", k + 1, N, strerror(errno));
 		failures++;
+		while (k > 0)
+			close(held[--k]);
+		if (close(HIGH) != 0)
+			sc_die("close");
+		return;
 	}
-	while (k > 0)
-		close(held[--k]);
-	if (close(BASE) != 0 || close(secret) != 0)
-		sc_die("close");
-	if (ok)
-		printf("ok: 300 served descriptors open at once\n");
+	printf("ok: %d served descriptors open at once\n", N);
+	/* Opens take the lowest free numbers: held is a run, HIGH above it. */
+	if (close_range((unsigned)held[0], (unsigned)held[N / 2 - 1], 0) != 0)
+		sc_die("close_range");
+	closefrom(held[N / 2]);
+	int left = sc_secret_mappings();
+	if (left != 0) {
+		printf("FAIL: close_range and closefrom left %d mappings of the file\n", left);
+		failures++;
+	} else {
+		printf("ok: close_range and closefrom unmap the file\n");
+	}
 }
 
 /* random_paths mutates path forms at random and opens the results. */

@@ -10,6 +10,11 @@
  *	                     record what they wrote in ordinary memory; no child may see OpenSSL memory
  *	                     older than the rest of its memory
  *
+ *	forkcheck early      with earlyfork.so preloaded after the library: a
+ *	                     child handler registered before the library's
+ *	                     constructor writes into OpenSSL memory in the
+ *	                     child; the parent's stays as it was
+ *
  * Exits 0 when every check holds, 1 with a message otherwise.
  */
 #define _GNU_SOURCE
@@ -154,12 +159,39 @@ static int threads(int n)
 	return stale || failed;
 }
 
+static int early(void)
+{
+	unsigned char **slot = dlsym(RTLD_DEFAULT, "early_block");
+	unsigned char *b = MALLOC(64);
+	if (slot == NULL || b == NULL)
+		die("earlyfork.so is not loaded, or allocation failed");
+	memset(b, 1, 64);
+	*slot = b;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork failed");
+	if (pid == 0)
+		_exit(b[0] == 7 ? 0 : 1); /* the handler ran, in the child */
+	int st = wait_child(pid);
+	for (int i = 0; i < 64; i++)
+		if (b[i] != 1)
+			die("a child handler registered early wrote into the parent's OpenSSL memory");
+	if (st != 0)
+		die("the early child handler did not run in the child");
+	FREE(b);
+	printf("early: a child handler registered before the library wrote into the child's heap only\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	load_crypto();
 	if (argc == 2 && strcmp(argv[1], "aligned") == 0)
 		return aligned();
+	if (argc == 2 && strcmp(argv[1], "early") == 0)
+		return early();
 	if (argc == 3 && strcmp(argv[1], "threads") == 0)
 		return threads(atoi(argv[2]));
-	die("usage: forkcheck aligned | threads N");
+	die("usage: forkcheck aligned | threads N | early");
 }

@@ -34,20 +34,6 @@ static void *reader(void *arg)
 	return arg;
 }
 
-/* mapped counts this process's mappings of secret memory. */
-static int mapped(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	if (f == NULL)
-		return -1;
-	char line[512];
-	int n = 0;
-	while (fgets(line, sizeof line, f) != NULL)
-		n += strstr(line, "secretmem") != NULL;
-	fclose(f);
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	int forks = argc > 1 ? atoi(argv[1]) : 50;
@@ -69,7 +55,7 @@ int main(int argc, char **argv)
 		if (pid == 0) {
 			char buf[16];
 			int ok = pread(served, buf, sizeof buf, 7) == (ssize_t)sizeof buf && memcmp(buf, data + 7, sizeof buf) == 0;
-			ok = ok && close(served) == 0 && mapped() == 0;
+			ok = ok && close(served) == 0 && sc_secret_mappings() == 0;
 			_exit(ok ? 0 : 1);
 		}
 		int status;

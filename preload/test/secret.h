@@ -64,4 +64,18 @@ static inline void sc_fill(unsigned char *data, size_t n, unsigned seed)
 		data[i] = (unsigned char)((i * 7 + seed) % 251);
 }
 
+/* sc_secret_mappings counts this process's mappings of secret memory. */
+static inline int sc_secret_mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (f == NULL)
+		sc_die("fopen of /proc/self/maps");
+	char line[512];
+	int n = 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		n += strstr(line, "/secretmem") != NULL;
+	fclose(f);
+	return n;
+}
+
 #endif
