@@ -11,10 +11,12 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/pem"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -229,15 +231,40 @@ func TestPEMNoPlaintextOnHeap(t *testing.T) {
 // writeKeyWindows writes the windows of an unencrypted PEM key: for an
 // OpenSSH key, of its secret fields only, since it carries its public key
 // in clear, encrypted too; for others, of its base64 body, without the
-// BEGIN and END lines, which are public, and of its DER.
+// BEGIN and END lines, which are public, and of its DER. For an RSA key,
+// also of its secret numbers as the key check's big numbers hold them on
+// a little-endian machine: limbs of 64 bits, least significant first, so
+// the bytes of the number in reverse.
 func writeKeyWindows(t *testing.T, path string, text []byte) {
 	b, _ := pem.Decode(text)
+	limbs := rsaLimbs(t, text)
 	if b.Type == "OPENSSH PRIVATE KEY" {
-		writeWindows(t, path, 32, 1, sshSecrets(t, text)...)
+		writeWindows(t, path, 32, 1, append(sshSecrets(t, text), limbs...)...)
 		return
 	}
 	body := text[bytes.IndexByte(text, '\n')+1 : bytes.Index(text, []byte("-----END"))]
-	writeWindows(t, path, 32, 8, body, b.Bytes)
+	writeWindows(t, path, 32, 8, append([][]byte{body, b.Bytes}, limbs...)...)
+}
+
+// rsaLimbs returns the secret exponents of an RSA key, d and the CRT
+// values, byte-reversed; nothing for other keys. (Not p and q: bigmod's
+// temporaries can leave p-1 on the stack, which docs/memory.md says.)
+func rsaLimbs(t *testing.T, text []byte) [][]byte {
+	key, err := ssh.ParseRawPrivateKey(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, ok := key.(*rsa.PrivateKey)
+	if !ok {
+		return nil
+	}
+	var out [][]byte
+	for _, n := range []*big.Int{k.D, k.Precomputed.Dp, k.Precomputed.Dq, k.Precomputed.Qinv} {
+		b := n.Bytes()
+		slices.Reverse(b)
+		out = append(out, b)
+	}
+	return out
 }
 
 // sshSecrets returns the secret fields of an unencrypted private key.

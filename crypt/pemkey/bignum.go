@@ -1,6 +1,7 @@
 package pemkey
 
 import (
+	"bytes"
 	"crypto/rand"
 
 	"filippo.io/bigmod"
@@ -96,6 +97,17 @@ func (s *numbers) probablyPrime(p *bigmod.Modulus) bool {
 	buf := s.bytes(make([]byte, p.Size()))
 	top := byte(0xff) >> (8*p.Size() - p.BitLen())
 	a, x := s.nat(), s.nat()
+	// A round leaves p-1, which gives p away, in bigmod's temporaries on
+	// the stack: one more round's operations, modulo a public number of
+	// p's size, 2^bits - 1, overwrite them when the rounds are done.
+	defer func() {
+		public := s.bytes(bytes.Repeat([]byte{0xff}, p.Size()))
+		public[0] = top
+		if q, ok := s.modulus(public); ok {
+			a.SetUint(2)
+			x.Exp(a.ExpandFor(q), m, q).Mul(x, q).Equal(a)
+		}
+	}()
 	for range millerRabinRounds {
 		// A random base from 2 to p-2: below p one time in two at least.
 		for tries := 0; ; tries++ {

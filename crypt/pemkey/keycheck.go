@@ -365,38 +365,41 @@ func curveKey(size int, derives func(priv, pub []byte) bool) func(params, key, p
 }
 
 // checkDSAPrivateKey checks OpenSSL's traditional DSA key, SEQUENCE { 0,
-// p, q, g, y, x }.
+// p, q, g, y, x }, whole (keycheck_ffc.go).
 func checkDSAPrivateKey(der []byte) bool {
 	in := cryptobyte.String(der)
-	var seq, y, x cryptobyte.String
+	var seq cryptobyte.String
 	var version int
+	var k ffcKey
 	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() ||
 		!seq.ReadASN1Integer(&version) || version != 0 {
 		return false
 	}
-	p, q, ok := readDSAParams(&seq)
-	return ok && readPositive(&seq, &y) && readPositive(&seq, &x) && seq.Empty() &&
-		less(y, p) && less(x, q)
+	var y, x cryptobyte.String
+	ok := readDSAParams(&seq, &k) && readPositive(&seq, &y) && readPositive(&seq, &x) && seq.Empty()
+	k.y, k.x = y, x
+	return ok && k.consistent()
 }
 
 // checkDSAPKCS8: Dss-Parms SEQUENCE { p, q, g } and the private key x, an
 // INTEGER from 1 to q-1.
 func checkDSAPKCS8(params, key, _ cryptobyte.String) bool {
 	var seq, x cryptobyte.String
-	if !params.ReadASN1(&seq, cbasn1.SEQUENCE) || !params.Empty() {
+	var k ffcKey
+	if !params.ReadASN1(&seq, cbasn1.SEQUENCE) || !params.Empty() ||
+		!readDSAParams(&seq, &k) || !seq.Empty() || !readPositive(&key, &x) || !key.Empty() {
 		return false
 	}
-	_, q, ok := readDSAParams(&seq)
-	return ok && seq.Empty() && readPositive(&key, &x) && key.Empty() && less(x, q)
+	k.x = x
+	return k.consistent()
 }
 
-// readDSAParams reads DSA's p, q and g: p and q odd, q shorter than p, g
-// from 2 to p-1.
-func readDSAParams(s *cryptobyte.String) (p, q []byte, ok bool) {
-	var pp, qq, g cryptobyte.String
-	ok = readPositive(s, &pp) && readPositive(s, &qq) && readPositive(s, &g) &&
-		odd(pp) && odd(qq) && less(qq, pp) && bitLen(g) > 1 && less(g, pp)
-	return pp, qq, ok
+// readDSAParams reads DSA's p, q and g into k.
+func readDSAParams(s *cryptobyte.String, k *ffcKey) bool {
+	var p, q, g cryptobyte.String
+	ok := readPositive(s, &p) && readPositive(s, &q) && readPositive(s, &g)
+	k.p, k.q, k.g = p, q, g
+	return ok
 }
 
 // checkDHPKCS8: PKCS#3 DHParameter SEQUENCE { p, g, privateValueLength
@@ -415,14 +418,16 @@ func checkDHPKCS8(params, key, _ cryptobyte.String) bool {
 }
 
 // checkDHXPKCS8: X9.42 DomainParameters SEQUENCE { p, g, q, j OPTIONAL,
-// validationParms OPTIONAL } and the private key x, from 1 to q-1.
+// validationParms OPTIONAL } and the private key x, from 1 to q-1: the
+// group and key checked whole (keycheck_ffc.go).
 func checkDHXPKCS8(params, key, _ cryptobyte.String) bool {
 	var seq, p, g, q, x cryptobyte.String
 	if !params.ReadASN1(&seq, cbasn1.SEQUENCE) || !params.Empty() ||
 		!readPositive(&seq, &p) || !readPositive(&seq, &g) || !readPositive(&seq, &q) ||
-		!odd(p) || !less(g, p) || !less(q, p) ||
-		!seq.SkipOptionalASN1(cbasn1.INTEGER) || !seq.SkipOptionalASN1(cbasn1.SEQUENCE) || !seq.Empty() {
+		!seq.SkipOptionalASN1(cbasn1.INTEGER) || !seq.SkipOptionalASN1(cbasn1.SEQUENCE) || !seq.Empty() ||
+		!readPositive(&key, &x) || !key.Empty() {
 		return false
 	}
-	return readPositive(&key, &x) && key.Empty() && less(x, q)
+	k := ffcKey{p: p, q: q, g: g, x: x}
+	return k.consistent()
 }

@@ -36,7 +36,9 @@ type rsaPrime struct{ r, exp, coeff cryptobyte.String }
 // cheap checks of checkRSAPrivateKey to have passed: n, e and the primes
 // odd, d and e below n, and the product of the primes equal to n modulo
 // 2^64 and of its bit length, give or take one bit a prime, so that with
-// the product zero modulo n it is n.
+// the product zero modulo n it is n. That n is their product is all that
+// is asked of the primes' sizes, as openssl asks: keys with unbalanced
+// primes are valid keys.
 func (k *rsaKey) consistent() bool {
 	if len(k.primes) < 2 || len(k.primes) > maxRSAPrimes {
 		return false

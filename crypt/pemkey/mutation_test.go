@@ -174,3 +174,38 @@ func reference(t *testing.T, openssl, sshKeygen, label string, key []byte) ([]by
 	cmd.Stdin = bytes.NewReader(key)
 	return cmd.CombinedOutput()
 }
+
+// TestOpenSSHCommentFlips flips bit 5 of each byte at the end of a CTR
+// key's private section, where its comment ("ed25519 mutant") and padding
+// are: a letter changes case, which ssh-keygen takes, but the space
+// becomes a NUL, which it refuses in a comment, and so must secretcat.
+func TestOpenSSHCommentFlips(t *testing.T) {
+	sshKeygen, err := exec.LookPath("ssh-keygen")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ssh-keygen is needed (.ci/run installs it)")
+		}
+		t.Skip("needs ssh-keygen, the reference")
+	}
+	pass := cryptest.FixturePassphrase(t, mutationDir)
+	b, _ := pem.Decode(cryptest.MustRead(t, filepath.Join(mutationDir, "ed25519.openssh.aes256-ctr.pem")))
+	var delivered int
+	for i := len(b.Bytes) - 32; i < len(b.Bytes); i++ {
+		m := &pem.Block{Type: b.Type, Bytes: bytes.Clone(b.Bytes)}
+		m.Bytes[i] ^= 0x20
+		label, der, err := decryptKey(pem.EncodeToMemory(m), pass)
+		if err != nil {
+			continue
+		}
+		delivered++
+		if bytes.Contains(der, []byte("ed25519\x00mutant")) {
+			t.Errorf("byte %d: delivered a comment with a NUL", i)
+		}
+		if out, err := reference(t, "", sshKeygen, label, pem.EncodeToMemory(&pem.Block{Type: label, Bytes: der})); err != nil {
+			t.Errorf("byte %d: ssh-keygen refuses the delivered key: %v\n%s", i, err, out)
+		}
+	}
+	if delivered == 0 {
+		t.Error("no flip of the comment was delivered: the test no longer reaches it")
+	}
+}

@@ -204,8 +204,8 @@ func sshDecrypt(h *OpenSSH, key, iv, dst []byte) error {
 
 // OpenSSHPrivateEnd checks a decrypted private section (matching check
 // integers, a known key type, the key, whole and consistent, whose public
-// key is pub, the file's, and padding 1, 2, 3...) and returns where its
-// comment ends.
+// key is pub, the file's, a comment without NUL, and padding 1, 2, 3...)
+// and returns where its comment ends.
 func OpenSSHPrivateEnd(priv []byte, blockSize int, pub []byte) (int, bool) {
 	s := cryptobyte.String(priv)
 	var check1, check2 uint32
@@ -227,7 +227,8 @@ func OpenSSHPrivateEnd(priv []byte, blockSize int, pub []byte) (int, bool) {
 	if !checkOpenSSHKey(key[:len(key)-len(s)], pub) {
 		return 0, false
 	}
-	if !sshwire.ReadString(&s, &field) || len(s) >= blockSize { // the comment
+	// The comment, a C string for ssh-keygen, which refuses a NUL in it.
+	if !sshwire.ReadString(&s, &field) || bytes.IndexByte(field, 0) >= 0 || len(s) >= blockSize {
 		return 0, false
 	}
 	for i, p := range s {

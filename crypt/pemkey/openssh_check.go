@@ -67,7 +67,10 @@ func checkOpenSSHKey(key, pub []byte) bool {
 			bytes.Equal(priv[ed25519.SeedSize:], f[0]) && ed25519Derives(priv[:ed25519.SeedSize], f[0])
 	case "ssh-dss":
 		var x cryptobyte.String
-		return readSSHMagnitude(&s, &x) && checkDSAKey(magnitude(f[0]), magnitude(f[1]), magnitude(f[2]), magnitude(f[3]), x)
+		k := ffcKey{magnitude(f[0]), magnitude(f[1]), magnitude(f[2]), magnitude(f[3]), nil}
+		ok := readSSHMagnitude(&s, &x)
+		k.x = x
+		return ok && k.consistent()
 	case "sk-ssh-ed25519@openssh.com":
 		return len(f[0]) == ed25519.PublicKeySize // the private key is in the authenticator
 	case "sk-ecdsa-sha2-nistp256@openssh.com":
@@ -122,21 +125,3 @@ func readSSHMagnitude(s *cryptobyte.String, out *cryptobyte.String) bool {
 
 // magnitude is a big-endian number without its leading zeros.
 func magnitude(b []byte) []byte { return bytes.TrimLeft(b, "\x00") }
-
-// checkDSAKey checks a DSA key: p, q and g as readDSAParams wants them, x
-// from 1 to q-1, and y = g^x mod p.
-func checkDSAKey(p, q, g, y, x []byte) bool {
-	if len(p) == 0 || len(q) == 0 || len(g) == 0 || len(x) == 0 ||
-		!odd(p) || !odd(q) || !less(q, p) || bitLen(g) < 2 || !less(g, p) || !less(x, q) {
-		return false
-	}
-	var s numbers
-	defer s.wipe()
-	pm, ok := s.modulus(p)
-	if !ok {
-		return false
-	}
-	gp, okG := s.in(g, pm)
-	yp, okY := s.in(y, pm)
-	return okG && okY && s.nat().Exp(gp, x, pm).Equal(yp) == 1
-}

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Makes the keys of crypt's mutation campaign (crypt/mutation_test.go):
-# RSA and EC keys in PKCS#8 and legacy OpenSSL encryption, and RSA, ECDSA
+# Makes the keys of crypt's mutation campaign (crypt/pemkey/mutation_test.go):
+# RSA, EC and DSA keys in PKCS#8 and legacy OpenSSL encryption, an X9.42 DH
+# key in PKCS#8, and RSA, ECDSA
 # and Ed25519 OpenSSH keys with aes256-ctr (ssh-keygen's default) and
 # aes256-cbc, all with the cheapest key derivation their tools allow (one
 # PBKDF2 iteration, one bcrypt round), so that each of thousands of mutants
@@ -16,7 +17,12 @@ trap 'rm -rf "$tmp"' EXIT
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/rsa.pem" 2>/dev/null
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$tmp/ec.pem"
-for key in rsa ec; do
+openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 -out "$tmp/dsaparam.pem" 2>/dev/null
+openssl genpkey -paramfile "$tmp/dsaparam.pem" -out "$tmp/dsa.pem"
+openssl genpkey -genparam -algorithm DHX -pkeyopt dh_rfc5114:2 -out "$tmp/dhxparam.pem"
+openssl genpkey -paramfile "$tmp/dhxparam.pem" -out "$tmp/dhx.pem"
+openssl pkcs8 -topk8 -in "$tmp/dhx.pem" -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 1 -passout "pass:$pw" -out dhx.pkcs8.pem
+for key in rsa ec dsa; do
 	openssl pkcs8 -topk8 -in "$tmp/$key.pem" -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 1 -passout "pass:$pw" -out "$key.pkcs8.pem"
 	openssl "$key" -in "$tmp/$key.pem" -aes256 -passout "pass:$pw" -traditional -out "$key.legacy.pem" 2>/dev/null ||
 		openssl "$key" -in "$tmp/$key.pem" -aes256 -passout "pass:$pw" -out "$key.legacy.pem" 2>/dev/null
