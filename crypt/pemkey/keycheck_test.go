@@ -35,7 +35,7 @@ import (
 // of the next, and a mutated IV flips a byte of the first. Whatever
 // secretcat delivers must still be a key, as parseKey (the standard
 // library's parsers and a strict DER reading of the rest) reads it, and as
-// openssl pkey reads it for a sample.
+// openssl pkey -check accepts it, for a sample.
 func TestMutatedKeys(t *testing.T) {
 	openssl := testenv.Optional(t, "openssl", "delivered keys are not read with openssl pkey")
 	pass := cryptest.FixturePassphrase(t, fixtureDir)
@@ -85,11 +85,11 @@ func TestMutatedKeys(t *testing.T) {
 						t.Errorf("byte %d ^ %#02x: delivered a %s that is not a key: %v", i, mask, label, err)
 						continue
 					}
-					// openssl pkey for one delivered key in 100: it takes
+					// openssl pkey -check for one delivered key in 100: it takes
 					// milliseconds a key.
 					if openssl != "" && delivered%100 == 1 {
 						sampled++
-						cmd := exec.Command(openssl, "pkey", "-noout")
+						cmd := exec.Command(openssl, "pkey", "-check", "-noout")
 						cmd.Stdin = bytes.NewReader(pem.EncodeToMemory(&pem.Block{Type: label, Bytes: der}))
 						if out, err := cmd.CombinedOutput(); err != nil {
 							t.Errorf("byte %d ^ %#02x: delivered a %s that openssl pkey refuses: %v\n%s", i, mask, label, err, out)
