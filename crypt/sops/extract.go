@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// pathStep is a component of an --extract path: a mapping key, or an
+// pathStep is a component of an extract path: a mapping key, or an
 // index into a sequence (comments count, as in SOPS) when isIndex.
 type pathStep struct {
 	key     string
@@ -22,19 +22,19 @@ func parseExtract(expr string) ([]pathStep, error) {
 			continue
 		}
 		if !strings.HasSuffix(c, "]") {
-			return nil, malformed("--extract %s: component %s does not end with ]", expr, c)
+			return nil, malformed("extract path %s: component %s does not end with ]", expr, c)
 		}
 		c = c[:len(c)-1]
 		if c != "" && (c[0] == '"' || c[0] == '\'') {
 			if len(c) < 2 {
-				return nil, malformed("--extract %s: unterminated string component", expr)
+				return nil, malformed("extract path %s: unterminated string component", expr)
 			}
 			path = append(path, pathStep{key: c[1 : len(c)-1]})
 			continue
 		}
 		i, err := strconv.Atoi(c)
 		if err != nil {
-			return nil, malformed("--extract %s: component %q is neither a quoted key nor an index", expr, c)
+			return nil, malformed("extract path %s: component %q is neither a quoted key nor an index", expr, c)
 		}
 		path = append(path, pathStep{index: i, isIndex: true})
 	}
@@ -47,20 +47,20 @@ func truncate(b *node, path []pathStep) (*node, error) {
 	for _, p := range path {
 		if !p.isIndex {
 			if cur.kind != kindMap {
-				return nil, malformed("--extract: component [%q] is a key, but that part of the tree is not a mapping", p.key)
+				return nil, malformed("extract path: component [%q] is a key, but that part of the tree is not a mapping", p.key)
 			}
 			next := lookup(cur, p.key)
 			if next == nil {
-				return nil, malformed("--extract: component ['%s'] not found", p.key)
+				return nil, malformed("extract path: component ['%s'] not found", p.key)
 			}
 			cur = next
 			continue
 		}
 		if cur.kind != kindSeq {
-			return nil, malformed("--extract: component [%d] is integer, but tree part is not a slice", p.index)
+			return nil, malformed("extract path: component [%d] is integer, but tree part is not a slice", p.index)
 		}
 		if p.index < 0 || p.index >= len(cur.elems) {
-			return nil, malformed("--extract: component [%d] accesses out of bounds", p.index)
+			return nil, malformed("extract path: component [%d] accesses out of bounds", p.index)
 		}
 		cur = cur.elems[p.index]
 	}
@@ -100,7 +100,7 @@ func (p *Plan) extractEmitter(path []pathStep) (func(out *sink) error, error) {
 			}
 			return func(out *sink) error { emitINI(out, secs); return nil }, nil
 		}
-		return nil, malformed("--extract: a mapping cannot be written in the %s format", format)
+		return nil, malformed("extract path: a mapping cannot be written in the %s format", format)
 	}
 	if v.kind == kindScalar && (v.typ == typeStr || v.typ == typeBytes) {
 		return func(out *sink) error { out.write(v.text); return nil }, nil
@@ -119,7 +119,7 @@ func (p *Plan) extractEmitter(path []pathStep) (func(out *sink) error, error) {
 		}
 		return func(out *sink) error { emitJSONValue(out, v, values, 0); return nil }, nil
 	case Dotenv:
-		return nil, malformed("--extract: the dotenv format can only extract strings")
+		return nil, malformed("extract path: the dotenv format can only extract strings")
 	}
-	return nil, malformed("--extract: binary files are not structured and extracting a single value is not possible")
+	return nil, malformed("extract path: binary files are not structured and extracting a single value is not possible")
 }
