@@ -111,8 +111,12 @@ RACE = CGO_ENABLED=1 GORACE=halt_on_error=1 $(GO) test -race
 RACE_PACKAGES ?= ./secretfd ./internal/handoff
 RACE_CRYPT    ?= ^(TestStreamSizes|TestStreamTruncated|TestProgress)$$
 RACE_SCRIPTS  ?= ^TestScripts$$/^(progress|signals|open|run_socket)$$
+# go test's own limit is 10 minutes a package; cmd's scripts take about
+# three on a quiet machine, and a machine shared with other work can take
+# three times that without anything being wrong.
+TEST_TIMEOUT ?= 20m
 test: fmt-check vet preload-test
-	$(GO) test ./...
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 	$(RACE) $(RACE_PACKAGES)
 	$(RACE) -run '$(RACE_CRYPT)' ./crypt
 	$(RACE) -run '$(RACE_SCRIPTS)' ./cmd
