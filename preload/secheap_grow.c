@@ -11,6 +11,10 @@
  * CAP_IPC_LOCK an arena grows up to half of the limit, and with it (root)
  * up to the whole reserved range. Past that, OpenSSL's allocations go to
  * ordinary memory, and the library says so once per process.
+ *
+ * A program may bound its address space (RLIMIT_AS: dovecot's vsz_limit,
+ * 256 MiB by default): the range is then halved until it fits, down to
+ * the initial size, rather than failing as if locked memory had run out.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include "secheap.h"
 
 static unsigned char *reserved; /* the range, once reserved */
+static size_t reserved_size;    /* its size: SC_HEAP_RESERVE, or less under RLIMIT_AS */
 
 int sc_heap_secret_file(size_t size)
 {
@@ -58,23 +63,28 @@ int sc_heap_extend(void *at, size_t add)
 
 void *sc_heap_reserve(size_t initial)
 {
-	void *p = mmap(NULL, SC_HEAP_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
+	size_t size = SC_HEAP_RESERVE;
+	void *p;
+	while ((p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)) == MAP_FAILED) {
+		if (errno != ENOMEM || size / 2 < initial)
+			return NULL;
+		size /= 2;
+	}
 	if (sc_heap_extend(p, initial) != 0) {
 		int e = errno;
-		munmap(p, SC_HEAP_RESERVE);
+		munmap(p, size);
 		errno = e;
 		return NULL;
 	}
 	reserved = p;
+	reserved_size = size;
 	return p;
 }
 
 int sc_heap_in_reserve(const void *p)
 {
 	const unsigned char *b = p;
-	return reserved != NULL && b >= reserved && b < reserved + SC_HEAP_RESERVE;
+	return reserved != NULL && b >= reserved && b < reserved + reserved_size;
 }
 
 /* ipc_lock says whether the process has CAP_IPC_LOCK in its effective set. */
@@ -91,8 +101,8 @@ size_t sc_heap_room(void)
 {
 	struct rlimit rl;
 	if (ipc_lock() || getrlimit(RLIMIT_MEMLOCK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
-	    rl.rlim_cur / 2 >= SC_HEAP_RESERVE)
-		return SC_HEAP_RESERVE;
+	    rl.rlim_cur / 2 >= reserved_size)
+		return reserved_size;
 	long page = sysconf(_SC_PAGESIZE);
 	return (size_t)(rl.rlim_cur / 2) & ~((size_t)page - 1);
 }

@@ -85,9 +85,14 @@ static int status_of(int err)
 
 static const char *hint_of(int err)
 {
-	if (err == EAGAIN || err == ENOMEM)
+	if (err == EAGAIN)
 		return " (over the locked-memory limit, RLIMIT_MEMLOCK: raise it with ulimit -l or "
 		       "LimitMEMLOCK=, or give a smaller --openssl-secret-heap=SIZE)";
+	if (err == ENOMEM)
+		return " (over the locked-memory limit, RLIMIT_MEMLOCK, or the address-space limit, "
+		       "RLIMIT_AS: raise them (ulimit -l, ulimit -v, LimitMEMLOCK=, LimitAS=, a "
+		       "program's own such as dovecot's vsz_limit), or give a smaller "
+		       "--openssl-secret-heap=SIZE)";
 	if (err == ENOSYS || err == EPERM)
 		return " (secret memory is not available here: see secretcat doctor)";
 	return "";
