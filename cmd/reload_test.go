@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	"golang.org/x/sys/unix"
 )
 
 // reload PIDFILE [SIGNAL] sends SIGHUP (or SIGNAL: USR1 is apache2's
@@ -16,12 +15,7 @@ func cmdReload(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 || len(args) > 2 {
 		ts.Fatalf("usage: reload PIDFILE [SIGNAL]")
 	}
-	sig := syscall.SIGHUP
-	if len(args) == 2 {
-		if sig = unix.SignalNum("SIG" + args[1]); sig == 0 {
-			ts.Fatalf("unknown signal %s", args[1])
-		}
-	}
+	sig := signalArg(ts, args[1:], syscall.SIGHUP)
 	master := readPid(ts, args[0])
 	if master <= 0 || !alive(master) {
 		ts.Fatalf("no server runs with the PID in %s", args[0])

@@ -53,13 +53,7 @@ func cmdStopserver(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 || len(args) > 2 {
 		ts.Fatalf("usage: stopserver PIDFILE [SIGNAL]")
 	}
-	sig := syscall.SIGTERM
-	if len(args) == 2 {
-		sig = unix.SignalNum("SIG" + args[1])
-		if sig == 0 {
-			ts.Fatalf("unknown signal %s", args[1])
-		}
-	}
+	sig := signalArg(ts, args[1:], syscall.SIGTERM)
 	pid := readPid(ts, args[0])
 	if pid <= 0 {
 		ts.Fatalf("no PID in %s", args[0])
@@ -138,4 +132,17 @@ func children(pid int) []int {
 		}
 	}
 	return kids
+}
+
+// signalArg returns the signal a script names by its name without "SIG"
+// (HUP, USR1) as the first of rest, or def when rest is empty.
+func signalArg(ts *testscript.TestScript, rest []string, def syscall.Signal) syscall.Signal {
+	if len(rest) == 0 {
+		return def
+	}
+	sig := unix.SignalNum("SIG" + rest[0])
+	if sig == 0 {
+		ts.Fatalf("unknown signal %s", rest[0])
+	}
+	return sig
 }
