@@ -78,7 +78,7 @@ func (o *runOptions) holder(fds *fdplace.Descriptors, fd int) string {
 	if slices.Contains(fds.Inherited, fd) {
 		what = "inherited"
 	}
-	if link, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
+	if link := fdplace.Link(fd); link != "" {
 		what += " (" + link + ")"
 	}
 	return what

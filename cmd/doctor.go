@@ -262,8 +262,8 @@ func (r *report) writeText(w io.Writer) {
 		line("RLIMIT_MEMLOCK", "soft %s, hard %s; not binding: this process has CAP_IPC_LOCK", soft, hard)
 	default:
 		a := diagnose.Memlock(r.facts, 0)
-		line("RLIMIT_MEMLOCK", "soft %s, hard %s: the most secret memory secretcat (up to the hard limit) and its COMMAND can hold; to hold more: %s: %s",
-			soft, hard, a.Binds, strings.Join(a.Steps, "; "))
+		line("RLIMIT_MEMLOCK", "soft %s, hard %s: the most secret memory secretcat (up to the hard limit) and its COMMAND can hold; to hold more: %s",
+			soft, hard, a.Fix())
 	}
 
 	switch r.Seccomp.Mode {

@@ -343,7 +343,7 @@ func memlockDiagnosis(f Facts, need int64) Diagnosis {
 	if m.Note != "" {
 		reason += "; " + m.Note
 	}
-	return Diagnosis{Cause: CauseMemlock, Certain: true, Reason: reason, Fix: m.Binds + ": " + strings.Join(m.Steps, "; ")}
+	return Diagnosis{Cause: CauseMemlock, Certain: true, Reason: reason, Fix: m.Fix()}
 }
 
 // MemlockAdvice says how to let a process lock more memory, for the limit
@@ -354,6 +354,10 @@ type MemlockAdvice struct {
 	Binds string   // which limit binds, and who can raise it
 	Steps []string // ways to raise it, each on its own: a shell, a unit, a container
 }
+
+// Fix is the advice on one line: the limit that binds, then the ways to
+// raise it.
+func (a MemlockAdvice) Fix() string { return a.Binds + ": " + strings.Join(a.Steps, "; ") }
 
 // Memlock advises how to let this process lock need bytes (0: more than
 // the hard limit allows), from the facts f.

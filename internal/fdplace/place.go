@@ -174,8 +174,7 @@ func (d *Descriptors) Reserve(first, count int) (*Slots, error) {
 	for fd := first; fd <= last; fd++ {
 		switch {
 		case slices.Contains(d.Inherited, fd):
-			link, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
-			return nil, &InUseError{Fd: fd, Inherited: true, Link: link}
+			return nil, &InUseError{Fd: fd, Inherited: true, Link: Link(fd)}
 		case isOpen(fd): // this process's own, opened before or after Scan
 			// After running out of descriptors the runtime may leave one
 			// open: then the limit is the trouble, not this number.
@@ -309,4 +308,11 @@ func Adopt(fds []int, fallback bool, keep int) (files []*secretmem.File, err err
 		files = append(files, secretmem.New(moved, st.Size, isFallback))
 	}
 	return files, nil
+}
+
+// Link is what /proc/self/fd names descriptor fd after (a path, or
+// "socket:[N]", "pipe:[N]"), or "" when it cannot be read.
+func Link(fd int) string {
+	link, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	return link
 }
