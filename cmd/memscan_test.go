@@ -41,10 +41,7 @@ func cmdMemscan(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: memscan KEY PIDFILE")
 	}
 	k := newKeyCounter(ts, args[0])
-	root := readPid(ts, args[1])
-	if root <= 0 || !alive(root) {
-		ts.Fatalf("no process runs with the PID in %s", args[1])
-	}
+	root := livePid(ts, args[1])
 	pids := []int{root}
 	for i := 0; i < len(pids); i++ {
 		pids = append(pids, children(pids[i])...)

@@ -16,10 +16,7 @@ func cmdReload(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: reload PIDFILE [SIGNAL]")
 	}
 	sig := signalArg(ts, args[1:], syscall.SIGHUP)
-	master := readPid(ts, args[0])
-	if master <= 0 || !alive(master) {
-		ts.Fatalf("no server runs with the PID in %s", args[0])
-	}
+	master := livePid(ts, args[0])
 	old := children(master)
 	if len(old) == 0 {
 		ts.Fatalf("server %d has no workers to replace", master)

@@ -88,6 +88,16 @@ func readPid(ts *testscript.TestScript, file string) int {
 	return pid
 }
 
+// livePid returns the PID in file, failing the script unless that process
+// runs.
+func livePid(ts *testscript.TestScript, file string) int {
+	pid := readPid(ts, file)
+	if pid <= 0 || !alive(pid) {
+		ts.Fatalf("no process runs with the PID in %s", file)
+	}
+	return pid
+}
+
 // procStat returns the state and parent of pid from /proc/PID/stat.
 func procStat(pid int) (state byte, ppid int, ok bool) {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
