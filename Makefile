@@ -15,7 +15,7 @@ PRELOAD = $(BIN)/libsecretcat-preload.so
 PRELOAD_CFLAGS = -std=gnu11 -O2 -fPIC -fvisibility=hidden -U_FORTIFY_SOURCE -Wall -Wextra -Werror
 PRELOAD_LDFLAGS = -shared -Wl,-z,defs -Wl,-z,now
 
-.PHONY: all build preload preload-test preload-test-build preload-fuzz test vet fmt-check deadcode demo bench fuzz man install uninstall clean deb systemd-test
+.PHONY: all build preload preload-test preload-test-build preload-fuzz test vet fmt-check deadcode demo bench fuzz man install uninstall clean deb systemd-test age-tools
 
 all: build
 
@@ -135,9 +135,13 @@ deadcode:
 
 # A throw-away identity, an encrypted sample, and secretcat handing it to the
 # example consumer, which maps it and shows that read(2) is refused.
-demo: build
+# age and age-keygen from the module's own age, for the demo, the systemd
+# test's keys and the bench's comparison.
+age-tools:
 	$(GO) build -o $(BIN)/age filippo.io/age/cmd/age
 	$(GO) build -o $(BIN)/age-keygen filippo.io/age/cmd/age-keygen
+
+demo: build age-tools
 	$(GO) build -o $(BIN)/consumer ./examples/consumer
 	rm -rf demo && mkdir -p demo
 	$(BIN)/age-keygen -o demo/identity.txt 2>/dev/null
@@ -188,9 +192,7 @@ deb: build
 # The deb and the units of examples/systemd under a real systemd: a Debian
 # 12 root (debootstrap, cached in /var/cache/secretcat-test) booted with
 # systemd-nspawn; see testdata/systemd/run. Needs root.
-systemd-test: deb
-	$(GO) build -o $(BIN)/age filippo.io/age/cmd/age
-	$(GO) build -o $(BIN)/age-keygen filippo.io/age/cmd/age-keygen
+systemd-test: deb age-tools
 	testdata/systemd/run $(DEB) $(BIN)
 
 # The sops CLI the SOPS benchmark compares with, at the version the tests
@@ -198,8 +200,7 @@ systemd-test: deb
 SOPS_VERSION ?= v3.13.3
 
 # The side-by-side suite (docs/benchmarks.md), then the Go benchmarks.
-bench: build
-	$(GO) build -o $(BIN)/age filippo.io/age/cmd/age
+bench: build age-tools
 	GOBIN=$(abspath $(BIN)) GOFLAGS= $(GO) install github.com/getsops/sops/v3/cmd/sops@$(SOPS_VERSION)
 	$(GO) build -o $(BIN)/bench ./bench
 	$(BIN)/bench -bin $(BIN) -o docs/benchmarks.md
