@@ -7,6 +7,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/pem"
+	"github.com/secretcat/secretcat/crypt/internal/wipe"
 	"strings"
 
 	"github.com/secretcat/secretcat/crypt/internal/fail"
@@ -56,6 +57,7 @@ func evpBytesToKey(pass, salt []byte, keyLen int) []byte {
 	key := make([]byte, 0, keyLen+md5.Size)
 	var d []byte
 	h := md5.New()
+	defer wipe.Deep(h) // its buffer holds the passphrase
 	for len(key) < keyLen {
 		h.Reset()
 		h.Write(d)

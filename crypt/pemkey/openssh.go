@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"crypto/sha512"
 	"encoding/binary"
+	"github.com/secretcat/secretcat/crypt/internal/wipe"
 
 	"golang.org/x/crypto/blowfish"
 	"golang.org/x/crypto/chacha20"
@@ -249,7 +250,8 @@ func bcryptPBKDF(pass, salt []byte, rounds, keyLen int) []byte {
 	const blockLen = 32
 	blocks := (keyLen + blockLen - 1) / blockLen
 	key := make([]byte, blocks*blockLen)
-	shaPass := sha512.Sum512(pass)
+	var shaPass [sha512.Size]byte
+	wipe.SHA512Sum(&shaPass, pass)
 	defer clear(shaPass[:])
 	var shaSalt [sha512.Size]byte
 	var tmp, out [blockLen]byte
@@ -287,6 +289,7 @@ func bcryptHash(out *[32]byte, shaPass, shaSalt *[sha512.Size]byte) {
 	if err != nil {
 		panic(err) // unreachable: the key is 64 bytes
 	}
+	defer wipe.Deep(c) // its key schedule comes from the passphrase
 	for range 64 {
 		blowfish.ExpandKey(shaSalt[:], c)
 		blowfish.ExpandKey(shaPass[:], c)
