@@ -38,11 +38,12 @@ func explain(err error) string {
 // needWords says, by the flags that give it, what a failed decryption
 // needs.
 var needWords = [...]string{
-	crypt.NeedNothing:     "",
-	crypt.NeedIdentity:    "; pass the matching identity file with -i (or set SECRETCAT_IDENTITY), or a plugin with -j",
-	crypt.NeedPassphrase:  ": use --passphrase-file or --passphrase-fd, or run from a terminal",
-	crypt.NeedUnencrypted: "; to pass the file through as it is, use --allow-unencrypted",
-	crypt.NeedDERKey:      "; --der needs a file with a single encrypted PKCS#8 or legacy key",
+	crypt.NeedNothing:      "",
+	crypt.NeedIdentity:     "; pass the matching identity file with -i (or set SECRETCAT_IDENTITY), or a plugin with -j",
+	crypt.NeedPassphrase:   ": use --passphrase-file or --passphrase-fd, or run from a terminal",
+	crypt.NeedUnencrypted:  "; to pass the file through as it is, use --allow-unencrypted",
+	crypt.NeedDERKey:       "; --der needs a file with a single encrypted PKCS#8 or legacy key",
+	crypt.NeedSOPSIdentity: "; pass the matching identity file with -i (or set SECRETCAT_IDENTITY), or put it where sops looks: SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, or sops/age/keys.txt in the user's configuration directory",
 }
 
 // fixWords is the fix of a diagnosis, with the flag that accepts ordinary

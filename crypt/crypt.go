@@ -70,6 +70,8 @@ const (
 	NeedPassphrase  = fail.NeedPassphrase  // a way to read a passphrase
 	NeedUnencrypted = fail.NeedUnencrypted // leave to pass unencrypted keys through
 	NeedDERKey      = fail.NeedDERKey      // a single encrypted PKCS#8 or legacy key, for DER output
+	// an identity for a SOPS document, given or where sops looks for one
+	NeedSOPSIdentity = fail.NeedSOPSIdentity
 )
 
 // KindOf returns the Kind of err, or 0 when err is not a decryption failure.

@@ -1,6 +1,7 @@
 package crypt
 
 import (
+	"errors"
 	"io"
 
 	"github.com/secretcat/secretcat/crypt/internal/fail"
@@ -27,8 +28,9 @@ func prepareSOPS(in *Input, opts Options) (Plan, error) {
 		return nil, err
 	}
 	plan, err := doc.Prepare(sops.Options{Identities: opts.Identities, Scratch: opts.Scratch, Extract: opts.Extract})
-	if fail.KindOf(err) == fail.NoKey {
-		return nil, fail.NoKeyf("%v; pass the matching identity file with -i (or set SECRETCAT_IDENTITY), or put it where sops looks: SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, or sops/age/keys.txt in the user's configuration directory", err)
+	var fe *fail.Error
+	if errors.As(err, &fe) && fe.Kind == fail.NoKey {
+		fe.Need = fail.NeedSOPSIdentity
 	}
 	if err != nil {
 		return nil, err

@@ -43,6 +43,9 @@ const (
 	// NeedDERKey: a file with a single encrypted PKCS#8 or legacy key, the
 	// only kind with a DER form.
 	NeedDERKey
+	// NeedSOPSIdentity: an identity for a SOPS document, given as for any
+	// file or put where sops itself looks for one.
+	NeedSOPSIdentity
 )
 
 // Error is a decryption failure of a known Kind. Its message states the
