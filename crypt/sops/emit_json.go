@@ -52,7 +52,7 @@ func (d *decryptor) prepareJSON(v *node, out jsonValues) error {
 			if err != nil {
 				return strconvError(v.typ)
 			}
-			out[v] = []byte(strconv.FormatBool(b))
+			out[v] = d.format(v, func(dst []byte) []byte { return strconv.AppendBool(dst, b) })
 		}
 	}
 	return nil

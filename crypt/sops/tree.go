@@ -47,11 +47,3 @@ type entry struct {
 }
 
 func (e entry) isComment() bool { return e.val.kind == kindComment }
-
-// document is a parsed SOPS document: its branches (YAML documents; one in
-// the other formats) and its metadata.
-type document struct {
-	format   Format
-	branches []*node
-	meta     *metadata
-}

@@ -1,6 +1,7 @@
 package sops
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -147,7 +148,7 @@ func (d *decryptor) yamlScalar(v *node) (*yNode, error) {
 		if err != nil {
 			return nil, strconvError(v.typ)
 		}
-		y.value = []byte(strconv.FormatBool(b))
+		y.value = d.format(v, func(dst []byte) []byte { return strconv.AppendBool(dst, b) })
 	case typeTime:
 		y.value = v.text
 	default:
@@ -187,7 +188,7 @@ func appendYAMLFloat(dst []byte, f float64) []byte {
 func stringStyle(v []byte) yStyle {
 	style := yDouble
 	switch {
-	case containsByte(v, '\n'):
+	case bytes.IndexByte(v, '\n') >= 0:
 		style = yLiteral
 	case plainIsString(v):
 		style = yPlain

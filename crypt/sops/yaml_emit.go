@@ -8,6 +8,8 @@ package sops
 // comments go) are part of the output; the functions below follow it
 // state for state, for the events yaml.v3 generates from SOPS's nodes.
 
+import "bytes"
+
 // yStyle is a scalar style.
 type yStyle uint8
 
@@ -92,19 +94,10 @@ func appendNodeEvents(evs []yEvent, n *yNode, tail [][]byte) []yEvent {
 		return append(evs, yEvent{typ: evMapEnd, tail: keyTail, line: n.line, foot: n.foot})
 	}
 	style := n.style
-	if style == yPlain && containsByte(n.value, '\n') {
+	if style == yPlain && bytes.IndexByte(n.value, '\n') >= 0 {
 		style = yLiteral
 	}
 	return append(evs, yEvent{typ: evScalar, value: n.value, style: style, merge: n.merge, head: n.head, line: n.line, foot: n.foot, tail: tail})
-}
-
-func containsByte(b []byte, c byte) bool {
-	for _, x := range b {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 type yState uint8
