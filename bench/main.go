@@ -129,17 +129,17 @@ type result struct {
 }
 
 type suite struct {
-	bin, dir    string
-	runs        int
-	identity    string
-	recipient   age.Recipient
-	results     []result
-	tls         []tlsResult
-	tlsRound    time.Duration
-	busy        []busyResult
-	busyRound   time.Duration
-	busyConns   int
-	busyMemlock uint64
+	bin, dir  string
+	runs      int
+	identity  string
+	recipient age.Recipient
+	results   []result
+	tls       []tlsResult
+	tlsRound  time.Duration
+	busy      []busyResult
+	busyRound time.Duration
+	busyConns int
+	busyHard  uint64 // the hard RLIMIT_MEMLOCK the bench ran under
 }
 
 func newSuite(bin string, runs int) (*suite, error) {
