@@ -48,7 +48,6 @@ type busyResult struct {
 type procPeak struct {
 	master           bool
 	mapped, resident int64 // bytes of secret heap mapped, and of it in memory (touched)
-	locked           int64 // bytes counted against RLIMIT_MEMLOCK (VmLck)
 	fds, idleFDs     int   // open descriptors, most and fewest seen
 }
 
@@ -198,7 +197,7 @@ func (r *busyResult) watch(master int, stop <-chan struct{}) {
 
 // sample reads the process's secret heap from /proc/PID/smaps (its
 // writable shared mappings of /secretmem: the arena and what it grew by),
-// its locked memory from /proc/PID/status and counts its descriptors.
+// and counts its descriptors.
 func (p *procPeak) sample(pid int) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps", pid))
 	if err != nil {
@@ -220,13 +219,6 @@ func (p *procPeak) sample(pid int) {
 		}
 	}
 	p.mapped, p.resident = max(p.mapped, mapped), max(p.resident, resident)
-	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-		for l := range strings.Lines(string(status)) {
-			if fields := strings.Fields(l); len(fields) == 3 && fields[0] == "VmLck:" {
-				p.locked = max(p.locked, kiB(fields))
-			}
-		}
-	}
 	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
 		p.fds, p.idleFDs = max(p.fds, len(fds)), min(p.idleFDs, len(fds))
 	}
@@ -239,14 +231,15 @@ func kiB(fields []string) int64 {
 }
 
 // peaks returns the master's largest values and the largest of any worker
-// (each field the largest over the workers).
+// (each field the largest over the workers), with fds the most descriptors
+// a process held beyond its fewest: its connections at once.
 func (r *busyResult) peaks() (master, worker procPeak) {
 	for _, p := range r.procs {
 		q := &worker
 		if p.master {
 			q = &master
 		}
-		q.mapped, q.resident, q.locked = max(q.mapped, p.mapped), max(q.resident, p.resident), max(q.locked, p.locked)
+		q.mapped, q.resident = max(q.mapped, p.mapped), max(q.resident, p.resident)
 		q.fds, q.idleFDs = max(q.fds, p.fds-p.idleFDs), 0
 	}
 	return master, worker
