@@ -333,12 +333,6 @@ func memlockWords(n uint64) string {
 // recommendation the overflow is shown, not judged.
 func (s *suite) busyTargets() []string {
 	var out []string
-	verdict := func(ok bool) string {
-		if ok {
-			return "met"
-		}
-		return "NOT met"
-	}
 	for _, r := range s.busy[min(1, len(s.busy)):] {
 		ratio := r.best() / s.busy[0].best()
 		m, w := r.peaks()
