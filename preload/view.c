@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -44,28 +43,21 @@ static void over_limit(size_t size)
 atomic_int sc_served;
 
 /*
- * sc_view_map maps the whole file fd read-only and shared (a secret file
- * refuses MAP_PRIVATE). The mapping counts against RLIMIT_MEMLOCK: mmap
- * fails with EAGAIN over the limit, which is said once on standard error,
- * and that errno is what the caller sees.
+ * sc_view_map maps the whole file fd, of size bytes, read-only and shared
+ * (a secret file refuses MAP_PRIVATE). The mapping counts against
+ * RLIMIT_MEMLOCK: mmap fails with EAGAIN over the limit, which is said once
+ * on standard error, and that errno is what the caller sees.
  */
-int sc_view_map(int fd, struct sc_view *v)
+int sc_view_map(int fd, size_t size, struct sc_view *v)
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0)
-		return -1;
-	if (st.st_size < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	v->size = (size_t)st.st_size;
+	v->size = size;
 	v->base = NULL;
-	if (v->size == 0)
+	if (size == 0)
 		return 0;
-	void *p = mmap(NULL, v->size, PROT_READ, MAP_SHARED, fd, 0);
+	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		if (errno == EAGAIN)
-			over_limit(v->size);
+			over_limit(size);
 		return -1;
 	}
 	v->base = p;
