@@ -43,7 +43,7 @@ func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f.StringArrayVar(&o.names, "name", nil, "name FILE's descriptor: `FILE=NAME`, FILE as written (default: its base name without .age); repeatable")
 	f.StringArrayVar(&o.extracts, "extract", nil, "SOPS `FILE=EXPR`: deliver only EXPR, as sops --extract")
 	f.BoolVar(&o.fallback, "allow-fallback", false, "without memfd_secret, use much weaker sealed memfd_create memory, with a warning (SECRETCAT_MEMORY=fallback)")
-	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single key as DER instead of PEM")
+	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single key as DER instead of PEM (refused for age and SOPS FILEs)")
 	f.BoolVar(&o.allowUnencrypted, "allow-unencrypted", false, "let a PEM FILE without an encrypted key (a plain key, certificates) through")
 	o.passphrase.addFlags(c)
 }
@@ -247,9 +247,9 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 				return fileError(f.path, err)
 			}
 		}
-		if f.extract != "" && in.Format != crypt.SOPS {
+		if err := o.checkFormatFlags(f, in.Format); err != nil {
 			in.Close()
-			return usageError("--extract %s=%s: %s is not a SOPS document", f.path, f.extract, displayPath(f.path))
+			return err
 		}
 		ids.Extract = f.extract
 		ids.Passphrase = o.passphrase.source(f.path, in.Name)
@@ -287,6 +287,25 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		if err := f.file.Seal(); err != nil {
 			return fileError(f.path, err)
 		}
+	}
+	return nil
+}
+
+// checkFormatFlags refuses the flags that would do nothing for FILE, given
+// its format: --extract is for SOPS documents, --der for PEM files.
+func (o *decryptOptions) checkFormatFlags(f *secretFile, format crypt.Format) error {
+	if f.extract != "" && format != crypt.SOPS {
+		return usageError("--extract %s=%s: %s is not a SOPS document", f.path, f.extract, displayPath(f.path))
+	}
+	var what string
+	switch format {
+	case crypt.Age, crypt.AgeArmor:
+		what = "an age file"
+	case crypt.SOPS:
+		what = "a SOPS document"
+	}
+	if o.der && what != "" {
+		return usageError("--der: %s is %s, delivered as it decrypts: --der converts a PEM file's single encrypted key to DER; leave --der out, or give the key as an encrypted PEM file", displayPath(f.path), what)
 	}
 	return nil
 }
