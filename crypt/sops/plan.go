@@ -17,11 +17,29 @@ type Document struct {
 // are held in memory.
 const MaxDocument = 16 << 20
 
-// Parse reads a SOPS document in format and its metadata. Nothing is
-// decrypted.
+// ParseNamed reads the SOPS document called name (a path, or "standard
+// input") in the format SOPS reads it in: by the name's extension
+// (FormatForPath), or, when the name says nothing, by its content, as Parse
+// tells it. Nothing is decrypted.
+func ParseNamed(name string, data []byte) (*Document, error) {
+	format, named := FormatForPath(name)
+	if !named {
+		format = 0
+	}
+	return Parse(data, format)
+}
+
+// Parse reads a SOPS document in format and its metadata; format 0 is the
+// format its content is in: what Detect finds, and for a JSON object of
+// the members "data" and "sops" only, the binary form. The document is
+// parsed once. Nothing is decrypted.
 func Parse(data []byte, format Format) (*Document, error) {
 	if len(data) > MaxDocument {
 		return nil, malformed("a SOPS document of %d bytes is too large (the limit is %d MiB)", len(data), MaxDocument>>20)
+	}
+	byContent := format == 0
+	if byContent {
+		format = Detect(data)
 	}
 	doc := &Document{format: format}
 	var meta *node
@@ -36,6 +54,9 @@ func Parse(data []byte, format Format) (*Document, error) {
 		var b *node
 		if b, err = parseJSON(data); err != nil {
 			return nil, err
+		}
+		if byContent && jsonBinary(b, data) {
+			doc.format = Binary
 		}
 		doc.branches = []*node{b}
 		meta, err = takeMetadata(doc.branches)
