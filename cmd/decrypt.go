@@ -43,7 +43,7 @@ func (o *decryptOptions) addFlags(c *cobra.Command) {
 	f.StringArrayVar(&o.names, "name", nil, "name FILE's descriptor: `FILE=NAME`, FILE as written (default: its base name without .age); repeatable")
 	f.StringArrayVar(&o.extracts, "extract", nil, "SOPS `FILE=EXPR`: deliver only EXPR, as sops --extract")
 	f.BoolVar(&o.fallback, "allow-fallback", false, "without memfd_secret, use much weaker sealed memfd_create memory, with a warning (SECRETCAT_MEMORY=fallback)")
-	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single key as DER instead of PEM (refused for age and SOPS FILEs)")
+	f.BoolVar(&o.der, "der", false, "deliver a PEM file's single key as DER instead of PEM")
 	f.BoolVar(&o.allowUnencrypted, "allow-unencrypted", false, "let a PEM FILE without an encrypted key (a plain key, certificates) through")
 	o.passphrase.addFlags(c)
 }
