@@ -5,30 +5,25 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "preload.h"
 
+atomic_int sc_served;
+
 /*
- * sc_view_map maps the whole file fd read-only and shared (a secret file
- * refuses MAP_PRIVATE). The mapping counts against RLIMIT_MEMLOCK: mmap
- * fails with EAGAIN over the limit, and that errno is what the caller sees.
+ * sc_view_map maps the whole file fd, of size bytes, read-only and shared
+ * (a secret file refuses MAP_PRIVATE). The mapping counts against
+ * RLIMIT_MEMLOCK: mmap fails with EAGAIN over the limit, and that errno is
+ * what the caller sees.
  */
-int sc_view_map(int fd, struct sc_view *v)
+int sc_view_map(int fd, size_t size, struct sc_view *v)
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0)
-		return -1;
-	if (st.st_size < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	v->size = (size_t)st.st_size;
+	v->size = size;
 	v->base = NULL;
-	if (v->size == 0)
+	if (size == 0)
 		return 0;
-	void *p = mmap(NULL, v->size, PROT_READ, MAP_SHARED, fd, 0);
+	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	v->base = p;
@@ -113,6 +108,8 @@ ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov
 		if ((size_t)got < want)
 			break;
 	}
+	if (done > 0)
+		atomic_store_explicit(&sc_served, 1, memory_order_relaxed);
 	return (ssize_t)done;
 }
 
