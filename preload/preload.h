@@ -73,6 +73,17 @@ off_t sc_view_seek(const struct sc_view *v, off_t cur, off_t off, int whence);
 int sc_user_ok(const void *buf, size_t n);
 ssize_t sc_copy_out(void *buf, const void *src, size_t n);
 
+/*
+ * shared.c: an open file description's position and status flags, shared
+ * with forked children as the kernel shares them.
+ */
+struct sc_shared {
+	_Atomic off_t pos;
+	_Atomic int flags; /* as F_GETFL gives them */
+};
+struct sc_shared *sc_shared_new(int flags);
+void sc_shared_free(struct sc_shared *s);
+
 /* fdtable.c: descriptors handed out by the open family, served by read. */
 struct sc_open;
 struct sc_open *sc_table_add(int fd, int flags);
