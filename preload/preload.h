@@ -60,6 +60,12 @@ struct sc_view {
 int sc_view_map(int fd, size_t size, struct sc_view *v);
 int sc_view_unmap(struct sc_view *v);
 struct iovec;
+/*
+ * secheap_freeze.c: whether p is in the secret heap's range, after waiting
+ * for it to be writable again (a fork freezes it for a moment).
+ */
+int sc_heap_thawed(const void *p);
+
 /* secheap_openssl.c: told when a read has handed out bytes of a secret file. */
 void sc_key_served(void);
 ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov, int n, int vectored);

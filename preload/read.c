@@ -36,6 +36,20 @@ ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t pos, size_t buflen);
 		r_; \
 	})
 
+/*
+ * SC_THAWED(buf, call) evaluates call, and again while it fails with EFAULT
+ * into the secret heap: a fork froze the heap read-only meanwhile (see
+ * secheap_freeze.c), and the kernel consumed nothing. Bounded, should the
+ * buffer be bad for another reason too.
+ */
+#define SC_THAWED(buf, call) \
+	({ \
+		__typeof__(call) t_; \
+		for (int i_ = 0; (t_ = (call)) < 0 && errno == EFAULT && i_ < 100 && sc_heap_thawed(buf); i_++) \
+			; \
+		t_; \
+	})
+
 /* one reads into buf as read(2) (pos -1) or pread(2) do. */
 static ssize_t one(struct sc_open *o, void *buf, size_t n, off_t pos)
 {
@@ -54,7 +68,7 @@ static int positive(off_t pos)
 
 SC_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	return SC_SERVE(fd, one(o, buf, n, -1), SC_CALL_NEXT(read, fd, buf, n));
+	return SC_SERVE(fd, one(o, buf, n, -1), SC_THAWED(buf, SC_CALL_NEXT(read, fd, buf, n)));
 }
 
 /* The fortified forms abort on a count past the buffer, in libc. */
@@ -62,7 +76,7 @@ SC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	if (n > buflen)
 		return SC_CALL_NEXT(__read_chk, fd, buf, n, buflen);
-	return SC_SERVE(fd, one(o, buf, n, -1), SC_CALL_NEXT(__read_chk, fd, buf, n, buflen));
+	return SC_SERVE(fd, one(o, buf, n, -1), SC_THAWED(buf, SC_CALL_NEXT(__read_chk, fd, buf, n, buflen)));
 }
 
 #define SC_PREAD(fn, off) \
