@@ -52,6 +52,12 @@ int sc_fd_of_last(const char *path, size_t *dir_len);
  */
 int sc_secret_of_path(int dirfd, const char *path);
 
+/*
+ * fdlink.c: N of a symbolic link, relative to dirfd, that leads to this
+ * process's secret descriptor N, or -1.
+ */
+int sc_secret_of_link(int dirfd, const char *path);
+
 /* view.c: a read-only shared mapping of a whole secret file. */
 struct sc_view {
 	const unsigned char *base; /* NULL when size is 0 */
@@ -68,6 +74,7 @@ int sc_heap_thawed(const void *p);
 
 /* secheap_openssl.c: told when a read has handed out bytes of a secret file. */
 void sc_key_served(void);
+ssize_t sc_view_check(off_t pos, const struct iovec *iov, int n, int vectored);
 ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov, int n, int vectored);
 off_t sc_view_seek(const struct sc_view *v, off_t cur, off_t off, int whence);
 
@@ -115,5 +122,11 @@ void sc_stderr(const char *s);
 
 /* dumpable.c: makes the process non-dumpable unless opted out. */
 void sc_dumpable_init(void);
+
+/*
+ * rwf.c: 0 when a read with preadv2(2)'s flags is taken, as by a regular
+ * file, or the errno with which the kernel refuses them.
+ */
+int sc_rwf_refused(int flags);
 
 #endif

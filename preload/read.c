@@ -112,14 +112,27 @@ SC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 	}
 
 /*
- * preadv2(2) takes -1 as the file position. Of the RWF_* flags, those that
- * only hint at how to wait are taken (a mapping never waits); others go to
- * the kernel's answer for a file that cannot be read that way.
+ * flagged reads as preadv2(2) with flags at pos (-1: the file position):
+ * the kernel checks the flags once the iovecs and the position have passed
+ * (an empty read gives 0 whatever they are), before it copies anything.
  */
+static ssize_t flagged(struct sc_open *o, const struct iovec *iov, int n, off_t pos, int flags)
+{
+	int refused = sc_rwf_refused(flags);
+	if (refused == 0)
+		return sc_open_read(o, iov, n, pos, 1);
+	ssize_t want = sc_view_check(pos == -1 ? sc_open_seek(o, 0, SEEK_CUR) : pos, iov, n, 1);
+	if (want <= 0)
+		return want;
+	errno = refused;
+	return -1;
+}
+
+/* preadv2(2) takes -1 as the file position. */
 #define SC_PREADV2(fn, off) \
 	SC_EXPORT ssize_t fn(int fd, const struct iovec *iov, int n, off pos, int flags) \
 	{ \
-		return SC_SERVE(fd, pos == -1 || positive(pos) ? sc_open_read(o, iov, n, pos, 1) : -1, \
+		return SC_SERVE(fd, pos == -1 || positive(pos) ? flagged(o, iov, n, pos, flags) : -1, \
 				SC_CALL_NEXT(fn, fd, iov, n, pos, flags)); \
 	}
 
