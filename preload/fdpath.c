@@ -122,10 +122,13 @@ int sc_fd_of_path(const char *path)
 
 /*
  * sc_secret_of_path returns N when path names this process's descriptor N
- * and N is a secret-memory file, and -1 otherwise. errno is kept.
+ * and N is a secret-memory file, or the descriptor taken for path from
+ * SECRETCAT_PRELOAD_SOCKET (socket.c); -1 otherwise. errno is kept.
  */
 int sc_secret_of_path(const char *path)
 {
 	int fd = sc_fd_of_path(path);
-	return fd >= 0 && sc_is_secret(fd) ? fd : -1;
+	if (fd >= 0)
+		return sc_is_secret(fd) ? fd : -1;
+	return sc_secret_of_socket(path);
 }

@@ -46,6 +46,13 @@ int sc_is_secret(int fd);
 int sc_fd_of_path(const char *path);
 int sc_secret_of_path(const char *path);
 
+/*
+ * socket.c: the secret descriptor served for the path that
+ * SECRETCAT_PRELOAD_SOCKET names, taken from a secretcat open --socket
+ * listening there; -1 for any other path or when none can be taken.
+ */
+int sc_secret_of_socket(const char *path);
+
 /* view.c: a read-only shared mapping of a whole secret file. */
 struct sc_view {
 	const unsigned char *base; /* NULL when size is 0 */
