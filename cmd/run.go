@@ -321,18 +321,17 @@ func (o *runOptions) environ(files []*secretFile, memory, preload string) []stri
 	}
 	if o.heap.bytes > 0 {
 		set[envHeap] = o.heap.String()
-		set[envHeapPID] = strconv.Itoa(os.Getpid()) // COMMAND's, after exec
 	}
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		// A heap size inherited from an outer secretcat does not turn the
 		// heap on without --openssl-secret-heap.
-		if _, replaced := set[k]; !replaced && k != envHeap && k != envHeapPID {
+		if _, replaced := set[k]; !replaced && k != envHeap {
 			env = append(env, kv)
 		}
 	}
-	for _, k := range []string{secretfd.EnvFd, secretfd.EnvFds, secretfd.EnvFdNames, secretfd.EnvMemory, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "LD_PRELOAD", envHeap, envHeapPID} {
+	for _, k := range []string{secretfd.EnvFd, secretfd.EnvFds, secretfd.EnvFdNames, secretfd.EnvMemory, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "LD_PRELOAD", envHeap} {
 		if v, ok := set[k]; ok {
 			env = append(env, k+"="+v)
 		}

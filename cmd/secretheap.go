@@ -14,9 +14,6 @@ import (
 const (
 	// envHeap tells the preload library the heap's size in bytes.
 	envHeap = "SECRETCAT_PRELOAD_SECRET_HEAP"
-	// envHeapPID is COMMAND's process ID: the library says there whether
-	// the heap protected anything, and not in every program COMMAND runs.
-	envHeapPID = "SECRETCAT_PRELOAD_SECRET_HEAP_PID"
 	// heapDefault, the heap's first size, fits nginx and haproxy with
 	// room: measured at rest after hundreds of handshakes, about 0.45 MiB
 	// per process; each TLS connection in progress adds some 40 KiB, and

@@ -61,6 +61,8 @@ struct sc_view {
 int sc_view_map(int fd, struct sc_view *v);
 int sc_view_unmap(struct sc_view *v);
 struct iovec;
+/* sc_served is set once a read has handed out bytes of a secret file. */
+extern atomic_int sc_served;
 ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov, int n, int vectored);
 off_t sc_view_seek(const struct sc_view *v, off_t cur, off_t off, int whence);
 

@@ -15,8 +15,6 @@
 
 /* The environment variable secretcat sets to the arena's size in bytes. */
 #define SC_HEAP_ENV "SECRETCAT_PRELOAD_SECRET_HEAP"
-/* And to the process ID of the program it started (COMMAND). */
-#define SC_HEAP_PID_ENV "SECRETCAT_PRELOAD_SECRET_HEAP_PID"
 
 /* Exit statuses when the heap cannot be had, as secretcat's own. */
 #define SC_HEAP_EXIT_FAILURE 1

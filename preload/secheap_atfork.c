@@ -13,10 +13,17 @@
  * libc_nonshared.a), calls __register_atfork, and the first call, the
  * library's own or another's, registers the heap's handlers first. They do
  * nothing while the heap is off.
+ *
+ * The first call may come before anything else in the process runs:
+ * ThreadSanitizer's runtime, linked into the program, registers its
+ * handlers while it starts, before its own state exists, and its
+ * pthread_once would crash then. So the once here is an atomic word of
+ * this library's, and a second caller waits out the first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 
 #include "preload.h"
 #include "secheap.h"
@@ -27,18 +34,20 @@ typedef void (*handler_fn)(void);
 
 int __register_atfork(handler_fn prepare, handler_fn parent, handler_fn child, void *dso);
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+enum { UNREGISTERED, REGISTERING, REGISTERED };
+static _Atomic int state = UNREGISTERED;
 static int first_err;
-
-static void register_first(void)
-{
-	__typeof__(&__register_atfork) next = SC_NEXT(__register_atfork);
-	first_err = next != NULL ? next(sc_heap_prepare, sc_heap_parent, sc_heap_child, &__dso_handle) : ENOSYS;
-}
 
 int sc_heap_atfork(void)
 {
-	pthread_once(&once, register_first);
+	int expect = UNREGISTERED;
+	if (atomic_compare_exchange_strong(&state, &expect, REGISTERING)) {
+		__typeof__(&__register_atfork) next = SC_NEXT(__register_atfork);
+		first_err = next != NULL ? next(sc_heap_prepare, sc_heap_parent, sc_heap_child, &__dso_handle) : ENOSYS;
+		atomic_store(&state, REGISTERED);
+	}
+	while (atomic_load(&state) != REGISTERED)
+		sched_yield();
 	return first_err;
 }
 

@@ -10,7 +10,9 @@
  * forks maps a copy of the arena's part in use meanwhile; so without
  * CAP_IPC_LOCK an arena grows up to half of the limit, and with it (root)
  * up to the whole reserved range. Past that, OpenSSL's allocations go to
- * ordinary memory, and the library says so once per process.
+ * ordinary memory, and the library says so once per process. The limit
+ * and the capability are read again at most once a second while the arena
+ * cannot grow (each allocation that overflows would otherwise read them).
  *
  * A program may bound its address space (RLIMIT_AS: dovecot's vsz_limit,
  * 256 MiB by default): the range is then halved until it fits, down to
@@ -53,8 +55,12 @@ int sc_heap_extend(void *at, size_t add)
 	int e = errno;
 	close(fd);
 	if (p == MAP_FAILED) {
-		/* MAP_FIXED may have unmapped the reservation there: take it back. */
-		mmap(at, add, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+		/* MAP_FIXED may have unmapped the reservation there: take it back,
+		 * or else end the range there, so that the arena never grows over
+		 * whatever the kernel maps in the hole later. */
+		if (mmap(at, add, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) ==
+			    MAP_FAILED && reserved != NULL)
+			reserved_size = (size_t)((unsigned char *)at - reserved);
 		errno = e;
 		return -1;
 	}

@@ -60,6 +60,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "secheap.h"
@@ -118,17 +119,28 @@ static void open_arena(void)
  */
 static int grow(size_t n)
 {
+	/* The second growth was last refused in, and the size refused then. */
+	static time_t refused_at = -1;
+	static size_t refused_n;
+	struct timespec now;
+	int timed = clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == 0;
+	if (timed && now.tv_sec == refused_at && n >= refused_n)
+		return 0;
 	size_t room = sc_heap_room(), want = arena.size;
 	while (want < room && want - arena.top < n + 64) /* 64: a header, alignment */
 		want = want < room / 2 ? want * 2 : room;
-	if (want - arena.top < n + 64)
-		return 0;
-	if (sc_heap_extend(arena.base + arena.size, want - arena.size) != 0) {
-		grow_err = errno;
-		return 0;
+	int fits = want - arena.top >= n + 64;
+	if (fits && sc_heap_extend(arena.base + arena.size, want - arena.size) == 0) {
+		arena_grow(&arena, want);
+		return 1;
 	}
-	arena_grow(&arena, want);
-	return 1;
+	if (fits)
+		grow_err = errno;
+	if (timed) {
+		refused_at = now.tv_sec;
+		refused_n = n;
+	}
+	return 0;
 }
 
 /* report_full says once per process that the arena is full; with the lock held. */

@@ -22,19 +22,25 @@
  * refused (it returns 0, as OpenSSL's own does once it has allocated; those
  * programs go on with OpenSSL's allocator) and reported once. Where the heap
  * can protect nothing, one line on standard error says so, once per program
- * (not per forked process): at start when the program is linked with
- * another TLS library (GnuTLS, NSS, Java's launcher) and not with OpenSSL,
- * else at the exit of the process secretcat started (SC_HEAP_PID_ENV) when
- * OpenSSL never allocated in it (OpenSSL linked statically and hidden, or
- * no TLS at all); a program that closes standard error before (coreutils
- * do) or ends with _exit says nothing then.
+ * (a word shared with its forked processes, not across exec): at start when
+ * the program is linked with another TLS library (GnuTLS, NSS, Java's
+ * launcher) and not with OpenSSL, or is built with ThreadSanitizer (whose
+ * fork handler stops every thread, where the heap's copy at fork needs
+ * them to wait on its own); else at the exit of a process that read a
+ * secret file through this library while OpenSSL never allocated in it
+ * (OpenSSL linked statically and hidden, or no TLS at all). A process that
+ * read no secret, such as a supervisor whose children hold the key, has
+ * nothing to protect and says nothing; one that closes standard error
+ * before (coreutils do) or ends with _exit says nothing either.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -73,7 +79,7 @@ static int secure_init(size_t size, size_t minsize);
 
 static int heap_on;
 static int routed;           /* OpenSSL's allocations go to the heap */
-static pid_t origin;         /* the process secretcat started */
+static atomic_int *said;     /* shared with forked processes: the program said it protects nothing */
 static void *crypto;         /* where OpenSSL was found: a handle, RTLD_DEFAULT or RTLD_NEXT */
 static set_mem_fn real_set;  /* OpenSSL's CRYPTO_set_mem_functions */
 
@@ -163,15 +169,26 @@ static void route(void)
 }
 
 /*
- * said_nothing says, at the exit of the process secretcat started (not of
- * its children, nor of the helpers it runs), that OpenSSL never allocated.
+ * first_to_say says whether this process is the first of its program to
+ * say that the heap protects nothing (each says it when the shared word
+ * could not be mapped).
+ */
+static int first_to_say(void)
+{
+	return said == NULL || !atomic_exchange(said, 1);
+}
+
+/*
+ * said_nothing says, at exit, that this process read a secret file while
+ * OpenSSL never allocated in it.
  */
 static void said_nothing(void)
 {
-	if (getpid() == origin && !sc_heap_touched())
-		sc_heap_say("--openssl-secret-heap protected nothing in this program: OpenSSL made no "
-			    "allocation in it (it uses no TLS, or another TLS library, or OpenSSL linked "
-			    "in a way the heap cannot reach)", NULL);
+	if (atomic_load(&sc_served) && !sc_heap_touched() && first_to_say())
+		sc_heap_say("--openssl-secret-heap protected nothing in this program: it read the key, "
+			    "but OpenSSL made no allocation in it (it uses no TLS, or another TLS library, "
+			    "or OpenSSL linked in a way the heap cannot reach), so its copies are in "
+			    "ordinary memory", NULL);
 }
 
 void sc_heap_init(void)
@@ -186,17 +203,26 @@ void sc_heap_init(void)
 	if (errno != 0 || *end != '\0' || v[0] < '0' || v[0] > '9' || size == 0 || size > MAX_HEAP)
 		sc_heap_die(SC_HEAP_EXIT_FAILURE, SC_HEAP_ENV "=", v, ": not a size in bytes from 1 to 1 GiB "
 			    "(secretcat sets it for --openssl-secret-heap)", NULL);
+	void *page = mmap(NULL, sizeof *said, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	said = page != MAP_FAILED ? page : NULL;
+	if (dlsym(RTLD_DEFAULT, "__tsan_init") != NULL) {
+		if (first_to_say())
+			sc_heap_say("--openssl-secret-heap protects nothing in this program: it is built with "
+				    "ThreadSanitizer, whose fork handling cannot wait for the heap's copy at "
+				    "fork, so the heap stays off and OpenSSL's memory is ordinary", NULL);
+		errno = saved;
+		return;
+	}
 	if (sc_heap_configure((size_t)size) != 0)
 		sc_heap_die(SC_HEAP_EXIT_FAILURE, "--openssl-secret-heap: cannot register its fork handlers: ",
 			    strerror(errno), NULL);
 	heap_on = 1;
-	const char *pid = getenv(SC_HEAP_PID_ENV);
-	origin = pid != NULL ? (pid_t)strtol(pid, NULL, 10) : getpid();
 	find_openssl();
 	const char *other = NULL;
 	if (real_set == NULL && dl_iterate_phdr(other_tls, &other) != 0) {
-		sc_heap_say("--openssl-secret-heap protects nothing in this program: its TLS is ", other,
-			    "'s, not OpenSSL's, and its keys stay in ordinary memory", NULL);
+		if (first_to_say())
+			sc_heap_say("--openssl-secret-heap protects nothing in this program: its TLS is ", other,
+				    "'s, not OpenSSL's, and its keys stay in ordinary memory", NULL);
 		errno = saved;
 		return;
 	}

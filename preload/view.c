@@ -10,6 +10,8 @@
 
 #include "preload.h"
 
+atomic_int sc_served;
+
 /*
  * sc_view_map maps the whole file fd read-only and shared (a secret file
  * refuses MAP_PRIVATE). The mapping counts against RLIMIT_MEMLOCK: mmap
@@ -113,6 +115,8 @@ ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov
 		if ((size_t)got < want)
 			break;
 	}
+	if (done > 0)
+		atomic_store_explicit(&sc_served, 1, memory_order_relaxed);
 	return (ssize_t)done;
 }
 
