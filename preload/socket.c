@@ -149,7 +149,7 @@ int sc_secret_of_socket(const char *path)
 	int got = take(path);
 	if (got < 0) {
 		sc_heap_say(path, " (" SC_SOCKET_ENV "): no secret descriptor from a secretcat open --socket there: ",
-			    strerror(errno), NULL);
+			    errno == EPROTO ? "it offered none" : strerror(errno), NULL);
 		errno = saved;
 		return -1;
 	}
