@@ -25,8 +25,8 @@ struct sc_open *sc_adopt(int fd)
 	/* An O_PATH descriptor reads nothing (EBADF), nor a write-only one. */
 	int flags = SC_CALL_NEXT(fcntl, fd, F_GETFL);
 	struct sc_open *o = NULL;
-	if (flags >= 0 && (flags & O_PATH) == 0 && (flags & O_ACCMODE) != O_WRONLY && sc_table_add(fd, flags) == 0)
-		o = sc_table_find(fd);
+	if (flags >= 0 && (flags & O_PATH) == 0 && (flags & O_ACCMODE) != O_WRONLY)
+		o = sc_table_add(fd, flags);
 	errno = refused;
 	return o;
 }

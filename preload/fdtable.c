@@ -107,17 +107,18 @@ static int grow(void)
 	return -1;
 }
 
-/* identify records which file fd is open on, keeping errno. */
-static int identify(int fd, dev_t *dev, ino_t *ino)
+/*
+ * identify fstats fd, a descriptor of a file whose size fits a size_t. It
+ * fails with fstat's errno, or EOVERFLOW for a negative size.
+ */
+static int identify(int fd, struct stat *st)
 {
-	int saved = errno;
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		errno = saved;
+	if (fstat(fd, st) != 0)
+		return -1;
+	if (st->st_size < 0) {
+		errno = EOVERFLOW;
 		return -1;
 	}
-	*dev = st.st_dev;
-	*ino = st.st_ino;
 	return 0;
 }
 
@@ -214,21 +215,22 @@ static struct sc_open *viewer(dev_t dev, ino_t ino, size_t size)
  * new description at position 0, opened with flags, with the view of
  * another description of the same file or a mapping of its own. The
  * kernel has just handed fd out, so whatever the table held for that
- * number (closed behind the library's back) is forgotten. It fails with
- * mmap's errno (RLIMIT_MEMLOCK) or when the table cannot grow.
+ * number (closed behind the library's back) is forgotten. It returns fd's
+ * slot with a reference for the caller, or NULL with mmap's errno
+ * (RLIMIT_MEMLOCK) or EMFILE when the table cannot grow.
  */
-static int add(int fd, int flags, struct sc_open *desc)
+static struct sc_open *add(int fd, int flags, struct sc_open *desc)
 {
 	struct stat st;
 	int saved = errno;
-	if (fstat(fd, &st) != 0 || st.st_size < 0)
-		return -1;
+	if (identify(fd, &st) != 0)
+		return NULL;
 	errno = saved;
 	struct sc_open *shared = NULL;
 	struct sc_view v = {NULL, 0};
 	if (desc == NULL && (shared = viewer(st.st_dev, st.st_ino, (size_t)st.st_size)) == NULL &&
-	    sc_view_map(fd, &v) != 0)
-		return -1;
+	    sc_view_map(fd, (size_t)st.st_size, &v) != 0)
+		return NULL;
 	struct sc_open *o;
 	while ((o = claim()) == NULL) {
 		if (grow() == 0)
@@ -239,7 +241,7 @@ static int add(int fd, int flags, struct sc_open *desc)
 		else if (sc_view_unmap(&v) != 0)
 			saved = errno;
 		errno = saved;
-		return -1;
+		return NULL;
 	}
 	o->dev = st.st_dev;
 	o->ino = st.st_ino;
@@ -256,11 +258,11 @@ static int add(int fd, int flags, struct sc_open *desc)
 		atomic_store(&o->flags, (flags | SC_O_LARGEFILE) & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
 	}
 	atomic_fetch_add(&live, 1);
-	atomic_store(&o->refs, 1);
+	atomic_store(&o->refs, 2); /* the table's and the caller's */
 	atomic_store_explicit(&o->state, fd + 1, memory_order_release);
 	/* Then the old entry goes: a reader of fd always finds one. */
 	release_range((unsigned)fd, (unsigned)fd, o);
-	return 0;
+	return o;
 }
 
 /* acquire returns fd's slot with a reference taken, or NULL. */
@@ -291,9 +293,11 @@ struct sc_open *sc_table_find(int fd)
 	struct sc_open *o = acquire(fd);
 	if (o == NULL)
 		return NULL;
-	dev_t dev;
-	ino_t ino;
-	if (identify(fd, &dev, &ino) != 0 || dev != o->dev || ino != o->ino) {
+	struct stat st;
+	int saved = errno;
+	int same = identify(fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
+	errno = saved;
+	if (!same) {
 		release(o, fd);
 		sc_open_put(o);
 		return NULL;
@@ -303,9 +307,10 @@ struct sc_open *sc_table_find(int fd)
 
 /*
  * sc_table_add records fd, a new descriptor of a secret file opened with
- * flags, at file position 0.
+ * flags, at file position 0, and returns its slot with a reference the
+ * caller gives back with sc_open_put; NULL with errno if it cannot.
  */
-int sc_table_add(int fd, int flags)
+struct sc_open *sc_table_add(int fd, int flags)
 {
 	return add(fd, flags, NULL);
 }
@@ -316,7 +321,11 @@ int sc_table_add(int fd, int flags)
  */
 int sc_table_copy(struct sc_open *o, int newfd)
 {
-	return add(newfd, 0, o->desc);
+	struct sc_open *copy = add(newfd, 0, o->desc);
+	if (copy == NULL)
+		return -1;
+	sc_open_put(copy);
+	return 0;
 }
 
 /*

@@ -39,9 +39,32 @@ static int readable(int flags)
 }
 
 /*
+ * sc_open_secret hands out a new descriptor of the secret file secret, a
+ * duplicate (with O_CLOEXEC from flags), served as if opened with flags.
+ * It returns the descriptor, or -1 with errno (mmap's EAGAIN over
+ * RLIMIT_MEMLOCK, EMFILE).
+ */
+int sc_open_secret(int secret, int flags)
+{
+	int fd = SC_CALL_NEXT(fcntl, secret, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	if (fd < 0)
+		return -1;
+	struct sc_open *o = sc_table_add(fd, flags);
+	if (o != NULL) {
+		sc_open_put(o);
+		return fd;
+	}
+	int saved = errno;
+	if (SC_CALL_NEXT(close, fd) != 0)
+		saved = errno;
+	errno = saved;
+	return -1;
+}
+
+/*
  * serve opens path for reading when it names a secret descriptor: it
- * returns the new descriptor, or -1 with errno (mmap's EAGAIN over
- * RLIMIT_MEMLOCK, EMFILE), or SC_PASS for a call that is not its own.
+ * returns the new descriptor, or -1 with errno, or SC_PASS for a call that
+ * is not its own.
  */
 static int serve(const char *path, int flags)
 {
@@ -50,14 +73,7 @@ static int serve(const char *path, int flags)
 	int secret = sc_secret_of_path(path);
 	if (secret < 0)
 		return SC_PASS;
-	int fd = SC_CALL_NEXT(fcntl, secret, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
-	if (fd < 0 || sc_table_add(fd, flags) == 0)
-		return fd;
-	int saved = errno;
-	if (SC_CALL_NEXT(close, fd) != 0)
-		saved = errno;
-	errno = saved;
-	return -1;
+	return sc_open_secret(secret, flags);
 }
 
 /* The mode argument, present only when flags create a file. */

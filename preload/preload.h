@@ -58,7 +58,7 @@ struct sc_view {
 	const unsigned char *base; /* NULL when size is 0 */
 	size_t size;
 };
-int sc_view_map(int fd, struct sc_view *v);
+int sc_view_map(int fd, size_t size, struct sc_view *v);
 int sc_view_unmap(struct sc_view *v);
 struct iovec;
 /* sc_served is set once a read has handed out bytes of a secret file. */
@@ -76,7 +76,7 @@ ssize_t sc_copy_out(void *buf, const void *src, size_t n);
 
 /* fdtable.c: descriptors handed out by the open family, served by read. */
 struct sc_open;
-int sc_table_add(int fd, int flags);
+struct sc_open *sc_table_add(int fd, int flags);
 int sc_table_copy(struct sc_open *o, int newfd);
 struct sc_open *sc_table_find(int fd);
 void sc_open_put(struct sc_open *o);
@@ -87,6 +87,9 @@ int sc_open_setfl(struct sc_open *o, int arg);
 void sc_table_remove(unsigned lo, unsigned hi);
 int sc_fresh(int fd);
 void sc_table_recount(void);
+
+/* open.c: a new served descriptor of the secret file secret. */
+int sc_open_secret(int secret, int flags);
 
 /* adopt.c: a secret descriptor the library did not open, once the kernel refused to read it. */
 struct sc_open *sc_adopt(int fd);

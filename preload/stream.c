@@ -2,50 +2,53 @@
  * fopen(3) of /dev/fd/N (and the /proc forms) where N is a secret file:
  * OpenSSL's BIO_new_file, and so nginx, haproxy, PostgreSQL, the openssl
  * command and Python's ssl, open key files this way. For reading, this
- * library returns an unbuffered stream (fopencookie(3)) over a read-only
- * mapping: stdio keeps no buffer of the plaintext. Everything else goes to
- * libc untouched, errno included.
+ * library opens a served descriptor of the file, as open(2) of the path
+ * does (open.c), and returns an unbuffered stream (fopencookie(3)) that
+ * reads through it: stdio keeps no buffer of the plaintext. fileno(3) of
+ * the stream is that descriptor, as it would be for a regular file (glibc
+ * marks a cookie stream's descriptor -2, which fileno reports as -1, and
+ * reaches the file only through the callbacks, so fclose closes the
+ * descriptor only through stream_close). Everything else goes to libc
+ * untouched, errno included.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
+#include <unistd.h>
 
 #include "preload.h"
 
-struct sc_stream {
-	struct sc_view view;
-	off_t pos;
-};
+/*
+ * The cookie is the descriptor. The callbacks go through the library's own
+ * read, lseek and close, as stdio's would go through the kernel's: a
+ * program that closes or replaces the descriptor under the stream sees
+ * what it would see with a regular file.
+ */
+static int stream_fd(void *cookie)
+{
+	return (int)(intptr_t)cookie;
+}
 
 static ssize_t stream_read(void *cookie, char *buf, size_t n)
 {
-	struct sc_stream *s = cookie;
-	struct iovec iov = {buf, n};
-	ssize_t got = sc_view_read(&s->view, s->pos, &iov, 1, 0);
-	if (got > 0)
-		s->pos += (off_t)got;
-	return got;
+	return read(stream_fd(cookie), buf, n);
 }
 
 static int stream_seek(void *cookie, off64_t *off, int whence)
 {
-	struct sc_stream *s = cookie;
-	off_t pos = sc_view_seek(&s->view, s->pos, *off, whence);
+	off_t pos = lseek(stream_fd(cookie), *off, whence);
 	if (pos < 0)
 		return -1;
-	s->pos = *off = pos;
+	*off = pos;
 	return 0;
 }
 
 static int stream_close(void *cookie)
 {
-	struct sc_stream *s = cookie;
-	int err = sc_view_unmap(&s->view);
-	free(s);
-	return err;
+	return close(stream_fd(cookie));
 }
 
 static const cookie_io_functions_t stream_io = {
@@ -64,6 +67,18 @@ static int read_only(const char *mode)
 }
 
 /*
+ * cloexec reports whether a mode asks for O_CLOEXEC: an "e" among the six
+ * characters after the first that glibc's fopen reads.
+ */
+static int cloexec(const char *mode)
+{
+	for (int i = 1; i < 7 && mode[i] != '\0'; i++)
+		if (mode[i] == 'e')
+			return 1;
+	return 0;
+}
+
+/*
  * serve opens path as a stream when it names a secret descriptor and mode
  * only reads: it returns 1 with *f the stream, or NULL and errno on
  * failure; 0 for a call that is not its own.
@@ -72,25 +87,22 @@ static int serve(const char *path, const char *mode, FILE **f)
 {
 	if (!read_only(mode))
 		return 0;
-	int fd = sc_secret_of_path(path);
-	if (fd < 0)
+	int secret = sc_secret_of_path(path);
+	if (secret < 0)
 		return 0;
 	*f = NULL;
-	struct sc_stream *s = calloc(1, sizeof *s);
-	if (s == NULL)
+	int fd = sc_open_secret(secret, O_RDONLY | (cloexec(mode) ? O_CLOEXEC : 0));
+	if (fd < 0)
 		return 1;
-	if (sc_view_map(fd, &s->view) != 0) {
-		free(s);
-		return 1;
-	}
-	*f = fopencookie(s, "r", stream_io);
+	*f = fopencookie((void *)(intptr_t)fd, "r", stream_io);
 	if (*f == NULL) {
 		int saved = errno;
-		if (stream_close(s) != 0)
+		if (stream_close((void *)(intptr_t)fd) != 0)
 			saved = errno;
 		errno = saved;
 		return 1;
 	}
+	(*f)->_fileno = fd;
 	if (setvbuf(*f, NULL, _IONBF, 0) != 0) {
 		int saved = errno;
 		if (fclose(*f) != 0)

@@ -5,34 +5,61 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "preload.h"
+#include "secheap.h"
+
+/*
+ * over_limit says, once per process, that a secret file could not be
+ * mapped for its locked-memory limit: the program itself reports only
+ * "Resource temporarily unavailable" for its path, if anything. The limit
+ * that binds is this process's, which may be far below secretcat's: a
+ * program that changed user (setpriv, runuser, a server's workers) lost
+ * CAP_IPC_LOCK, which secretcat as root had. errno is kept.
+ */
+static void over_limit(size_t size)
+{
+	static _Atomic pid_t said;
+	pid_t self = getpid();
+	if (atomic_exchange(&said, self) == self)
+		return;
+	int saved = errno;
+	struct rlimit rl;
+	char need[24], lim[24];
+	long page = sysconf(_SC_PAGESIZE);
+	size_t pages = page > 0 ? (size + (size_t)page - 1) / (size_t)page * (size_t)page : size;
+	int known = getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
+	sc_heap_say("cannot map a secret file to serve it: its ", sc_heap_num(need, pages),
+		    " bytes of locked memory do not fit in this process's limit (RLIMIT_MEMLOCK",
+		    known ? ", " : "", known ? sc_heap_num(lim, rl.rlim_cur) : "", known ? " bytes" : "", ")",
+		    "; a program that changes user loses root's CAP_IPC_LOCK, which lifts the limit: "
+		    "raise the limit (ulimit -l, prlimit --memlock=, LimitMEMLOCK=)", NULL);
+	errno = saved;
+}
 
 atomic_int sc_served;
 
 /*
- * sc_view_map maps the whole file fd read-only and shared (a secret file
- * refuses MAP_PRIVATE). The mapping counts against RLIMIT_MEMLOCK: mmap
- * fails with EAGAIN over the limit, and that errno is what the caller sees.
+ * sc_view_map maps the whole file fd, of size bytes, read-only and shared
+ * (a secret file refuses MAP_PRIVATE). The mapping counts against
+ * RLIMIT_MEMLOCK: mmap fails with EAGAIN over the limit, which is said once
+ * on standard error, and that errno is what the caller sees.
  */
-int sc_view_map(int fd, struct sc_view *v)
+int sc_view_map(int fd, size_t size, struct sc_view *v)
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0)
-		return -1;
-	if (st.st_size < 0) {
-		errno = EINVAL;
+	v->size = size;
+	v->base = NULL;
+	if (size == 0)
+		return 0;
+	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		if (errno == EAGAIN)
+			over_limit(size);
 		return -1;
 	}
-	v->size = (size_t)st.st_size;
-	v->base = NULL;
-	if (v->size == 0)
-		return 0;
-	void *p = mmap(NULL, v->size, PROT_READ, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return -1;
 	v->base = p;
 	return 0;
 }

@@ -37,13 +37,14 @@
 enum kind {
 	OPEN, READ, PREAD, READV, PREADV, PREADV2, LSEEK, FSTAT, DUP, DUP2, DUP3, DUP2_ONTO,
 	FCNTL_DUP, GETFD, GETFL, SETFL, CLOSE, CLOSE_RANGE, RAW_CLOSE, FOPEN, FREAD, FSEEK, FTELL, FGETC, FCLOSE,
-	NKINDS
+	FILENO, FILENO_FSTAT, FILENO_PREAD, FILENO_GETFL, FCLOSE_FILENO, NKINDS
 };
 
 static const char *const kind_names[] = {
 	"open", "read", "pread", "readv", "preadv", "preadv2", "lseek", "fstat", "dup", "dup2", "dup3", "dup2(invalid, h)",
 	"fcntl(F_DUPFD)", "fcntl(F_GETFD)", "fcntl(F_GETFL)", "fcntl(F_SETFL)", "close", "close_range", "syscall(close)", "fopen", "fread", "fseek",
-	"ftell", "fgetc", "fclose",
+	"ftell", "fgetc", "fclose", "fileno", "fstat(fileno)", "pread(fileno)", "fcntl(fileno, F_GETFL)",
+	"fclose, then fcntl(fileno, F_GETFD)",
 };
 
 struct op {
@@ -229,6 +230,28 @@ static long long run(const struct op *o)
 	case FCLOSE:
 		stream[o->h % NS] = NULL;
 		return f == NULL ? -3 : fclose(f);
+	case FILENO: { /* the number, and whether it is close-on-exec */
+		int n = f == NULL ? -3 : fileno(f);
+		return n < 0 ? n : n * 2 + (fcntl(n, F_GETFD) == FD_CLOEXEC);
+	}
+	case FILENO_FSTAT:
+		if (f == NULL)
+			return -3;
+		if (fstat(fileno(f), &st) != 0)
+			return -1;
+		return S_ISREG(st.st_mode) ? (long long)st.st_size : -2;
+	case FILENO_PREAD: return f == NULL ? -3 : pread(fileno(f), buffer(o->c), (size_t)o->a, (off_t)o->b);
+	case FILENO_GETFL: return f == NULL ? -3 : fcntl(fileno(f), F_GETFL);
+	case FCLOSE_FILENO: {
+		/* The stream's descriptor goes with it. */
+		if (f == NULL)
+			return -3;
+		int n = fileno(f);
+		stream[o->h % NS] = NULL;
+		if (fclose(f) != 0)
+			return -4;
+		return n < 0 ? -5 : fcntl(n, F_GETFD);
+	}
 	default: return -4;
 	}
 }
@@ -406,6 +429,11 @@ static void random_op(struct op *o)
 		o->a = pick(3) == 0 ? 60 : 0;
 		break;
 	case FREAD: o->a = (long long)counts[pick(7)]; break;
+	case FILENO_PREAD:
+		o->c = pick(NBUFS);
+		o->a = (long long)counts[pick(7)];
+		o->b = positions[pick(LEN(positions))];
+		break;
 	case SETFL: o->c = status_flags[pick(LEN(status_flags))]; break;
 	default: break;
 	}
@@ -502,6 +530,11 @@ static int edges(void)
 	EDGE("fopen, fread, fseek, ftell, fgetc", 3000, OP(.kind = FOPEN, .c = 1, .path = "/dev/fd/9"),
 	     OP(.kind = FREAD, .a = 100), OP(.kind = FSEEK, .a = 7, .c = SEEK_SET), OP(.kind = FTELL),
 	     OP(.kind = FGETC), OP(.kind = FSEEK, .a = -1, .c = SEEK_SET), OP(.kind = FREAD, .a = 8192));
+	EDGE("fileno of a stream, and its descriptor", 3000, OP(.kind = FOPEN, .c = 1, .path = "/dev/fd/9"),
+	     OP(.kind = FILENO), OP(.kind = FILENO_FSTAT), OP(.kind = FILENO_PREAD, .a = 100, .b = 7),
+	     OP(.kind = FILENO_GETFL), OP(.kind = OPEN, .h = 1, .path = "/dev/fd/9"), OP(.kind = FCLOSE_FILENO));
+	EDGE("fopen with \"e\": the stream's descriptor is close-on-exec", 3000,
+	     OP(.kind = FOPEN, .c = 3, .path = "/dev/fd/9"), OP(.kind = FILENO), OP(.kind = FCLOSE_FILENO));
 	for (int i = 0; i < n; i++) {
 		if (compare(e[i].what, e[i].ops, e[i].n, e[i].size, (unsigned)i) == 0)
 			printf("ok: %s%s%s\n", e[i].what, e[i].ops[0].kind == OPEN ? ": " : "",
