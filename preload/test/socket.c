@@ -11,6 +11,8 @@
 #include "secret.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -47,9 +49,16 @@ static void offer(int c, const char *line, int fd)
 		sc_die("sendmsg");
 }
 
-/* serve answers four connections on l, as the comment above says, and exits. */
+/*
+ * serve answers four connections on l, as the comment above says, and
+ * exits; after 10 seconds without one (the library did not connect), it
+ * fails.
+ */
 static void serve(int l)
 {
+	struct timeval wait = {.tv_sec = 10};
+	if (setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait) != 0)
+		sc_die("setsockopt");
 	int secret = sc_secret_file((const unsigned char *)key, sizeof key - 1);
 	int other = sc_secret_file((const unsigned char *)"other\n", 6);
 	int plain = sc_tmpfs_file((const unsigned char *)key, sizeof key - 1);
@@ -194,6 +203,8 @@ int main(void)
 		check(secrets(&cloexec, 0) == 0, "an ordinary descriptor offered is not kept");
 	}
 	int status;
+	if (failures > 0 && kill(server, SIGKILL) != 0)
+		sc_die("kill");
 	if (waitpid(server, &status, 0) != server)
 		sc_die("waitpid");
 	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the server answered four connections");
