@@ -15,7 +15,7 @@ PRELOAD = $(BIN)/libsecretcat-preload.so
 PRELOAD_CFLAGS = -std=gnu11 -O2 -fPIC -fvisibility=hidden -U_FORTIFY_SOURCE -Wall -Wextra -Werror
 PRELOAD_LDFLAGS = -shared -Wl,-z,defs -Wl,-z,now
 
-.PHONY: all build preload preload-test preload-test-build preload-fuzz test vet fmt-check deadcode demo bench fuzz man install uninstall clean deb systemd-test age-tools
+.PHONY: all build preload preload-test preload-test-build preload-fuzz test race-check vet fmt-check deadcode demo bench fuzz man install uninstall clean deb systemd-test age-tools
 
 all: build
 
@@ -110,21 +110,39 @@ fmt-check:
 # (status 66) before it execs COMMAND, so that the script fails. Last, the
 # deb and the systemd units under a real systemd (systemd-test, below;
 # building its Debian root takes minutes the first time, outside go test's
-# timeout).
+# timeout). The selections are lists of names: packages, tests of ./crypt,
+# scripts of cmd/testdata/script; race-check fails when a name no longer
+# names anything (a rename), which go test -run would pass in silence.
 RACE = CGO_ENABLED=1 GORACE=halt_on_error=1 $(GO) test -race
 RACE_PACKAGES ?= ./secretfd ./internal/handoff
-RACE_CRYPT    ?= ^(TestStreamSizes|TestStreamTruncated|TestProgress)$$
-RACE_SCRIPTS  ?= ^TestScripts$$/^(progress|signals|open|run_socket)$$
+RACE_CRYPT    ?= TestStreamSizes TestStreamTruncated TestProgress
+RACE_SCRIPTS  ?= progress signals open run_socket
+# race_regex is the -run pattern of exactly the names $(1).
+empty :=
+race_regex = ^($(subst $(empty) $(empty),|,$(strip $(1))))$$
 # go test's own limit is 10 minutes a package; cmd's scripts take about
 # three on a quiet machine, and a machine shared with other work can take
 # three times that without anything being wrong.
 TEST_TIMEOUT ?= 20m
-test: fmt-check vet preload-test
+test: fmt-check vet race-check preload-test
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 	$(RACE) $(RACE_PACKAGES)
-	$(RACE) -run '$(RACE_CRYPT)' ./crypt
-	$(RACE) -run '$(RACE_SCRIPTS)' ./cmd
+	$(RACE) -run '$(call race_regex,$(RACE_CRYPT))' ./crypt
+	$(RACE) -run '^TestScripts$$/$(call race_regex,$(RACE_SCRIPTS))' ./cmd
 	$(MAKE) systemd-test
+
+# Every package of RACE_PACKAGES has tests, every test of RACE_CRYPT is in
+# ./crypt, cmd has TestScripts and every script of RACE_SCRIPTS is there.
+race-check:
+	@for p in $(RACE_PACKAGES); do \
+		[ -n "$$($(GO) list -f '{{.TestGoFiles}}{{.XTestGoFiles}}' $$p | tr -d '[]')" ] || { echo "RACE_PACKAGES: $$p has no tests: update the list"; exit 1; }; \
+	done
+	@n=$$($(GO) test -list '$(call race_regex,$(RACE_CRYPT))' ./crypt | grep -c '^Test'); \
+	[ "$$n" -eq $(words $(RACE_CRYPT)) ] || { echo "RACE_CRYPT: only $$n of $(RACE_CRYPT) are tests of ./crypt: update the list"; exit 1; }
+	@[ "$$($(GO) test -list '^TestScripts$$' ./cmd | grep -c '^TestScripts$$')" -eq 1 ] || { echo "RACE_SCRIPTS: cmd has no TestScripts: update the race run"; exit 1; }
+	@for s in $(RACE_SCRIPTS); do \
+		[ -f cmd/testdata/script/$$s.txtar ] || { echo "RACE_SCRIPTS: no cmd/testdata/script/$$s.txtar: update the list"; exit 1; }; \
+	done
 
 # Functions that no command reaches (golang.org/x/tools' deadcode, fetched
 # through the module proxy). Not part of make test: it takes a minute or

@@ -113,31 +113,23 @@ func (o *decryptOptions) plan(paths []string) ([]*secretFile, error) {
 }
 
 // extractFiles gives each FILE its --extract FILE=EXPR. EXPR starts with
-// "[" and may hold "=", so FILE is the part before the "=" that names a
-// FILE of the command line.
+// "[" and may hold "=", so FILE is the shortest FILE of the command line
+// that v starts with, followed by "=[".
 func (o *decryptOptions) extractFiles(files []*secretFile) error {
 	for _, v := range o.extracts {
 		var file *secretFile
-		for i := range len(v) {
-			if v[i] != '=' {
-				continue
-			}
-			for _, f := range files {
-				if f.path == v[:i] && strings.HasPrefix(v[i+1:], "[") {
-					file = f
-				}
-			}
-			if file != nil {
-				if file.extract != "" {
-					return usageError("--extract %s: %s has an --extract already: give one", v, file.path)
-				}
-				file.extract = v[i+1:]
-				break
+		for _, f := range files {
+			if strings.HasPrefix(v, f.path+"=[") && (file == nil || len(f.path) < len(file.path)) {
+				file = f
 			}
 		}
-		if file == nil {
+		switch {
+		case file == nil:
 			return usageError("--extract %s: give FILE=EXPR, FILE as written among the FILEs and EXPR in sops's syntax, as in --extract %s='[\"key\"][0]'", v, files[0].path)
+		case file.extract != "":
+			return usageError("--extract %s: %s has an --extract already: give one", v, file.path)
 		}
+		file.extract = v[len(file.path)+1:]
 	}
 	return nil
 }
@@ -233,23 +225,23 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 	}
 
 	sizes := make([]int64, len(files))
-	sopsTried := false
 	for i, f := range files {
 		status.set("reading "+displayPath(f.path), 0)
 		in, err := crypt.Open(f.path, o.stdin)
 		if err != nil {
 			return fileError(f.path, err)
 		}
-		if in.Format == crypt.SOPS && len(ids.Identities) == 0 && !o.identitiesGiven() && !sopsTried {
-			sopsTried = true
+		// Tried once: if sops's places hold no identity either, this
+		// document fails below for want of one, before any other comes.
+		if in.Format == crypt.SOPS && len(ids.Identities) == 0 && !o.identitiesGiven() {
 			if ids.Identities, err = sopsIdentities(); err != nil {
 				in.Close()
 				return fileError(f.path, err)
 			}
 		}
-		if f.extract != "" && in.Format != crypt.SOPS {
+		if err := o.checkFormatFlags(f, in.Format); err != nil {
 			in.Close()
-			return usageError("--extract %s=%s: %s is not a SOPS document", f.path, f.extract, displayPath(f.path))
+			return err
 		}
 		ids.Extract = f.extract
 		ids.Passphrase = o.passphrase.source(f.path, in.Name)
@@ -287,6 +279,25 @@ func (o *decryptOptions) decrypt(files []*secretFile, memory string) error {
 		if err := f.file.Seal(); err != nil {
 			return fileError(f.path, err)
 		}
+	}
+	return nil
+}
+
+// checkFormatFlags refuses the flags that would do nothing for FILE, given
+// its format: --extract is for SOPS documents, --der for PEM files.
+func (o *decryptOptions) checkFormatFlags(f *secretFile, format crypt.Format) error {
+	if f.extract != "" && format != crypt.SOPS {
+		return usageError("--extract %s=%s: %s is not a SOPS document", f.path, f.extract, displayPath(f.path))
+	}
+	var what string
+	switch format {
+	case crypt.Age, crypt.AgeArmor:
+		what = "an age file"
+	case crypt.SOPS:
+		what = "a SOPS document"
+	}
+	if o.der && what != "" {
+		return usageError("--der: %s is %s, delivered as it decrypts: --der converts a PEM file's single encrypted key to DER; leave --der out, or give the key as an encrypted PEM file", displayPath(f.path), what)
 	}
 	return nil
 }

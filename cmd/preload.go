@@ -1,13 +1,16 @@
 package cmd
 
 import (
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -92,3 +95,34 @@ func withPreload(old, lib string) string {
 // fdPath is the path that {path} stands for: the preload library opens it
 // for COMMAND (and with fallback memory the kernel itself can).
 func fdPath(fd int) string { return "/dev/fd/" + strconv.Itoa(fd) }
+
+// preloadReach says why the dynamic linker will not load the preload
+// library into the program at path, or returns "" when nothing stands in
+// its way that secretcat can see: a statically linked executable has no
+// dynamic linker, and a set-user-ID or set-group-ID one that changes the
+// caller's identity runs in secure-execution mode, where an LD_PRELOAD
+// path with a slash is ignored (ld.so(8)). Files that are not ELF (scripts)
+// are left to their interpreter.
+func preloadReach(path string) string {
+	f, err := elf.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	interp := slices.ContainsFunc(f.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_INTERP })
+	if !interp {
+		return path + " is statically linked: no dynamic linker runs in it to load the preload library, so no /dev/fd/N path is served in it and no OpenSSL heap is set up; it must map its secret descriptors itself"
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	if st.Mode()&fs.ModeSetuid != 0 && int(sys.Uid) != os.Getuid() || st.Mode()&fs.ModeSetgid != 0 && int(sys.Gid) != os.Getgid() {
+		return path + " is set-user-ID or set-group-ID: the dynamic linker ignores LD_PRELOAD's library in it (secure-execution mode), so no /dev/fd/N path is served in it and no OpenSSL heap is set up"
+	}
+	return ""
+}

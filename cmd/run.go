@@ -165,6 +165,11 @@ func (o *runOptions) exec(files []*secretFile, command []string, memoryKind func
 	if err != nil {
 		return err
 	}
+	if preload != "" {
+		if note := preloadReach(path); note != "" {
+			warnf("%s", note)
+		}
+	}
 	memory, err := memoryKind()
 	if err != nil {
 		return err

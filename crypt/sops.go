@@ -19,11 +19,7 @@ func prepareSOPS(in *Input, opts Options) (Plan, error) {
 	if _, err := in.r.ReadAt(data, 0); err != nil && err != io.EOF {
 		return nil, fail.Malformedf("reading: %v", err)
 	}
-	format, named := sops.FormatForPath(in.Name)
-	if !named {
-		format = sops.Detect(data)
-	}
-	doc, err := sops.Parse(data, format)
+	doc, err := sops.ParseNamed(in.Name, data)
 	if err != nil {
 		return nil, err
 	}

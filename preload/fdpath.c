@@ -1,11 +1,12 @@
 /*
- * Recognising the paths that name one of this process's descriptors:
- * /dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N and
- * /proc/PID/task/TID/fd/N with this process's PID (or self) and the ID of
- * one of its threads. Repeated slashes and "." components are allowed, as
- * the kernel allows them; relative paths, "..", anything after N (the
+ * Recognising the paths that name one of this process's descriptors, as
+ * written: /dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N,
+ * /proc/PID/fd/N and /proc/PID/task/TID/fd/N with this process's PID (or
+ * self) and the ID of one of its threads. Repeated slashes and "."
+ * components are allowed, as the kernel allows them; anything after N (the
  * kernel's ENOTDIR) and paths of PATH_MAX bytes or more (ENAMETOOLONG) are
- * left to the kernel.
+ * left to the kernel. Relative paths and ".." need the kernel to resolve
+ * them (fdpath_at.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -121,14 +122,20 @@ int sc_fd_of_path(const char *path)
 }
 
 /*
- * sc_secret_of_path returns N when path names this process's descriptor N
- * and N is a secret-memory file, or the descriptor taken for path from
- * SECRETCAT_PRELOAD_SOCKET (socket.c); -1 otherwise. errno is kept.
+ * sc_fd_of_last returns N when the last component of path is a number as
+ * /proc writes descriptor numbers and nothing follows it, with *dir_len
+ * the length of what precedes it ("" for "3", "fd/" for "fd/3"); -1
+ * otherwise, and for paths of PATH_MAX bytes or more.
  */
-int sc_secret_of_path(const char *path)
+int sc_fd_of_last(const char *path, size_t *dir_len)
 {
-	int fd = sc_fd_of_path(path);
-	if (fd >= 0)
-		return sc_is_secret(fd) ? fd : -1;
-	return sc_secret_of_socket(path);
+	size_t len = strnlen(path, PATH_MAX);
+	if (len == PATH_MAX)
+		return -1;
+	size_t start = len;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	struct sc_component last = {path + start, len - start};
+	*dir_len = start;
+	return (int)number(&last);
 }

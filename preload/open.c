@@ -62,15 +62,15 @@ int sc_open_secret(int secret, int flags)
 }
 
 /*
- * serve opens path for reading when it names a secret descriptor: it
- * returns the new descriptor, or -1 with errno, or SC_PASS for a call that
- * is not its own.
+ * serve opens path, relative to dirfd, for reading when it names a secret
+ * descriptor: it returns the new descriptor, or -1 with errno, or SC_PASS
+ * for a call that is not its own.
  */
-static int serve(const char *path, int flags)
+static int serve(int dirfd, const char *path, int flags)
 {
 	if (!readable(flags))
 		return SC_PASS;
-	int secret = sc_secret_of_path(path);
+	int secret = sc_secret_of_path(dirfd, path);
 	if (secret < 0)
 		return SC_PASS;
 	return sc_open_secret(secret, flags);
@@ -92,7 +92,7 @@ static int serve(const char *path, int flags)
 	{ \
 		mode_t mode = 0; \
 		SC_MODE(flags, mode); \
-		int fd = serve(path, flags); \
+		int fd = serve(AT_FDCWD, path, flags); \
 		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, path, flags, mode)); \
 	}
 
@@ -101,21 +101,21 @@ static int serve(const char *path, int flags)
 	{ \
 		mode_t mode = 0; \
 		SC_MODE(flags, mode); \
-		int fd = serve(path, flags); \
+		int fd = serve(dirfd, path, flags); \
 		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, dirfd, path, flags, mode)); \
 	}
 
 #define SC_OPEN_2(fn) \
 	SC_EXPORT int fn(const char *path, int flags) \
 	{ \
-		int fd = serve(path, flags); \
+		int fd = serve(AT_FDCWD, path, flags); \
 		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, path, flags)); \
 	}
 
 #define SC_OPENAT_2(fn) \
 	SC_EXPORT int fn(int dirfd, const char *path, int flags) \
 	{ \
-		int fd = serve(path, flags); \
+		int fd = serve(dirfd, path, flags); \
 		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, dirfd, path, flags)); \
 	}
 

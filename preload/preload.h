@@ -40,11 +40,18 @@ void *sc_next(const char *name, void *_Atomic *cache);
 int sc_is_secret(int fd);
 
 /*
- * fdpath.c: N of a path that names this process's descriptor N, or -1;
- * the same only when N is a secret-memory file.
+ * fdpath.c: N of a path that names this process's descriptor N as
+ * written, or -1; N of a path's last component.
  */
 int sc_fd_of_path(const char *path);
-int sc_secret_of_path(const char *path);
+int sc_fd_of_last(const char *path, size_t *dir_len);
+
+/*
+ * fdpath_at.c: N of a path, relative to dirfd, that names this process's
+ * descriptor N when N is a secret-memory file, or the descriptor taken for
+ * SECRETCAT_PRELOAD_SOCKET's path (socket.c), or -1.
+ */
+int sc_secret_of_path(int dirfd, const char *path);
 
 /*
  * socket.c: the secret descriptor served for the path that

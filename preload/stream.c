@@ -87,7 +87,7 @@ static int serve(const char *path, const char *mode, FILE **f)
 {
 	if (!read_only(mode))
 		return 0;
-	int secret = sc_secret_of_path(path);
+	int secret = sc_secret_of_path(AT_FDCWD, path);
 	if (secret < 0)
 		return 0;
 	*f = NULL;

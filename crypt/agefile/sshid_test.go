@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/pem"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -182,4 +183,21 @@ func wrap(t *testing.T, r age.Recipient) []*age.Stanza {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestSSHIdentityInconsistent: an unencrypted OpenSSH RSA key whose first
+// prime is composite is refused as an identity without the primality
+// tests that pemkey runs on delivered keys (tens of milliseconds on every
+// run with -i id_rsa): crypto/rsa's validation, which costs none, finds
+// its CRT coefficient wrong.
+func TestSSHIdentityInconsistent(t *testing.T) {
+	b, err := ssh.MarshalPrivateKey(cryptest.CompositePrimeRSAKey(t), "composite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &agefile.IdentityParser{Prompt: func(string) ([]byte, error) { t.Fatal("asked for a passphrase"); return nil, nil }}
+	_, err = p.Parse("id_rsa", pem.EncodeToMemory(b))
+	if crypt.KindOf(err) != crypt.Malformed || !strings.Contains(err.Error(), "invalid RSA private key") {
+		t.Errorf("got %v, want an invalid RSA private key", err)
+	}
 }

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/secretcat/secretcat/crypt"
 	"github.com/secretcat/secretcat/crypt/internal/cryptest"
 	"github.com/secretcat/secretcat/crypt/pemkey"
@@ -547,4 +549,26 @@ func FuzzKeyCheck(f *testing.F) {
 			t.Fatalf("accepted a %s that is not a key: %v", label, err)
 		}
 	})
+}
+
+// TestOpenSSHConsistencyOnDelivery: an OpenSSH key whose one flaw is a
+// composite prime passes OpenSSHPrivateEnd, the check SSH identities get,
+// and is refused when delivered. The consistency check, with its primality
+// tests, runs for delivered keys only.
+func TestOpenSSHConsistencyOnDelivery(t *testing.T) {
+	const pass = "composite"
+	b, err := ssh.MarshalPrivateKeyWithPassphrase(cryptest.CompositePrimeRSAKey(t), "composite", []byte(pass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := decryptKey(pem.EncodeToMemory(b), pass); crypt.KindOf(err) != crypt.Undecryptable {
+		t.Errorf("delivered: got %v, want the key refused as undecryptable", err)
+	}
+	h, err := pemkey.ParseOpenSSH(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Decrypt([]byte(pass), make([]byte, len(h.Encrypted))); err != nil {
+		t.Errorf("as an identity: got %v, want the key decrypted without the consistency check", err)
+	}
 }

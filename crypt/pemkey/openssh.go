@@ -114,6 +114,10 @@ func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !openSSHKeyConsistent(priv[8:end]) {
+		clear(priv)
+		return nil, errWrongPassphrase()
+	}
 	for i := byte(1); end%OpenSSHPlainBlock != 0; i++ {
 		priv[end] = i
 		end++
@@ -124,8 +128,8 @@ func decryptOpenSSH(blob, pass, scratch []byte) ([]byte, error) {
 }
 
 // Decrypt decrypts the private section of an encrypted key into dst, which
-// has room for it, checks it and returns where its comment ends. On failure,
-// dst is wiped.
+// has room for it, checks it as OpenSSHPrivateEnd does and returns where its
+// comment ends. On failure, dst is wiped.
 func (h *OpenSSH) Decrypt(pass, dst []byte) (int, error) {
 	c, ok := sshCiphers[h.Cipher]
 	if !ok {
@@ -204,9 +208,12 @@ func sshDecrypt(h *OpenSSH, key, iv, dst []byte) error {
 }
 
 // OpenSSHPrivateEnd checks a decrypted private section (matching check
-// integers, a known key type, the key, whole and consistent, whose public
-// key is pub, the file's, a comment without NUL, and padding 1, 2, 3...)
-// and returns where its comment ends.
+// integers, a known key type, the key, whole, whose public key is pub, the
+// file's, a comment without NUL, and padding 1, 2, 3...) and returns where
+// its comment ends. It does not check that the private key is consistent
+// with the public key, which costs primality tests: the keys this package
+// delivers are checked for that too, while an identity that is not
+// consistent only fails to unwrap.
 func OpenSSHPrivateEnd(priv []byte, blockSize int, pub []byte) (int, bool) {
 	s := cryptobyte.String(priv)
 	var check1, check2 uint32
@@ -225,7 +232,7 @@ func OpenSSHPrivateEnd(priv []byte, blockSize int, pub []byte) (int, bool) {
 			return 0, false
 		}
 	}
-	if !checkOpenSSHKey(key[:len(key)-len(s)], pub) {
+	if !openSSHPublicMatches(key[:len(key)-len(s)], pub) {
 		return 0, false
 	}
 	// The comment, a C string for ssh-keygen, which refuses a NUL in it.

@@ -12,7 +12,7 @@ import (
 // An OpenSSH key encrypted with a CTR or CBC cipher has no MAC either: a
 // flipped bit of the encrypted section flips or garbles the key, and a
 // flipped bit of the public key, in clear, changes the key that the file
-// says it holds. So a decrypted key is checked as ssh-keygen checks it,
+// says it holds. So a delivered key is checked as ssh-keygen checks it,
 // and more: the public key in clear must be the one of the private
 // section, and the private key must be consistent with it.
 
@@ -38,26 +38,46 @@ var sshCurves = map[string]string{
 	"nistp521": "1.3.132.0.35",
 }
 
-// checkOpenSSHKey checks the key of a private section, its type and
-// fields, whose fields sshKeyFields has found whole, against the public
-// key of the file, pub, and for its own consistency.
-func checkOpenSSHKey(key, pub []byte) bool {
+// openSSHPublicMatches reports whether the key of a private section, its
+// type and fields, whose fields sshKeyFields has found whole, is the
+// public key of the file, pub.
+func openSSHPublicMatches(key, pub []byte) bool {
 	s := cryptobyte.String(key)
 	var keyType cryptobyte.String
 	sshwire.ReadString(&s, &keyType)
 	if string(keyType) == "ssh-rsa" {
-		return checkOpenSSHRSA(s, pub)
+		k, ok := readOpenSSHRSA(s)
+		p := cryptobyte.String(pub)
+		var pubType, e, n cryptobyte.String
+		return ok && sshwire.ReadString(&p, &pubType) && string(pubType) == "ssh-rsa" &&
+			readSSHMagnitude(&p, &e) && readSSHMagnitude(&p, &n) && p.Empty() &&
+			bytes.Equal(e, k.e) && bytes.Equal(n, k.n)
 	}
 	n, ok := sshPublicFields[string(keyType)]
-	if !ok {
-		return false
+	var f cryptobyte.String
+	for range n {
+		sshwire.ReadString(&s, &f)
+	}
+	return ok && bytes.Equal(pub, key[:len(key)-len(s)])
+}
+
+// openSSHKeyConsistent reports whether the key of a private section, whose
+// public key openSSHPublicMatches has found to be the file's, is
+// consistent: its private key that of its public key. For RSA and DSA
+// keys that includes primality tests, tens of milliseconds, so it is for
+// keys that are delivered; an SSH identity that is only used to unwrap
+// fails to unwrap if it is not consistent.
+func openSSHKeyConsistent(key []byte) bool {
+	s := cryptobyte.String(key)
+	var keyType cryptobyte.String
+	sshwire.ReadString(&s, &keyType)
+	if string(keyType) == "ssh-rsa" {
+		k, ok := readOpenSSHRSA(s)
+		return ok && k.cheapChecks() && k.consistent()
 	}
 	var f [4]cryptobyte.String
-	for i := range n {
+	for i := range sshPublicFields[string(keyType)] {
 		sshwire.ReadString(&s, &f[i])
-	}
-	if !bytes.Equal(pub, key[:len(key)-len(s)]) {
-		return false
 	}
 	switch string(keyType) {
 	case "ssh-ed25519":
@@ -94,21 +114,16 @@ func sshCurve(keyType, name []byte) (ecCurve, bool) {
 	return c, ok
 }
 
-// checkOpenSSHRSA checks the fields of an ssh-rsa private key, n, e, d,
-// q⁻¹ mod p, p and q, against the public key, the key type, e and n.
-func checkOpenSSHRSA(s cryptobyte.String, pub []byte) bool {
+// readOpenSSHRSA reads the fields of an ssh-rsa private key, n, e, d,
+// q⁻¹ mod p, p and q.
+func readOpenSSHRSA(s cryptobyte.String) (rsaKey, bool) {
 	k := rsaKey{primes: make([]rsaPrime, 2)}
 	for _, f := range []*cryptobyte.String{&k.n, &k.e, &k.d, &k.qInv, &k.primes[0].r, &k.primes[1].r} {
 		if !readSSHMagnitude(&s, f) || len(*f) == 0 {
-			return false
+			return k, false
 		}
 	}
-	p := cryptobyte.String(pub)
-	var keyType, e, n cryptobyte.String
-	return sshwire.ReadString(&p, &keyType) && string(keyType) == "ssh-rsa" &&
-		readSSHMagnitude(&p, &e) && readSSHMagnitude(&p, &n) && p.Empty() &&
-		bytes.Equal(e, k.e) && bytes.Equal(n, k.n) &&
-		k.cheapChecks() && k.consistent()
+	return k, true
 }
 
 // readSSHMagnitude reads a non-negative SSH mpint and returns its

@@ -105,7 +105,7 @@ func (md *metadata) recipients() []string {
 }
 
 // groupShare unwraps what the age keys of a group wrap: the data key, or
-// a Shamir share of it.
+// a Shamir share of it. dataKey has made sure that there are identities.
 func groupShare(group []masterKey, ids []age.Identity) ([]byte, error) {
 	var errs []string
 	tried := false
@@ -132,9 +132,6 @@ func groupShare(group []masterKey, ids []age.Identity) ([]byte, error) {
 		}
 		return nil, undecryptable("no age key (the group's keys are: %s)", strings.Join(kinds, ", "))
 	}
-	if len(ids) == 0 {
-		return nil, noKey("no age identity was given")
-	}
 	return nil, undecryptable("%s", strings.Join(errs, "; "))
 }
 
@@ -159,12 +156,6 @@ func unwrapAge(enc string, ids []age.Identity) ([]byte, error) {
 		return nil, malformed("an age master key has a truncated age header")
 	}
 	header, payload := raw[:i+1+j+1], raw[i+1+j+1:]
-	if len(ids) == 0 {
-		if _, err := age.ExtractHeader(bytes.NewReader(header)); err != nil {
-			return nil, malformed("an age master key has an invalid header: %v", err)
-		}
-		return nil, noKey("no age identity was given")
-	}
 	fileKey, err := age.DecryptHeader(header, ids...)
 	if err != nil {
 		var noMatch *age.NoIdentityMatchError

@@ -76,36 +76,16 @@ func (p *Plan) extractEmitter(path []pathStep) (func(out *sink) error, error) {
 	if err != nil {
 		return nil, err
 	}
-	format := p.doc.format
 	if v.kind == kindMap {
-		switch format {
-		case YAML:
+		return p.mappingEmitter(v, func() ([]*yNode, error) {
 			y, err := d.yamlMap(v)
-			if err != nil {
-				return nil, err
-			}
-			return func(out *sink) error { emitYAML(out, []*yNode{y}); return nil }, nil
-		case JSON:
-			values := jsonValues{}
-			if err := d.prepareJSON(v, values); err != nil {
-				return nil, err
-			}
-			return func(out *sink) error { emitJSON(out, v, values); return nil }, nil
-		case Dotenv:
-			return func(out *sink) error { return emitDotenv(out, v) }, nil
-		case INI:
-			secs, err := iniSections(v)
-			if err != nil {
-				return nil, err
-			}
-			return func(out *sink) error { emitINI(out, secs); return nil }, nil
-		}
-		return nil, malformed("extract path: a mapping cannot be written in the %s format", format)
+			return []*yNode{y}, err
+		})
 	}
 	if v.kind == kindScalar && (v.typ == typeStr || v.typ == typeBytes) {
 		return func(out *sink) error { out.write(v.text); return nil }, nil
 	}
-	switch format {
+	switch p.doc.format {
 	case YAML:
 		y, err := d.yamlValue(v)
 		if err != nil {

@@ -120,14 +120,22 @@ func jsonValue(dec *json.Decoder) (*node, error) {
 	return goValue(t)
 }
 
-// jsonBinary reports whether data is a JSON object of exactly the members
-// "data" and "sops": SOPS's binary format.
-func jsonBinary(data []byte) bool {
-	var top map[string]json.RawMessage
-	if json.Unmarshal(data, &top) != nil || len(top) != 2 {
-		return false
+// jsonBinary reports whether data, parsed as the object b, is a JSON
+// object of exactly the members "data" and "sops", and nothing else: SOPS's
+// binary format. b may hold a member twice, as encoding/json reads it; the
+// data is checked whole, which parseJSON does not do, with json.Valid, a
+// scan that decodes nothing.
+func jsonBinary(b *node, data []byte) bool {
+	var d, s bool
+	for _, e := range b.entries {
+		switch e.key {
+		case "data":
+			d = true
+		case "sops":
+			s = true
+		default:
+			return false
+		}
 	}
-	_, d := top["data"]
-	_, s := top["sops"]
-	return d && s
+	return d && s && json.Valid(data)
 }

@@ -17,11 +17,29 @@ type Document struct {
 // are held in memory.
 const MaxDocument = 16 << 20
 
-// Parse reads a SOPS document in format and its metadata. Nothing is
-// decrypted.
+// ParseNamed reads the SOPS document called name (a path, or "standard
+// input") in the format SOPS reads it in: by the name's extension
+// (FormatForPath), or, when the name says nothing, by its content, as Parse
+// tells it. Nothing is decrypted.
+func ParseNamed(name string, data []byte) (*Document, error) {
+	format, named := FormatForPath(name)
+	if !named {
+		format = 0
+	}
+	return Parse(data, format)
+}
+
+// Parse reads a SOPS document in format and its metadata; format 0 is the
+// format its content is in: what Detect finds, and for a JSON object of
+// the members "data" and "sops" only, the binary form. The document is
+// parsed once. Nothing is decrypted.
 func Parse(data []byte, format Format) (*Document, error) {
 	if len(data) > MaxDocument {
 		return nil, malformed("a SOPS document of %d bytes is too large (the limit is %d MiB)", len(data), MaxDocument>>20)
+	}
+	byContent := format == 0
+	if byContent {
+		format = Detect(data)
 	}
 	doc := &Document{format: format}
 	var meta *node
@@ -36,6 +54,9 @@ func Parse(data []byte, format Format) (*Document, error) {
 		var b *node
 		if b, err = parseJSON(data); err != nil {
 			return nil, err
+		}
+		if byContent && jsonBinary(b, data) {
+			doc.format = Binary
 		}
 		doc.branches = []*node{b}
 		meta, err = takeMetadata(doc.branches)
@@ -186,34 +207,44 @@ func (p *Plan) prepare(path []pathStep, extract bool) error {
 
 // documentEmitter returns how sops decrypt writes the whole document.
 func (p *Plan) documentEmitter() (func(out *sink) error, error) {
-	d, branches := p.d, p.doc.branches
+	branches := p.doc.branches
+	if p.doc.format == Binary {
+		data, err := binaryData(branches[0])
+		if err != nil {
+			return nil, err
+		}
+		return func(out *sink) error { out.write(data); return nil }, nil
+	}
+	return p.mappingEmitter(branches[0], func() ([]*yNode, error) { return p.d.yamlNodes(branches) })
+}
+
+// mappingEmitter returns how the document's format writes the mapping m,
+// the document or a part of it, as a whole document; a YAML document is
+// made of the nodes that yaml returns.
+func (p *Plan) mappingEmitter(m *node, yaml func() ([]*yNode, error)) (func(out *sink) error, error) {
 	switch p.doc.format {
 	case YAML:
-		docs, err := d.yamlNodes(branches)
+		docs, err := yaml()
 		if err != nil {
 			return nil, err
 		}
 		return func(out *sink) error { emitYAML(out, docs); return nil }, nil
 	case JSON:
 		values := jsonValues{}
-		if err := d.prepareJSON(branches[0], values); err != nil {
+		if err := p.d.prepareJSON(m, values); err != nil {
 			return nil, err
 		}
-		return func(out *sink) error { emitJSON(out, branches[0], values); return nil }, nil
+		return func(out *sink) error { emitJSON(out, m, values); return nil }, nil
 	case Dotenv:
-		return func(out *sink) error { return emitDotenv(out, branches[0]) }, nil
+		return func(out *sink) error { return emitDotenv(out, m) }, nil
 	case INI:
-		secs, err := iniSections(branches[0])
+		secs, err := iniSections(m)
 		if err != nil {
 			return nil, err
 		}
 		return func(out *sink) error { emitINI(out, secs); return nil }, nil
 	}
-	data, err := binaryData(branches[0])
-	if err != nil {
-		return nil, err
-	}
-	return func(out *sink) error { out.write(data); return nil }, nil
+	return nil, malformed("extract path: a mapping cannot be written in the %s format", p.doc.format)
 }
 
 // Size is the exact size of the plaintext document.

@@ -69,20 +69,18 @@ func FormatForPath(path string) (Format, bool) {
 }
 
 // Detect recognises a SOPS document by its content and returns the format
-// its content is in, or 0: a JSON object with a "sops" member (Binary when
-// it has "data" and "sops" only), a YAML mapping with a top-level "sops"
-// key, dotenv lines with "sops_" keys, or an INI file with a [sops]
-// section. It looks only for the marks, cheaply; parsing decides. The
-// marks come before the data key's armored age in each format, so that a
-// first block of the file that holds the armor holds them too.
+// its content is in, or 0: JSON for a JSON object with a "sops" member
+// (which may be the binary form, as only parsing tells: see Parse), YAML
+// for a mapping with a top-level "sops" key, dotenv lines with "sops_"
+// keys, or an INI file with a [sops] section. It looks only for the marks,
+// cheaply; parsing decides. The marks come before the data key's armored
+// age in each format, so that a first block of the file that holds the
+// armor holds them too.
 func Detect(data []byte) Format {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		if !bytes.Contains(data, []byte(`"sops"`)) {
 			return 0
-		}
-		if bytes.Contains(data, []byte(`"data"`)) && jsonBinary(data) {
-			return Binary
 		}
 		return JSON
 	}

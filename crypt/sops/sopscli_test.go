@@ -102,11 +102,7 @@ func decrypt(path, extract string, ids ...age.Identity) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	format, ok := sops.FormatForPath(path)
-	if !ok {
-		format = sops.Detect(data)
-	}
-	doc, err := sops.Parse(data, format)
+	doc, err := sops.ParseNamed(path, data)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -359,68 +360,30 @@ func (d *decryptor) checkMAC() error {
 // shouldEncrypt says whether the value at path, under the comments in
 // stack, is encrypted by the document's rules, as SOPS decides it.
 func (md *metadata) shouldEncrypt(path []string, stack [][]string, isComment bool) bool {
-	encrypted := true
-	if md.unencryptedSuffix != "" {
-		for _, p := range path {
-			if strings.HasSuffix(p, md.unencryptedSuffix) {
-				encrypted = false
-				break
+	// parseMetadata sets exactly one rule.
+	switch {
+	case md.unencryptedSuffix != "":
+		return !slices.ContainsFunc(path, func(key string) bool { return strings.HasSuffix(key, md.unencryptedSuffix) })
+	case md.encryptedSuffix != "":
+		return slices.ContainsFunc(path, func(key string) bool { return strings.HasSuffix(key, md.encryptedSuffix) })
+	case md.unencryptedRegex != nil:
+		return !slices.ContainsFunc(path, md.unencryptedRegex.MatchString)
+	case md.encryptedRegex != nil:
+		return slices.ContainsFunc(path, md.encryptedRegex.MatchString)
+	case md.unencryptedCommentRegex != nil:
+		return !slices.ContainsFunc(stack, func(comments []string) bool {
+			return slices.ContainsFunc(comments, md.unencryptedCommentRegex.MatchString)
+		})
+	case md.encryptedCommentRgx != nil:
+		for i, comments := range stack {
+			if isComment && i == len(stack)-1 && len(comments) > 0 {
+				comments = comments[:len(comments)-1] // the comment that matches is not itself encrypted
+			}
+			if slices.ContainsFunc(comments, md.encryptedCommentRgx.MatchString) {
+				return true
 			}
 		}
+		return false
 	}
-	if md.encryptedSuffix != "" {
-		encrypted = false
-		for _, p := range path {
-			if strings.HasSuffix(p, md.encryptedSuffix) {
-				encrypted = true
-				break
-			}
-		}
-	}
-	if md.unencryptedRegex != nil {
-		for _, p := range path {
-			if md.unencryptedRegex.MatchString(p) {
-				encrypted = false
-				break
-			}
-		}
-	}
-	if md.encryptedRegex != nil {
-		encrypted = false
-		for _, p := range path {
-			if md.encryptedRegex.MatchString(p) {
-				encrypted = true
-				break
-			}
-		}
-	}
-	if md.unencryptedCommentRegex != nil {
-	unencrypted:
-		for _, cs := range stack {
-			for _, c := range cs {
-				if md.unencryptedCommentRegex.MatchString(c) {
-					encrypted = false
-					break unencrypted
-				}
-			}
-		}
-	}
-	if md.encryptedCommentRgx != nil {
-		encrypted = false
-		last := len(stack) - 1
-	found:
-		for i, cs := range stack {
-			for j, c := range cs {
-				// The comment that matches is not itself encrypted.
-				if isComment && i == last && j == len(stack[last])-1 {
-					continue
-				}
-				if md.encryptedCommentRgx.MatchString(c) {
-					encrypted = true
-					break found
-				}
-			}
-		}
-	}
-	return encrypted
+	return true
 }

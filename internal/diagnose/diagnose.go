@@ -366,25 +366,32 @@ func Memlock(f Facts, need int64) MemlockAdvice {
 	if f.Euid == 0 && !f.IPCLock {
 		a.Note = "root is bound too: secretcat runs without CAP_IPC_LOCK (containers drop it)"
 	}
-	if f.Memlock == nil {
-		a.Limit = "RLIMIT_MEMLOCK cannot be read"
-		f.Memlock = &secretmem.Memlock{}
+	// The hard limit, unknown when RLIMIT_MEMLOCK cannot be read: then the
+	// ways that raise both limits are the advice.
+	var hard uint64
+	if f.Memlock != nil {
+		hard = f.Memlock.Hard
+		a.Limit = fmt.Sprintf("RLIMIT_MEMLOCK is %s (hard limit %s)", secretmem.FormatLimit(f.Memlock.Soft), secretmem.FormatLimit(hard))
 	} else {
-		a.Limit = fmt.Sprintf("RLIMIT_MEMLOCK is %s (hard limit %s)", secretmem.FormatLimit(f.Memlock.Soft), secretmem.FormatLimit(f.Memlock.Hard))
+		a.Limit = "RLIMIT_MEMLOCK cannot be read"
 	}
-	hard := f.Memlock.Hard
 	n := secretmem.PageRound(need)
 	if n == 0 {
 		n = max(16<<20, secretmem.PageRound(int64(min(hard, 1<<40))*2))
 	}
 	kib := (n + 1023) / 1024
 	unit := fmt.Sprintf("in a systemd unit: LimitMEMLOCK=%d", n)
-	if hard != unix.RLIM_INFINITY && uint64(n) > hard {
+	rootSteps := []string{unit,
+		fmt.Sprintf("for logins: '* - memlock %d' in /etc/security/limits.conf", kib),
+		fmt.Sprintf("as root, in the shell that starts secretcat: ulimit -l %d", kib)}
+	switch {
+	case f.Memlock == nil:
+		a.Binds = "the limit could not be read (getrlimit failed), so raise both"
+		a.Steps = rootSteps
+	case hard != unix.RLIM_INFINITY && uint64(n) > hard:
 		a.Binds = fmt.Sprintf("the hard limit, %s, binds, and only root can raise it", secretmem.FormatLimit(hard))
-		a.Steps = []string{unit,
-			fmt.Sprintf("for logins: '* - memlock %d' in /etc/security/limits.conf", kib),
-			fmt.Sprintf("as root, in the shell that starts secretcat: ulimit -l %d", kib)}
-	} else {
+		a.Steps = rootSteps
+	default:
 		a.Binds = "the soft limit binds, and the hard limit allows more"
 		a.Steps = []string{fmt.Sprintf("in the shell that starts secretcat: ulimit -S -l %d", kib), unit}
 	}

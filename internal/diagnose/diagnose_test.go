@@ -140,7 +140,9 @@ func TestMemlock(t *testing.T) {
 		{"root in a container", Facts{Euid: 0, Memlock: lim(0, 0), Container: []string{"/.dockerenv exists"}}, 4096,
 			[]string{"without CAP_IPC_LOCK", "docker run --ulimit memlock=4096:4096"}, nil},
 		{"unreadable", Facts{Euid: 1000}, 4096,
-			[]string{"cannot be read"}, nil},
+			[]string{"cannot be read", "could not be read", "LimitMEMLOCK=4096", "as root", "ulimit -l 4"}, []string{"0 bytes", "hard limit,", "soft limit binds", "ulimit -S"}},
+		{"unreadable, doctor", Facts{Euid: 1000}, 0,
+			[]string{"could not be read", "LimitMEMLOCK=16777216"}, []string{"0 bytes"}},
 		{"doctor, more than the hard limit", Facts{Euid: 1000, Memlock: lim(8<<20, 8<<20)}, 0,
 			[]string{"hard limit", "LimitMEMLOCK=16777216"}, nil},
 	} {

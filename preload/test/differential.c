@@ -51,7 +51,8 @@ struct op {
 	enum kind kind;
 	int h, h2;  /* handles */
 	int c;      /* flags, whence, count, form, kind of buffer */
-	int fn;     /* which open function */
+	int fn;     /* which open function; with at, chdir (even) or a dirfd (odd) */
+	int at;     /* where a relative path starts: bases[at] */
 	long long a, b; /* counts, positions, offsets */
 	char path[PATH_MAX + 64];
 };
@@ -62,6 +63,27 @@ struct outcome {
 	unsigned char buf[BUFLEN];
 	long long pos[NH];
 };
+
+/*
+ * Where a relative path starts: a directory to chdir to or to open as the
+ * dirfd; the last two are dirfds only, the file itself (ENOTDIR) and a
+ * bad one (EBADF).
+ */
+static const char *const bases[] = {
+	NULL, "/", "/dev", "/dev/fd", "/proc", "/proc/self", "/proc/self/fd", "/proc/thread-self", "/dev/fd/9", "(bad)",
+};
+enum { NBASES = sizeof bases / sizeof bases[0], AT_FILE = 8, AT_BAD = 9 };
+/* Relative paths, which name the file from some of the bases. */
+static const char *const relatives[] = {
+	"9", "./9", "fd/9", "fd//9", "self/fd/9", "thread-self/fd/9", "dev/fd/9", "proc/self/fd/9", "../fd/9",
+	"fd/../fd/9", "../../proc/self/fd/9", "../dev/fd/9", "9/", "09", "fd/9/.", "77", "fd/77", "",
+};
+enum { NRELATIVES = sizeof relatives / sizeof relatives[0] };
+/*
+ * The directory the test runs in, to come back to: an empty one of its
+ * own, which must be empty at the end.
+ */
+static char home[] = "/tmp/sc-differential-XXXXXX";
 
 /* One run's state. */
 static int fd[NH];
@@ -81,7 +103,7 @@ static const int whences[] = {SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE
 static const int open_flags[] = {
 	O_RDONLY, O_RDONLY | O_CLOEXEC, O_NONBLOCK, O_NOCTTY, O_LARGEFILE, O_APPEND, O_NOATIME, O_CREAT,
 	O_CREAT | O_EXCL, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_SYNC, O_CLOEXEC | O_NONBLOCK,
-	O_DIRECTORY | O_CLOEXEC, O_ASYNC, O_DIRECT, O_DSYNC, O_TMPFILE,
+	O_DIRECTORY | O_CLOEXEC, O_ASYNC, O_DIRECT, O_DSYNC, O_TMPFILE, /* O_TMPFILE last */
 };
 /*
  * Not "rm": glibc then reads a real file through mmap, and its fseek past
@@ -171,13 +193,40 @@ static long long keep(int h, int r)
 static long long do_open(const struct op *o)
 {
 	int r;
+	if (o->at != 0 && o->fn % 2 == 1) {
+		int dir = o->at == AT_FILE ? BASE : o->at == AT_BAD ? -5 : open(bases[o->at], O_PATH | O_DIRECTORY);
+		r = openat(dir, o->path, o->c, 0600);
+		if (dir >= 0 && dir != BASE)
+			close(dir);
+		return keep(o->h, r);
+	}
+	/* A base that is not a directory leaves the test's own. */
+	if (o->at != 0 && o->at < AT_FILE && chdir(bases[o->at]) != 0)
+		sc_die("chdir");
 	switch (o->fn) {
 	case 0: r = open(o->path, o->c, 0600); break;
 	case 1: r = openat(AT_FDCWD, o->path, o->c, 0600); break;
 	case 2: r = open64(o->path, o->c, 0600); break;
 	default: r = openat(BASE, o->path, o->c, 0600); break; /* absolute: dirfd unused */
 	}
+	if (o->at != 0 && chdir(home) != 0)
+		sc_die("chdir back");
 	return keep(o->h, r);
+}
+
+/* do_fopen opens stream s, from o->at when it is a directory. */
+static long long do_fopen(const struct op *o, FILE **s)
+{
+	if (*s != NULL)
+		fclose(*s);
+	if (o->at != 0 && o->at < AT_FILE && chdir(bases[o->at]) != 0)
+		sc_die("chdir");
+	*s = fopen(o->path, modes[o->c % LEN(modes)]);
+	int err = errno;
+	if (o->at != 0 && chdir(home) != 0)
+		sc_die("chdir back");
+	errno = err;
+	return *s != NULL ? 0 : -1;
 }
 
 /* run performs o and returns its result, with errno as it left it. */
@@ -215,11 +264,7 @@ static long long run(const struct op *o)
 	case RAW_CLOSE:
 		fd[o->h] = -1;
 		return syscall(SYS_close, d);
-	case FOPEN:
-		if (f != NULL)
-			fclose(f);
-		stream[o->h % NS] = fopen(o->path, modes[o->c % LEN(modes)]);
-		return stream[o->h % NS] != NULL ? 0 : -1;
+	case FOPEN: return do_fopen(o, &stream[o->h % NS]);
 	case FREAD:
 		if (f == NULL)
 			return -3;
@@ -260,6 +305,8 @@ static void describe(const struct op *o, FILE *out)
 {
 	fprintf(out, "%s h=%d h2=%d c=%d fn=%d a=%lld b=%lld", kind_names[o->kind], o->h, o->h2, o->c, o->fn, o->a,
 		o->b);
+	if (o->at != 0)
+		fprintf(out, " from %s (%s)", bases[o->at], o->fn % 2 ? "dirfd" : "cwd");
 	if (o->kind == OPEN || o->kind == FOPEN)
 		fprintf(out, " path=%.80s%s (%zu bytes)", o->path, strlen(o->path) > 80 ? "..." : "", strlen(o->path));
 }
@@ -340,7 +387,7 @@ static int compare(const char *label, const struct op *ops, int n, size_t size, 
 }
 
 /* path writes the path form form of descriptor BASE into p. */
-enum { NFORMS = 15 };
+enum { NFORMS = 25 };
 static void path(char *p, int form)
 {
 	int pid = getpid(), tid = gettid();
@@ -366,7 +413,17 @@ static void path(char *p, int form)
 		break;
 	}
 	case 13: sprintf(p, "/dev/fd/%d", 77); break;
-	default: sprintf(p, "/proc/1/fd/%d", BASE); break;
+	case 14: sprintf(p, "/proc/1/fd/%d", BASE); break;
+	case 15: sprintf(p, "/dev/../dev/fd/%d", BASE); break;
+	case 16: sprintf(p, "/proc/self/../self/fd/%d", BASE); break;
+	case 17: sprintf(p, "/dev/fd/../fd/%d", BASE); break; /* /dev/fd is /proc/self/fd */
+	case 18: sprintf(p, "/dev/fd/../%d", BASE); break; /* /proc/self/9: ENOENT */
+	case 19: sprintf(p, "/proc/self/fd/../../self/fd/%d", BASE); break;
+	case 20: sprintf(p, "/dev/stdin/../fd/%d", BASE); break; /* ENOTDIR */
+	case 21: sprintf(p, "/proc/%d/fd/../fd/%d", pid, BASE); break;
+	case 22: sprintf(p, "/proc/self/root/dev/fd/%d", BASE); break; /* a link on the way */
+	case 23: sprintf(p, "/proc/1/fd/../../self/fd/%d", BASE); break;
+	default: sprintf(p, "/dev/fd/%d/../%d", BASE, BASE); break; /* ENOTDIR */
 	}
 }
 
@@ -395,7 +452,15 @@ static void random_op(struct op *o)
 	case FOPEN:
 		o->c = o->kind == OPEN ? open_flags[pick(LEN(open_flags))] : pick(LEN(modes));
 		o->fn = pick(4);
-		path(o->path, pick(4) == 0 ? pick(NFORMS) : pick(5));
+		if (pick(6) == 0) {
+			/* Nothing that creates: "9" from / would be /9. */
+			if (o->kind == OPEN)
+				o->c = open_flags[pick(LEN(open_flags) - 1)] & ~O_CREAT;
+			o->at = 1 + pick(NBASES - 1);
+			strcpy(o->path, relatives[pick(NRELATIVES)]);
+		} else {
+			path(o->path, pick(4) == 0 ? pick(NFORMS) : pick(5));
+		}
 		break;
 	case READ:
 	case PREAD:
@@ -535,6 +600,22 @@ static int edges(void)
 	     OP(.kind = FILENO_GETFL), OP(.kind = OPEN, .h = 1, .path = "/dev/fd/9"), OP(.kind = FCLOSE_FILENO));
 	EDGE("fopen with \"e\": the stream's descriptor is close-on-exec", 3000,
 	     OP(.kind = FOPEN, .c = 3, .path = "/dev/fd/9"), OP(.kind = FILENO), OP(.kind = FCLOSE_FILENO));
+	int relative = 0, before = failures;
+	for (int at = 1; at < NBASES; at++)
+		for (int r = 0; r < NRELATIVES; r++)
+			for (int how = 0; how < 2; how++) {
+				struct op ops[3] = {
+					OP(.kind = OPEN, .c = O_RDONLY, .fn = 2 + how, .at = at),
+					OP(.kind = READ, .a = 8192),
+					OP(.kind = FOPEN, .c = 1, .at = at),
+				};
+				strcpy(ops[0].path, relatives[r]);
+				strcpy(ops[2].path, relatives[r]);
+				compare("relative path", ops, 3, 3000, (unsigned)r);
+				relative++;
+			}
+	if (failures == before)
+		printf("ok: %d relative paths, from a working directory and from a dirfd\n", relative);
 	for (int i = 0; i < n; i++) {
 		if (compare(e[i].what, e[i].ops, e[i].n, e[i].size, (unsigned)i) == 0)
 			printf("ok: %s%s%s\n", e[i].what, e[i].ops[0].kind == OPEN ? ": " : "",
@@ -595,7 +676,12 @@ static void random_paths(int n)
 		 * output or error, which a read would wait for.
 		 */
 		struct op o = OP(.kind = OPEN, .c = open_flags[pick(4)] | O_NONBLOCK, .fn = pick(4));
-		path(o.path, pick(NFORMS));
+		if (pick(3) == 0) {
+			o.at = 1 + pick(NBASES - 1);
+			strcpy(o.path, relatives[pick(NRELATIVES)]);
+		} else {
+			path(o.path, pick(NFORMS));
+		}
 		for (int m = pick(4); m > 0; m--) {
 			size_t len = strlen(o.path), at = len > 0 ? (size_t)pick((int)len + 1) : 0;
 			if (len + 8 >= sizeof o.path)
@@ -652,6 +738,8 @@ int main(int argc, char **argv)
 	rdonly = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED || rdonly == MAP_FAILED || mprotect(buf + BUFLEN, PAGE, PROT_NONE) != 0)
 		sc_die("mmap of the buffers");
+	if (mkdtemp(home) == NULL || chdir(home) != 0)
+		sc_die("a working directory");
 	int n = argc > 2 ? atoi(argv[2]) : 1000;
 	rng = argc > 3 ? strtoull(argv[3], NULL, 10) : 1;
 	if (rng == 0)
@@ -668,7 +756,12 @@ int main(int argc, char **argv)
 		random_paths(n);
 		printf("%d random paths, seed %s\n", n, argc > 3 ? argv[3] : "1");
 	} else {
+		rmdir(home);
 		return 2;
+	}
+	if (rmdir(home) != 0) {
+		printf("FAIL: an open created files in %s: %s\n", home, strerror(errno));
+		failures++;
 	}
 	printf("%s\n", failures ? "FAILED" : "all good");
 	return failures != 0;

@@ -4,7 +4,10 @@
 package cryptest
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,4 +118,43 @@ func BagAttributes(n int) []byte {
 		text = append(text, "    1.3.6.1.4.1.311.17.1: Microsoft Enhanced Cryptographic Provider v1.0\n"...)
 	}
 	return text
+}
+
+// CompositePrimeRSAKey is an RSA key that is consistent in every way but
+// one: its first "prime" is the product of two primes. n is p·q, d·e ≡ 1
+// modulo p-1 and q-1, and q⁻¹ mod p is right, so that only a primality
+// test tells it from a key; it does not decrypt what its public key
+// encrypts.
+func CompositePrimeRSAKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	e := big.NewInt(65537)
+	one := big.NewInt(1)
+	coprime := func(r *big.Int) bool {
+		return new(big.Int).GCD(nil, nil, e, new(big.Int).Sub(r, one)).Cmp(one) == 0
+	}
+	prime := func(bits int) *big.Int {
+		r, err := rand.Prime(rand.Reader, bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for range 100 {
+		a, b, q := prime(512), prime(512), prime(1024)
+		p := new(big.Int).Mul(a, b)
+		if p.BitLen() != q.BitLen() || !coprime(p) || !coprime(q) {
+			continue
+		}
+		pm1, qm1 := new(big.Int).Sub(p, one), new(big.Int).Sub(q, one)
+		lcm := new(big.Int).Div(new(big.Int).Mul(pm1, qm1), new(big.Int).GCD(nil, nil, pm1, qm1))
+		k := &rsa.PrivateKey{
+			PublicKey: rsa.PublicKey{N: new(big.Int).Mul(p, q), E: int(e.Int64())},
+			D:         new(big.Int).ModInverse(e, lcm),
+			Primes:    []*big.Int{p, q},
+		}
+		k.Precomputed.Qinv = new(big.Int).ModInverse(q, p)
+		return k
+	}
+	t.Fatal("no composite RSA key in 100 tries")
+	return nil
 }
