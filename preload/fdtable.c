@@ -52,7 +52,9 @@ enum { SC_FREE = 0, SC_BUSY = -1, SC_CLOSING = -2 };
  * the description outlives the original descriptor as long as a duplicate
  * is open. Descriptions of the same secret file share one view, held by
  * the slot that mapped it (each mapping of a secret file counts against
- * RLIMIT_MEMLOCK again).
+ * RLIMIT_MEMLOCK again). A description's position and flags are in shared
+ * memory (shared.c), so that a forked child shares them as it shares the
+ * kernel's description.
  */
 struct sc_open {
 	_Atomic int state; /* SC_FREE, SC_BUSY, SC_CLOSING, or the descriptor + 1 */
@@ -62,8 +64,7 @@ struct sc_open {
 	struct sc_open *desc; /* this slot, or the description it shares */
 	struct sc_open *viewer; /* a description's: this slot, or the one whose view it shares */
 	struct sc_view view; /* the viewer's */
-	_Atomic off_t pos; /* the description's */
-	_Atomic int flags; /* the description's, as F_GETFL gives them */
+	struct sc_shared *shared; /* the description's */
 };
 
 static struct sc_open first[SC_TABLE_FIRST];
@@ -146,12 +147,15 @@ void sc_open_put(struct sc_open *o)
 	 * mapping would stay, unreachable, which is all that can be done.
 	 */
 	int saved = errno;
-	if (o->desc != o)
+	if (o->desc != o) {
 		sc_open_put(o->desc);
-	else if (o->viewer != o)
-		sc_open_put(o->viewer);
-	else if (sc_view_unmap(&o->view) != 0)
-		errno = saved;
+	} else {
+		sc_shared_free(o->shared);
+		if (o->viewer != o)
+			sc_open_put(o->viewer);
+		else if (sc_view_unmap(&o->view) != 0)
+			errno = saved;
+	}
 	atomic_fetch_sub(&live, 1);
 	atomic_store_explicit(&o->state, SC_FREE, memory_order_release);
 }
@@ -226,18 +230,25 @@ static struct sc_open *add(int fd, int flags, struct sc_open *desc)
 	if (identify(fd, &st) != 0)
 		return NULL;
 	errno = saved;
-	struct sc_open *shared = NULL;
+	struct sc_open *sharer = NULL;
 	struct sc_view v = {NULL, 0};
-	if (desc == NULL && (shared = viewer(st.st_dev, st.st_ino, (size_t)st.st_size)) == NULL &&
+	struct sc_shared *state = NULL;
+	if (desc == NULL && (sharer = viewer(st.st_dev, st.st_ino, (size_t)st.st_size)) == NULL &&
 	    sc_view_map(fd, (size_t)st.st_size, &v) != 0)
 		return NULL;
-	struct sc_open *o;
-	while ((o = claim()) == NULL) {
-		if (grow() == 0)
-			continue;
+	/* What the kernel keeps of the flags, on a 64-bit system. */
+	if (desc == NULL)
+		state = sc_shared_new((flags | SC_O_LARGEFILE) & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
+	struct sc_open *o = NULL;
+	if (desc != NULL || state != NULL)
+		while ((o = claim()) == NULL && grow() == 0)
+			;
+	if (o == NULL) {
 		saved = errno;
-		if (shared != NULL)
-			sc_open_put(shared);
+		if (state != NULL)
+			sc_shared_free(state);
+		if (sharer != NULL)
+			sc_open_put(sharer);
 		else if (sc_view_unmap(&v) != 0)
 			saved = errno;
 		errno = saved;
@@ -251,11 +262,9 @@ static struct sc_open *add(int fd, int flags, struct sc_open *desc)
 		o->viewer = NULL;
 	} else {
 		o->desc = o;
-		o->viewer = shared != NULL ? shared : o; /* shared's reference is o's now */
+		o->viewer = sharer != NULL ? sharer : o; /* sharer's reference is o's now */
 		o->view = v;
-		atomic_store(&o->pos, 0);
-		/* What the kernel keeps of them, on a 64-bit system. */
-		atomic_store(&o->flags, (flags | SC_O_LARGEFILE) & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
+		o->shared = state;
 	}
 	atomic_fetch_add(&live, 1);
 	atomic_store(&o->refs, 2); /* the table's and the caller's */
@@ -361,13 +370,13 @@ ssize_t sc_open_read(struct sc_open *o, const struct iovec *iov, int n, off_t po
 	const struct sc_view *v = &o->viewer->view;
 	if (pos >= 0)
 		return sc_view_read(v, pos, iov, n, vectored);
-	off_t cur = atomic_load(&o->pos);
+	off_t cur = atomic_load(&o->shared->pos);
 	ssize_t got;
 	do {
 		got = sc_view_read(v, cur, iov, n, vectored);
 		if (got < 0)
 			return -1;
-	} while (!atomic_compare_exchange_weak(&o->pos, &cur, cur + (off_t)got));
+	} while (!atomic_compare_exchange_weak(&o->shared->pos, &cur, cur + (off_t)got));
 	return got;
 }
 
@@ -375,12 +384,12 @@ ssize_t sc_open_read(struct sc_open *o, const struct iovec *iov, int n, off_t po
 off_t sc_open_seek(struct sc_open *o, off_t off, int whence)
 {
 	o = o->desc;
-	off_t cur = atomic_load(&o->pos), next;
+	off_t cur = atomic_load(&o->shared->pos), next;
 	do {
 		next = sc_view_seek(&o->viewer->view, cur, off, whence);
 		if (next < 0)
 			return -1;
-	} while (!atomic_compare_exchange_weak(&o->pos, &cur, next));
+	} while (!atomic_compare_exchange_weak(&o->shared->pos, &cur, next));
 	return next;
 }
 
@@ -396,7 +405,7 @@ off_t sc_open_seek(struct sc_open *o, off_t off, int whence)
 /* sc_open_getfl gives o's file status flags, as fcntl(F_GETFL) does. */
 int sc_open_getfl(struct sc_open *o)
 {
-	return atomic_load(&o->desc->flags);
+	return atomic_load(&o->desc->shared->flags);
 }
 
 /* sc_open_setfl sets o's file status flags, as fcntl(F_SETFL) does. */
@@ -404,8 +413,9 @@ int sc_open_setfl(struct sc_open *o, int arg)
 {
 	if (arg & O_NDELAY)
 		arg |= O_NONBLOCK;
-	int cur = atomic_load(&o->desc->flags);
-	while (!atomic_compare_exchange_weak(&o->desc->flags, &cur, (arg & SC_SETFL_MASK) | (cur & ~SC_SETFL_MASK)))
+	_Atomic int *flags = &o->desc->shared->flags;
+	int cur = atomic_load(flags);
+	while (!atomic_compare_exchange_weak(flags, &cur, (arg & SC_SETFL_MASK) | (cur & ~SC_SETFL_MASK)))
 		;
 	return 0;
 }

@@ -68,8 +68,8 @@ struct sc_view {
 int sc_view_map(int fd, size_t size, struct sc_view *v);
 int sc_view_unmap(struct sc_view *v);
 struct iovec;
-/* sc_served is set once a read has handed out bytes of a secret file. */
-extern atomic_int sc_served;
+/* secheap_openssl.c: told when a read has handed out bytes of a secret file. */
+void sc_key_served(void);
 ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov, int n, int vectored);
 off_t sc_view_seek(const struct sc_view *v, off_t cur, off_t off, int whence);
 
@@ -80,6 +80,17 @@ off_t sc_view_seek(const struct sc_view *v, off_t cur, off_t off, int whence);
 #define SC_MAX_RW ((size_t)0x7ffff000)
 int sc_user_ok(const void *buf, size_t n);
 ssize_t sc_copy_out(void *buf, const void *src, size_t n);
+
+/*
+ * shared.c: an open file description's position and status flags, shared
+ * with forked children as the kernel shares them.
+ */
+struct sc_shared {
+	_Atomic off_t pos;
+	_Atomic int flags; /* as F_GETFL gives them */
+};
+struct sc_shared *sc_shared_new(int flags);
+void sc_shared_free(struct sc_shared *s);
 
 /* fdtable.c: descriptors handed out by the open family, served by read. */
 struct sc_open;

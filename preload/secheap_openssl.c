@@ -26,12 +26,13 @@
  * the program is linked with another TLS library (GnuTLS, NSS, Java's
  * launcher) and not with OpenSSL, or is built with ThreadSanitizer (whose
  * fork handler stops every thread, where the heap's copy at fork needs
- * them to wait on its own); else at the exit of a process that read a
- * secret file through this library while OpenSSL never allocated in it
- * (OpenSSL linked statically and hidden, or no TLS at all). A process that
- * read no secret, such as a supervisor whose children hold the key, has
- * nothing to protect and says nothing; one that closes standard error
- * before (coreutils do) or ends with _exit says nothing either.
+ * them to wait on its own); else when a process reads a secret file
+ * through this library while OpenSSL has not allocated in it: at that
+ * read when the program had no OpenSSL when it started (no TLS, OpenSSL
+ * linked statically and hidden; a process killed later has said it), at
+ * its exit otherwise, if OpenSSL never allocated by then. A process that
+ * reads no secret, such as a supervisor whose children hold the key, has
+ * nothing to protect and says nothing.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -79,6 +80,8 @@ static int secure_init(size_t size, size_t minsize);
 
 static int heap_on;
 static int routed;           /* OpenSSL's allocations go to the heap */
+static int had_openssl;      /* OpenSSL was in the program when it started */
+static atomic_int served;    /* this process has read a secret file */
 static atomic_int *said;     /* shared with forked processes: the program said it protects nothing */
 static void *crypto;         /* where OpenSSL was found: a handle, RTLD_DEFAULT or RTLD_NEXT */
 static set_mem_fn real_set;  /* OpenSSL's CRYPTO_set_mem_functions */
@@ -178,17 +181,28 @@ static int first_to_say(void)
 	return said == NULL || !atomic_exchange(said, 1);
 }
 
-/*
- * said_nothing says, at exit, that this process read a secret file while
- * OpenSSL never allocated in it.
- */
+/* say_unprotected says, once for the program, that what it read of the key is in ordinary memory. */
+static void say_unprotected(const char *verb, const char *why)
+{
+	if (first_to_say())
+		sc_heap_say("--openssl-secret-heap ", verb, " nothing in this program: it read the key, ", why,
+			    " (it uses no TLS, or another TLS library, or OpenSSL linked in a way the heap "
+			    "cannot reach), so its copies are in ordinary memory", NULL);
+}
+
+void sc_key_served(void)
+{
+	if (atomic_load_explicit(&served, memory_order_relaxed) || atomic_exchange(&served, 1))
+		return;
+	if (heap_on && !had_openssl && !sc_heap_touched())
+		say_unprotected("protects", "and it had no OpenSSL of its own when it started");
+}
+
+/* said_nothing says, at exit, that this process read the key while OpenSSL never allocated in it. */
 static void said_nothing(void)
 {
-	if (atomic_load(&sc_served) && !sc_heap_touched() && first_to_say())
-		sc_heap_say("--openssl-secret-heap protected nothing in this program: it read the key, "
-			    "but OpenSSL made no allocation in it (it uses no TLS, or another TLS library, "
-			    "or OpenSSL linked in a way the heap cannot reach), so its copies are in "
-			    "ordinary memory", NULL);
+	if (atomic_load(&served) && !sc_heap_touched())
+		say_unprotected("protected", "but OpenSSL made no allocation in it");
 }
 
 void sc_heap_init(void)
@@ -218,6 +232,7 @@ void sc_heap_init(void)
 			    strerror(errno), NULL);
 	heap_on = 1;
 	find_openssl();
+	had_openssl = real_set != NULL;
 	const char *other = NULL;
 	if (real_set == NULL && dl_iterate_phdr(other_tls, &other) != 0) {
 		if (first_to_say())

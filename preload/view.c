@@ -40,8 +40,6 @@ static void over_limit(size_t size)
 	errno = saved;
 }
 
-atomic_int sc_served;
-
 /*
  * sc_view_map maps the whole file fd, of size bytes, read-only and shared
  * (a secret file refuses MAP_PRIVATE). The mapping counts against
@@ -143,7 +141,7 @@ ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov
 			break;
 	}
 	if (done > 0)
-		atomic_store_explicit(&sc_served, 1, memory_order_relaxed);
+		sc_key_served();
 	return (ssize_t)done;
 }
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include "secret.h"
 
@@ -37,14 +38,14 @@
 enum kind {
 	OPEN, READ, PREAD, READV, PREADV, PREADV2, LSEEK, FSTAT, DUP, DUP2, DUP3, DUP2_ONTO,
 	FCNTL_DUP, GETFD, GETFL, SETFL, CLOSE, CLOSE_RANGE, RAW_CLOSE, FOPEN, FREAD, FSEEK, FTELL, FGETC, FCLOSE,
-	FILENO, FILENO_FSTAT, FILENO_PREAD, FILENO_GETFL, FCLOSE_FILENO, NKINDS
+	FILENO, FILENO_FSTAT, FILENO_PREAD, FILENO_GETFL, FCLOSE_FILENO, FORK, NKINDS
 };
 
 static const char *const kind_names[] = {
 	"open", "read", "pread", "readv", "preadv", "preadv2", "lseek", "fstat", "dup", "dup2", "dup3", "dup2(invalid, h)",
 	"fcntl(F_DUPFD)", "fcntl(F_GETFD)", "fcntl(F_GETFL)", "fcntl(F_SETFL)", "close", "close_range", "syscall(close)", "fopen", "fread", "fseek",
 	"ftell", "fgetc", "fclose", "fileno", "fstat(fileno)", "pread(fileno)", "fcntl(fileno, F_GETFL)",
-	"fclose, then fcntl(fileno, F_GETFD)",
+	"fclose, then fcntl(fileno, F_GETFD)", "fork, then in the child",
 };
 
 struct op {
@@ -229,6 +230,44 @@ static long long do_fopen(const struct op *o, FILE **s)
 	return *s != NULL ? 0 : -1;
 }
 
+static long long run(const struct op *o);
+
+/*
+ * in_child forks a child that performs o's call o->c (read, lseek,
+ * fcntl(F_SETFL), close, readv) on handle h and exits; it returns the
+ * child's result and errno. The parent's file positions and flags after it
+ * show what the child shares with it. Not the file's own descriptor, BASE:
+ * the library takes it in (adopt.c) in each process that reads it, with a
+ * position of its own, which is documented.
+ */
+static long long in_child(const struct op *o)
+{
+	static const enum kind calls[] = {READ, LSEEK, SETFL, CLOSE, READV};
+	struct op sub = *o;
+	sub.kind = calls[o->c % (int)(sizeof calls / sizeof calls[0])];
+	sub.c = sub.kind == LSEEK ? SEEK_CUR : sub.kind == SETFL ? O_NONBLOCK | O_APPEND : 0;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		sc_die("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		sc_die("fork");
+	if (pid == 0) {
+		long long r[2];
+		errno = 0;
+		r[0] = run(&sub);
+		r[1] = errno;
+		_exit(write(p[1], r, sizeof r) == (ssize_t)sizeof r ? 0 : 1);
+	}
+	long long r[2] = {-9, 0};
+	int status;
+	if (close(p[1]) != 0 || read(p[0], r, sizeof r) != (ssize_t)sizeof r || close(p[0]) != 0 ||
+	    waitpid(pid, &status, 0) != pid || status != 0)
+		sc_die("the forked child");
+	errno = (int)r[1];
+	return r[0];
+}
+
 /* run performs o and returns its result, with errno as it left it. */
 static long long run(const struct op *o)
 {
@@ -287,6 +326,7 @@ static long long run(const struct op *o)
 		return S_ISREG(st.st_mode) ? (long long)st.st_size : -2;
 	case FILENO_PREAD: return f == NULL ? -3 : pread(fileno(f), buffer(o->c), (size_t)o->a, (off_t)o->b);
 	case FILENO_GETFL: return f == NULL ? -3 : fcntl(fileno(f), F_GETFL);
+	case FORK: return in_child(o);
 	case FCLOSE_FILENO: {
 		/* The stream's descriptor goes with it. */
 		if (f == NULL)
@@ -494,6 +534,10 @@ static void random_op(struct op *o)
 		o->a = pick(3) == 0 ? 60 : 0;
 		break;
 	case FREAD: o->a = (long long)counts[pick(7)]; break;
+	case FORK:
+		o->c = pick(5);
+		o->a = pick(2) ? pick(200) : (long long)counts[pick(7)];
+		break;
 	case FILENO_PREAD:
 		o->c = pick(NBUFS);
 		o->a = (long long)counts[pick(7)];
@@ -600,6 +644,14 @@ static int edges(void)
 	     OP(.kind = FILENO_GETFL), OP(.kind = OPEN, .h = 1, .path = "/dev/fd/9"), OP(.kind = FCLOSE_FILENO));
 	EDGE("fopen with \"e\": the stream's descriptor is close-on-exec", 3000,
 	     OP(.kind = FOPEN, .c = 3, .path = "/dev/fd/9"), OP(.kind = FILENO), OP(.kind = FCLOSE_FILENO));
+	EDGE("a forked child's read moves the parent's position", 3000, OP(.kind = READ, .a = 10),
+	     OP(.kind = FORK, .c = 0, .a = 100), OP(.kind = READ, .a = 10), OP(.kind = FORK, .c = 1, .a = 50),
+	     OP(.kind = READ, .a = 10));
+	EDGE("a forked child's F_SETFL reaches the parent", 3000, OP(.kind = DUP, .h2 = 1), OP(.kind = FORK, .h = 1, .c = 2),
+	     OP(.kind = GETFL), OP(.kind = GETFL, .h = 1));
+	EDGE("a forked child closes its copy: the parent's stays", 3000, OP(.kind = READ, .a = 10),
+	     OP(.kind = FORK, .c = 3, .a = 20), OP(.kind = READ, .a = 10), OP(.kind = FORK, .c = 4),
+	     OP(.kind = READ, .a = 10));
 	int relative = 0, before = failures;
 	for (int at = 1; at < NBASES; at++)
 		for (int r = 0; r < NRELATIVES; r++)
@@ -639,6 +691,7 @@ static void many(void)
 		sc_die("dup2");
 	char path[32];
 	snprintf(path, sizeof path, "/dev/fd/%d", HIGH);
+	int anonymous = sc_shared_anonymous();
 	int held[N], k = 0;
 	for (; k < N; k++)
 		if ((held[k] = open(path, O_RDONLY)) < 0 || read(held[k], buf, 1) != 1)
@@ -657,12 +710,13 @@ static void many(void)
 	if (close_range((unsigned)held[0], (unsigned)held[N / 2 - 1], 0) != 0)
 		sc_die("close_range");
 	closefrom(held[N / 2]);
-	int left = sc_secret_mappings();
-	if (left != 0) {
-		printf("FAIL: close_range and closefrom left %d mappings of the file\n", left);
+	int left = sc_secret_mappings(), positions = sc_shared_anonymous() - anonymous;
+	if (left != 0 || positions != 0) {
+		printf("FAIL: close_range and closefrom left %d mappings of the file and %d of positions\n", left,
+		       positions);
 		failures++;
 	} else {
-		printf("ok: close_range and closefrom unmap the file\n");
+		printf("ok: close_range and closefrom unmap the file and the positions\n");
 	}
 }
 

@@ -3,8 +3,10 @@
  * child, where that reader does not exist, closing the descriptor must
  * still unmap the file (a reference the reader held in the parent would
  * keep it mapped for good). Each child counts its mappings of secret
- * memory after closing: none may be left. It prints what failed and exits
- * 1.
+ * memory after closing: none may be left. Then a parent and a child read
+ * one served descriptor at once, in small pieces, as the kernel would let
+ * them read a regular file's shared description: between them they read
+ * the file once, no piece twice. It prints what failed and exits 1.
  *
  * usage: forks [FORKS]
  */
@@ -32,6 +34,52 @@ static void *reader(void *arg)
 			sc_die("pread of the served descriptor");
 	free(buf);
 	return arg;
+}
+
+/*
+ * race reads fd to its end in pieces of 100 bytes and returns how many
+ * bytes it read, or -1 if a piece was not the file's at any position.
+ */
+static long race(int fd)
+{
+	unsigned char piece[100];
+	long total = 0;
+	ssize_t n;
+	while ((n = read(fd, piece, sizeof piece)) > 0) {
+		/* sc_fill's pattern: data[i] = (i * 7 + 5) % 251 */
+		for (ssize_t i = 1; i < n; i++)
+			if (piece[i] != (piece[i - 1] + 7) % 251)
+				return -1;
+		total += n;
+	}
+	return n < 0 ? -1 : total;
+}
+
+/* shared reports whether a parent and a child read fd's file once between them. */
+static int shared(int fd)
+{
+	int p[2];
+	if (pipe(p) != 0)
+		sc_die("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		sc_die("fork");
+	if (pid == 0) {
+		long got = race(fd);
+		_exit(write(p[1], &got, sizeof got) == (ssize_t)sizeof got ? 0 : 1);
+	}
+	long mine = race(fd), theirs = -1;
+	int status;
+	if (close(p[1]) != 0 || read(p[0], &theirs, sizeof theirs) != (ssize_t)sizeof theirs || close(p[0]) != 0 ||
+	    waitpid(pid, &status, 0) != pid || status != 0)
+		sc_die("the reading child");
+	if (mine < 0 || theirs < 0 || mine + theirs != SIZE) {
+		printf("FAIL: a parent and a child read %ld and %ld bytes of a %d-byte file they share\n", mine, theirs,
+		       SIZE);
+		return 0;
+	}
+	printf("ok: a parent and a child read %ld and %ld bytes of the file they share\n", mine, theirs);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -67,7 +115,10 @@ int main(int argc, char **argv)
 	atomic_store(&stop, 1);
 	if (pthread_join(t, NULL) != 0)
 		sc_die("pthread_join");
-	printf("%s: %d of %d children read the file and unmapped it on close\n", bad ? "FAILED" : "all good",
+	if (lseek(served, 0, SEEK_SET) != 0)
+		sc_die("lseek");
+	int ok = shared(served);
+	printf("%s: %d of %d children read the file and unmapped it on close\n", bad || !ok ? "FAILED" : "all good",
 	       forks - bad, forks);
-	return bad != 0;
+	return bad != 0 || !ok;
 }

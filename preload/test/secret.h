@@ -64,8 +64,8 @@ static inline void sc_fill(unsigned char *data, size_t n, unsigned seed)
 		data[i] = (unsigned char)((i * 7 + seed) % 251);
 }
 
-/* sc_secret_mappings counts this process's mappings of secret memory. */
-static inline int sc_secret_mappings(void)
+/* sc_mappings counts this process's mappings whose line in maps has what. */
+static inline int sc_mappings(const char *what)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	if (f == NULL)
@@ -73,9 +73,24 @@ static inline int sc_secret_mappings(void)
 	char line[512];
 	int n = 0;
 	while (fgets(line, sizeof line, f) != NULL)
-		n += strstr(line, "/secretmem") != NULL;
+		n += strstr(line, what) != NULL;
 	fclose(f);
 	return n;
+}
+
+/* sc_secret_mappings counts this process's mappings of secret memory. */
+static inline int sc_secret_mappings(void)
+{
+	return sc_mappings("/secretmem");
+}
+
+/*
+ * sc_shared_anonymous counts this process's shared anonymous mappings,
+ * where the library keeps each description's file position.
+ */
+static inline int sc_shared_anonymous(void)
+{
+	return sc_mappings("/dev/zero (deleted)");
 }
 
 #endif
