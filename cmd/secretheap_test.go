@@ -123,13 +123,18 @@ func cmdCoredump(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// tlsload N CERT ADDR makes N full TLS handshakes (no session resumption)
-// with ADDR, each through to an HTTP response, and checks that the server
-// presents CERT every time (so it holds the matching key). ADDR is
-// host:port, or a file that holds it.
+// tlsload [-raw] N CERT ADDR makes N full TLS handshakes (no session
+// resumption) with ADDR, each through to an HTTP response, and checks that
+// the server presents CERT every time (so it holds the matching key). With
+// -raw, for servers that do not speak HTTP (redis, MQTT), each connection
+// ends after its handshake. ADDR is host:port, or a file that holds it.
 func cmdTLSLoad(ts *testscript.TestScript, neg bool, args []string) {
+	raw := len(args) > 0 && args[0] == "-raw"
+	if raw {
+		args = args[1:]
+	}
 	if neg || len(args) != 3 {
-		ts.Fatalf("usage: tlsload N CERT ADDR")
+		ts.Fatalf("usage: tlsload [-raw] N CERT ADDR")
 	}
 	n, err := strconv.Atoi(args[0])
 	ts.Check(err)
@@ -162,6 +167,10 @@ func cmdTLSLoad(ts *testscript.TestScript, neg bool, args []string) {
 		conn.SetDeadline(time.Now().Add(5 * time.Second))
 		if got := conn.ConnectionState().PeerCertificates[0].Raw; !bytes.Equal(got, block.Bytes) {
 			ts.Fatalf("handshake %d: the server presented another certificate", i+1)
+		}
+		if raw {
+			conn.Close()
+			continue
 		}
 		fmt.Fprintf(conn, "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
 		var resp [12]byte

@@ -35,9 +35,8 @@ static int fd_dir(int dirfd, const char *dir, int n)
 	if (snprintf(proc, sizeof proc, "/proc/self/fd/%d", d) < (int)sizeof proc)
 		len = readlink(proc, link, sizeof link - 16);
 	int closed = SC_CALL_NEXT(close, d) == 0;
-	if (!closed || len <= 0 || (size_t)len >= sizeof link - 16)
+	if (!closed || len <= 0 || (size_t)len >= sizeof link - 16 || snprintf(link + len, 16, "/%d", n) >= 16)
 		return 0;
-	snprintf(link + len, 16, "/%d", n);
 	return sc_fd_of_path(link) == n;
 }
 

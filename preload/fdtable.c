@@ -232,21 +232,21 @@ static struct sc_open *add(int fd, int flags, struct sc_open *desc)
 	errno = saved;
 	struct sc_open *sharer = NULL;
 	struct sc_view v = {NULL, 0};
-	struct sc_shared *state = NULL;
+	struct sc_shared *common = NULL;
 	if (desc == NULL && (sharer = viewer(st.st_dev, st.st_ino, (size_t)st.st_size)) == NULL &&
 	    sc_view_map(fd, (size_t)st.st_size, &v) != 0)
 		return NULL;
 	/* What the kernel keeps of the flags, on a 64-bit system. */
 	if (desc == NULL)
-		state = sc_shared_new((flags | SC_O_LARGEFILE) & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
+		common = sc_shared_new((flags | SC_O_LARGEFILE) & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
 	struct sc_open *o = NULL;
-	if (desc != NULL || state != NULL)
+	if (desc != NULL || common != NULL)
 		while ((o = claim()) == NULL && grow() == 0)
 			;
 	if (o == NULL) {
 		saved = errno;
-		if (state != NULL)
-			sc_shared_free(state);
+		if (common != NULL)
+			sc_shared_free(common);
 		if (sharer != NULL)
 			sc_open_put(sharer);
 		else if (sc_view_unmap(&v) != 0)
@@ -264,7 +264,7 @@ static struct sc_open *add(int fd, int flags, struct sc_open *desc)
 		o->desc = o;
 		o->viewer = sharer != NULL ? sharer : o; /* sharer's reference is o's now */
 		o->view = v;
-		o->shared = state;
+		o->shared = common;
 	}
 	atomic_fetch_add(&live, 1);
 	atomic_store(&o->refs, 2); /* the table's and the caller's */
