@@ -46,10 +46,12 @@ preload-test-build: preload
 	$(CC) $(PTEST_CFLAGS) -O2 -o $(PTEST)/threads preload/test/threads.c -lpthread
 	$(CC) $(PTEST_CFLAGS) -O2 -o $(PTEST)/forks preload/test/forks.c -lpthread
 	$(CC) $(PTEST_CFLAGS) -O2 -o $(PTEST)/say_test preload/test/say_test.c preload/say.c
-	$(CC) $(PTEST_CFLAGS) -O2 -o $(PTEST)/socket preload/test/socket.c
+	$(CC) $(PTEST_CFLAGS) -O2 -o $(PTEST)/answers preload/test/answers.c
 	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/differential-asan preload/test/differential.c $(PRELOAD_SRC) -ldl
 	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/threads-asan preload/test/threads.c $(PRELOAD_SRC) -ldl -lpthread
 	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/forks-asan preload/test/forks.c $(PRELOAD_SRC) -ldl -lpthread
+	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/answers-asan preload/test/answers.c $(PRELOAD_SRC) -ldl
+	$(CC) $(PTEST_CFLAGS) -O2 -o $(PTEST)/socket preload/test/socket.c
 	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/socket-asan preload/test/socket.c $(PRELOAD_SRC) -ldl
 	@# ThreadSanitizer registers fork handlers while it starts, before it
 	@# can run instrumented code: the secret heap's __register_atfork
@@ -65,6 +67,7 @@ preload-test: preload-test-build
 	$(PTEST_RUN) $(PTEST)/differential paths 3000 1
 	$(PTEST_RUN) $(PTEST)/threads 2000
 	$(PTEST_RUN) $(PTEST)/forks 50
+	$(PTEST_RUN) $(PTEST)/answers
 	$(PTEST_RUN) $(PTEST)/socket
 	@# As an unprivileged user under a small RLIMIT_MEMLOCK (16 pages): 300
 	@# opens of one secret file share one mapping.
@@ -80,6 +83,7 @@ preload-test: preload-test-build
 	$(PTEST)/differential-asan paths 1000 2
 	$(PTEST)/threads-asan 500
 	$(PTEST)/forks-asan 20
+	$(PTEST)/answers-asan
 	$(PTEST)/socket-asan
 	TSAN_OPTIONS=suppressions=$(abspath preload/test/tsan.supp) $(PTEST)/threads-tsan 300
 

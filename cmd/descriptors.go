@@ -12,10 +12,10 @@ import (
 	"github.com/secretcat/secretcat/secretfd"
 )
 
-// reserve claims the descriptor numbers of count secret files and sets o.fd
-// to the first: --fd's, or with --listen-fds the one right after the
-// sockets of a socket activator, or else the lowest free ones from 3,
-// whatever is open above them. Inherited descriptors belong to COMMAND too
+// reserve claims the descriptor numbers of count secret files and sets
+// o.fds to them: consecutive from --fd's, or with --listen-fds from the one
+// right after the sockets of a socket activator, or else the lowest free
+// ones from 3, whatever is open in between or above them. Inherited descriptors belong to COMMAND too
 // and are never replaced; a --passphrase-fd is read and closed, but in use
 // until then. When 3 is taken and reserve chose the number, o.fd3 says by
 // what. It must run before secretcat opens any descriptor of its own.
@@ -45,20 +45,22 @@ func (o *runOptions) reserve(count int) (*fdplace.Slots, error) {
 		}
 		o.fd, explicit, flag = first, true, "--listen-fds"
 	}
-	if !explicit {
-		o.fd = fds.First(3, count)
-		if o.fd != 3 {
+	if explicit {
+		o.fds = fdplace.Run(o.fd, count)
+	} else {
+		o.fds = fds.Free(3, count)
+		if o.fds[0] != 3 {
 			o.fd3 = o.holder(fds, 3)
 		}
 	}
-	slots, err := fds.Reserve(o.fd, count)
+	slots, err := fds.Reserve(o.fds)
 	var inUse *fdplace.InUseError
 	var noFile *fdplace.NoFileError
 	switch {
 	case err == nil || !explicit:
 		return slots, err
 	case errors.As(err, &inUse) && inUse.Inherited:
-		return nil, usageError("%s: %v: choose another --fd, or leave --fd out for the lowest free one (%d)", flag, err, fds.First(3, count))
+		return nil, usageError("%s: %v: choose another --fd, or leave --fd out for the lowest free one (%d)", flag, err, fds.Free(3, 1)[0])
 	case errors.As(err, &inUse):
 		return nil, usageError("%s: %v: choose another --fd", flag, err)
 	case errors.As(err, &noFile) && o.fd+count > noFile.Limit:
@@ -89,11 +91,11 @@ func (o *runOptions) holder(fds *fdplace.Descriptors, fd int) string {
 // is held (o.fd3 says by what), before the program fails to decode what it
 // finds there.
 func (o *runOptions) fd3Note(count int) string {
-	at := fmt.Sprintf("the secret file is at %d", o.fd)
+	at := fmt.Sprintf("the secret file is at %d", o.fds[0])
 	if count > 1 {
-		at = fmt.Sprintf("the secret files are at %d to %d", o.fd, o.fd+count-1)
+		at = fmt.Sprintf("the secret files are at %s", strings.Join(fdList(o.fds), ", "))
 	}
-	return fmt.Sprintf("descriptor 3 is %s, so %s: a configuration that names /dev/fd/3 will not find it; start secretcat with descriptor 3 free (3<&- in a shell), or name %s", o.fd3, at, fdPath(o.fd))
+	return fmt.Sprintf("descriptor 3 is %s, so %s: a configuration that names /dev/fd/3 will not find it; start secretcat with descriptor 3 free (3<&- in a shell), or name %s", o.fd3, at, fdPath(o.fds[0]))
 }
 
 // inheritedSockets returns the names of the sockets that a socket activator
@@ -121,4 +123,13 @@ func inheritedSockets() ([]string, error) {
 		return split, nil
 	}
 	return nil, usageError("inherited LISTEN_FDNAMES=%q does not name the %d descriptors of LISTEN_FDS", names, n)
+}
+
+// fdList returns the descriptor numbers fds as decimal strings.
+func fdList(fds []int) []string {
+	s := make([]string, len(fds))
+	for i, fd := range fds {
+		s[i] = strconv.Itoa(fd)
+	}
+	return s
 }

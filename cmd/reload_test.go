@@ -40,3 +40,47 @@ func cmdReload(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// upgrade PIDFILE does nginx's binary upgrade of the master PIDFILE names,
+// as Debian's `invoke-rc.d nginx upgrade` does: SIGUSR2 makes the master
+// move its PID to PIDFILE.oldbin and run its binary again; once that new
+// master has written PIDFILE and started as many workers as the old one
+// had, SIGQUIT stops the old master and its workers. It waits up to
+// serverDeadline for each step.
+func cmdUpgrade(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: upgrade PIDFILE")
+	}
+	file := args[0]
+	old := livePid(ts, file)
+	deadline := time.Now().Add(serverDeadline)
+	workers := children(old)
+	for ; len(workers) == 0; workers = children(old) {
+		if time.Now().After(deadline) {
+			ts.Fatalf("server %d started no workers within %v", old, serverDeadline)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Check(syscall.Kill(old, syscall.SIGUSR2))
+	binary := 0
+	for deadline := time.Now().Add(serverDeadline); ; time.Sleep(20 * time.Millisecond) {
+		binary = readPid(ts, file)
+		if binary != old && alive(binary) && readPid(ts, file+".oldbin") == old && len(children(binary)) >= len(workers) {
+			break
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("no new master within %v of SIGUSR2 to %d (PID file: %d, %s.oldbin: %d): see the server's log",
+				serverDeadline, old, binary, file, readPid(ts, file+".oldbin"))
+		}
+	}
+	ts.Logf("new master %d with workers %v", binary, children(binary))
+	ts.Check(syscall.Kill(old, syscall.SIGQUIT))
+	for deadline := time.Now().Add(serverDeadline); anyAlive(append(workers, old)); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			ts.Fatalf("the old master %d or its workers %v still run %v after SIGQUIT", old, workers, serverDeadline)
+		}
+	}
+	if !alive(binary) {
+		ts.Fatalf("the new master %d exited with the old one", binary)
+	}
+}

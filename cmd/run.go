@@ -23,6 +23,7 @@ type runOptions struct {
 	listenFds bool
 	noSubst   bool
 	sockets   []string // names of the sockets inherited with LISTEN_FDS, for --listen-fds
+	fds       []int    // the secret files' descriptor numbers, from reserve
 	fd3       string   // what held descriptor 3 when reserve chose another
 	preload   bool
 	heap      heapSize
@@ -143,7 +144,7 @@ func (o *runOptions) exec(files []*secretFile, command []string, memoryKind func
 	defer slots.Release()
 	argv, usedPath := command, false
 	if !o.noSubst {
-		if argv, usedPath, err = substitute(command, files, o.fd); err != nil {
+		if argv, usedPath, err = substitute(command, files, o.fds); err != nil {
 			return err
 		}
 	}
@@ -209,15 +210,15 @@ func (o *runOptions) exec(files []*secretFile, command []string, memoryKind func
 
 // substitute replaces {fd} and {path} with the first descriptor's number
 // and /dev/fd/N path, and {fd:NAME} and {path:NAME} with those of the
-// descriptor named NAME, in every argument but COMMAND itself. It reports
-// whether any {path} was used.
-func substitute(command []string, files []*secretFile, first int) ([]string, bool, error) {
+// descriptor named NAME, in every argument but COMMAND itself; files[i] is
+// at fds[i]. It reports whether any {path} was used.
+func substitute(command []string, files []*secretFile, fds []int) ([]string, bool, error) {
 	usedPath, missing := false, ""
 	value := func(kind, name string) (string, bool) {
 		fd := -1
 		for j, f := range files {
 			if name == "" || f.name == name {
-				fd = first + j
+				fd = fds[j]
 				break
 			}
 		}
@@ -306,10 +307,7 @@ func names(files []*secretFile) []string {
 // where its secret descriptors are, and with the preload library, if any,
 // added to LD_PRELOAD.
 func (o *runOptions) environ(files []*secretFile, memory, preload string) []string {
-	fds := make([]string, len(files))
-	for i := range files {
-		fds[i] = strconv.Itoa(o.fd + i)
-	}
+	fds := fdList(o.fds)
 	set := map[string]string{
 		secretfd.EnvFd:      fds[0],
 		secretfd.EnvFds:     strings.Join(fds, ","),

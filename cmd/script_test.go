@@ -123,6 +123,7 @@ func TestScripts(t *testing.T) {
 			"sockpoke":    cmdSockpoke,
 			"mdblocks":    cmdMdblocks,
 			"reload":      cmdReload,
+			"upgrade":     cmdUpgrade,
 		},
 	})
 }

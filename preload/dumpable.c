@@ -47,10 +47,16 @@ void sc_dumpable_init(void)
 	errno = saved;
 }
 
+/*
+ * SUID_DUMP_USER of the kernel's include/linux/sched/coredump.h: the one
+ * value of PR_SET_DUMPABLE besides 0 that the kernel takes.
+ */
+#define SC_DUMP_USER 1
+
 /* refused says whether option and value would make the process dumpable. */
 static int refused(long option, unsigned long value)
 {
-	return option == PR_SET_DUMPABLE && value != 0 && atomic_load(&held);
+	return option == PR_SET_DUMPABLE && value == SC_DUMP_USER && atomic_load(&held);
 }
 
 SC_EXPORT int prctl(int option, ...)

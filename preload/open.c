@@ -76,6 +76,19 @@ static int serve(int dirfd, const char *path, int flags)
 	return sc_open_secret(secret, flags);
 }
 
+/*
+ * passed returns fd, the kernel's answer to an open that serve left to it.
+ * A path that the kernel refused with ENXIO may be a symbolic link to a
+ * secret descriptor (fdlink.c): that one is served.
+ */
+static int passed(int dirfd, const char *path, int flags, int fd)
+{
+	if (fd >= 0 || errno != ENXIO || !readable(flags))
+		return sc_fresh(fd);
+	int secret = sc_secret_of_link(dirfd, path);
+	return secret >= 0 ? sc_open_secret(secret, flags) : -1;
+}
+
 /* The mode argument, present only when flags create a file. */
 #define SC_MODE(flags, mode) \
 	do { \
@@ -93,7 +106,7 @@ static int serve(int dirfd, const char *path, int flags)
 		mode_t mode = 0; \
 		SC_MODE(flags, mode); \
 		int fd = serve(AT_FDCWD, path, flags); \
-		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, path, flags, mode)); \
+		return fd != SC_PASS ? fd : passed(AT_FDCWD, path, flags, SC_CALL_NEXT(fn, path, flags, mode)); \
 	}
 
 #define SC_OPENAT(fn) \
@@ -102,21 +115,21 @@ static int serve(int dirfd, const char *path, int flags)
 		mode_t mode = 0; \
 		SC_MODE(flags, mode); \
 		int fd = serve(dirfd, path, flags); \
-		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, dirfd, path, flags, mode)); \
+		return fd != SC_PASS ? fd : passed(dirfd, path, flags, SC_CALL_NEXT(fn, dirfd, path, flags, mode)); \
 	}
 
 #define SC_OPEN_2(fn) \
 	SC_EXPORT int fn(const char *path, int flags) \
 	{ \
 		int fd = serve(AT_FDCWD, path, flags); \
-		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, path, flags)); \
+		return fd != SC_PASS ? fd : passed(AT_FDCWD, path, flags, SC_CALL_NEXT(fn, path, flags)); \
 	}
 
 #define SC_OPENAT_2(fn) \
 	SC_EXPORT int fn(int dirfd, const char *path, int flags) \
 	{ \
 		int fd = serve(dirfd, path, flags); \
-		return fd != SC_PASS ? fd : sc_fresh(SC_CALL_NEXT(fn, dirfd, path, flags)); \
+		return fd != SC_PASS ? fd : passed(dirfd, path, flags, SC_CALL_NEXT(fn, dirfd, path, flags)); \
 	}
 
 SC_OPEN(open)

@@ -54,6 +54,12 @@ int sc_fd_of_last(const char *path, size_t *dir_len);
 int sc_secret_of_path(int dirfd, const char *path);
 
 /*
+ * fdlink.c: N of a symbolic link, relative to dirfd, that leads to this
+ * process's secret descriptor N, or -1.
+ */
+int sc_secret_of_link(int dirfd, const char *path);
+
+/*
  * socket.c: the secret descriptor served for the path that
  * SECRETCAT_PRELOAD_SOCKET names, taken from a secretcat open --socket
  * listening there; -1 for any other path or when none can be taken.
@@ -68,8 +74,15 @@ struct sc_view {
 int sc_view_map(int fd, size_t size, struct sc_view *v);
 int sc_view_unmap(struct sc_view *v);
 struct iovec;
+/*
+ * secheap_freeze.c: whether p is in the secret heap's range, after waiting
+ * for it to be writable again (a fork freezes it for a moment).
+ */
+int sc_heap_thawed(const void *p);
+
 /* secheap_openssl.c: told when a read has handed out bytes of a secret file. */
 void sc_key_served(void);
+ssize_t sc_view_check(off_t pos, const struct iovec *iov, int n, int vectored);
 ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov, int n, int vectored);
 off_t sc_view_seek(const struct sc_view *v, off_t cur, off_t off, int whence);
 
@@ -117,5 +130,11 @@ void sc_stderr(const char *s);
 
 /* dumpable.c: makes the process non-dumpable unless opted out. */
 void sc_dumpable_init(void);
+
+/*
+ * rwf.c: 0 when a read with preadv2(2)'s flags is taken, as by a regular
+ * file, or the errno with which the kernel refuses them.
+ */
+int sc_rwf_refused(int flags);
 
 #endif

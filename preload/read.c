@@ -36,6 +36,20 @@ ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t pos, size_t buflen);
 		r_; \
 	})
 
+/*
+ * SC_THAWED(buf, call) evaluates call, and again while it fails with EFAULT
+ * into the secret heap: a fork froze the heap read-only meanwhile (see
+ * secheap_freeze.c), and the kernel consumed nothing. Bounded, should the
+ * buffer be bad for another reason too.
+ */
+#define SC_THAWED(buf, call) \
+	({ \
+		__typeof__(call) t_; \
+		for (int i_ = 0; (t_ = (call)) < 0 && errno == EFAULT && i_ < 100 && sc_heap_thawed(buf); i_++) \
+			; \
+		t_; \
+	})
+
 /* one reads into buf as read(2) (pos -1) or pread(2) do. */
 static ssize_t one(struct sc_open *o, void *buf, size_t n, off_t pos)
 {
@@ -54,7 +68,7 @@ static int positive(off_t pos)
 
 SC_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	return SC_SERVE(fd, one(o, buf, n, -1), SC_CALL_NEXT(read, fd, buf, n));
+	return SC_SERVE(fd, one(o, buf, n, -1), SC_THAWED(buf, SC_CALL_NEXT(read, fd, buf, n)));
 }
 
 /* The fortified forms abort on a count past the buffer, in libc. */
@@ -62,7 +76,7 @@ SC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	if (n > buflen)
 		return SC_CALL_NEXT(__read_chk, fd, buf, n, buflen);
-	return SC_SERVE(fd, one(o, buf, n, -1), SC_CALL_NEXT(__read_chk, fd, buf, n, buflen));
+	return SC_SERVE(fd, one(o, buf, n, -1), SC_THAWED(buf, SC_CALL_NEXT(__read_chk, fd, buf, n, buflen)));
 }
 
 #define SC_PREAD(fn, off) \
@@ -98,14 +112,27 @@ SC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 	}
 
 /*
- * preadv2(2) takes -1 as the file position. Of the RWF_* flags, those that
- * only hint at how to wait are taken (a mapping never waits); others go to
- * the kernel's answer for a file that cannot be read that way.
+ * flagged reads as preadv2(2) with flags at pos (-1: the file position):
+ * the kernel checks the flags once the iovecs and the position have passed
+ * (an empty read gives 0 whatever they are), before it copies anything.
  */
+static ssize_t flagged(struct sc_open *o, const struct iovec *iov, int n, off_t pos, int flags)
+{
+	int refused = sc_rwf_refused(flags);
+	if (refused == 0)
+		return sc_open_read(o, iov, n, pos, 1);
+	ssize_t want = sc_view_check(pos == -1 ? sc_open_seek(o, 0, SEEK_CUR) : pos, iov, n, 1);
+	if (want <= 0)
+		return want;
+	errno = refused;
+	return -1;
+}
+
+/* preadv2(2) takes -1 as the file position. */
 #define SC_PREADV2(fn, off) \
 	SC_EXPORT ssize_t fn(int fd, const struct iovec *iov, int n, off pos, int flags) \
 	{ \
-		return SC_SERVE(fd, pos == -1 || positive(pos) ? sc_open_read(o, iov, n, pos, 1) : -1, \
+		return SC_SERVE(fd, pos == -1 || positive(pos) ? flagged(o, iov, n, pos, flags) : -1, \
 				SC_CALL_NEXT(fn, fd, iov, n, pos, flags)); \
 	}
 

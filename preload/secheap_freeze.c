@@ -19,8 +19,10 @@
  * are not a write into a frozen arena go to the action it replaced, and a
  * program that installs its own handler later gets it back at each fork.
  * The kernel's own writes into a frozen arena (read(2) into an OpenSSL
- * buffer by another thread during a fork) fail with EFAULT instead: see
- * docs/unmodified-programs.md. No function here allocates.
+ * buffer by another thread during a fork) fail with EFAULT instead, having
+ * consumed nothing (sockets, pipes and files keep their data when the copy
+ * out fails); read.c waits for the thaw and reads again. No function here
+ * allocates.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,15 +57,10 @@ static void chain(int sig, siginfo_t *si, void *ctx)
 	replaced.sa_handler(sig);
 }
 
-static void on_segv(int sig, siginfo_t *si, void *ctx)
+/* wait_thaw waits until the arena is writable again; errno is kept. */
+static void wait_thaw(void)
 {
 	int saved = errno;
-	unsigned char *a = si->si_addr;
-	if (f_base == NULL || a < f_base || a >= f_base + f_size) {
-		errno = saved;
-		chain(sig, si, ctx);
-		return;
-	}
 	if (atomic_load(&frozen) && (pid_t)syscall(SYS_gettid) == freezer) {
 		/* A fork handler that runs after ours writes into the arena:
 		 * the copy is taken; let the write happen rather than hang. */
@@ -71,7 +68,25 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	}
 	while (atomic_load(&frozen))
 		syscall(SYS_futex, &frozen, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
-	errno = saved; /* the write is retried */
+	errno = saved;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *ctx)
+{
+	unsigned char *a = si->si_addr;
+	if (f_base == NULL || a < f_base || a >= f_base + f_size) {
+		chain(sig, si, ctx);
+		return;
+	}
+	wait_thaw(); /* and the write is retried */
+}
+
+int sc_heap_thawed(const void *p)
+{
+	if (!sc_heap_in_reserve(p))
+		return 0;
+	wait_thaw();
+	return 1;
 }
 
 int sc_heap_freeze(void *base, size_t size)

@@ -79,6 +79,34 @@ static int cloexec(const char *mode)
 }
 
 /*
+ * stream opens the secret file secret as a stream with mode: it returns
+ * the stream, or NULL and errno.
+ */
+static FILE *stream(int secret, const char *mode)
+{
+	int fd = sc_open_secret(secret, O_RDONLY | (cloexec(mode) ? O_CLOEXEC : 0));
+	if (fd < 0)
+		return NULL;
+	FILE *f = fopencookie((void *)(intptr_t)fd, "r", stream_io);
+	if (f == NULL) {
+		int saved = errno;
+		if (stream_close((void *)(intptr_t)fd) != 0)
+			saved = errno;
+		errno = saved;
+		return NULL;
+	}
+	f->_fileno = fd;
+	if (setvbuf(f, NULL, _IONBF, 0) != 0) {
+		int saved = errno;
+		if (fclose(f) != 0)
+			saved = errno;
+		errno = saved;
+		return NULL;
+	}
+	return f;
+}
+
+/*
  * serve opens path as a stream when it names a secret descriptor and mode
  * only reads: it returns 1 with *f the stream, or NULL and errno on
  * failure; 0 for a call that is not its own.
@@ -90,27 +118,21 @@ static int serve(const char *path, const char *mode, FILE **f)
 	int secret = sc_secret_of_path(AT_FDCWD, path);
 	if (secret < 0)
 		return 0;
-	*f = NULL;
-	int fd = sc_open_secret(secret, O_RDONLY | (cloexec(mode) ? O_CLOEXEC : 0));
-	if (fd < 0)
-		return 1;
-	*f = fopencookie((void *)(intptr_t)fd, "r", stream_io);
-	if (*f == NULL) {
-		int saved = errno;
-		if (stream_close((void *)(intptr_t)fd) != 0)
-			saved = errno;
-		errno = saved;
-		return 1;
-	}
-	(*f)->_fileno = fd;
-	if (setvbuf(*f, NULL, _IONBF, 0) != 0) {
-		int saved = errno;
-		if (fclose(*f) != 0)
-			saved = errno;
-		*f = NULL;
-		errno = saved;
-	}
+	*f = stream(secret, mode);
 	return 1;
+}
+
+/*
+ * passed returns f, libc's answer to an fopen that serve left to it. A
+ * path that the kernel refused with ENXIO may be a symbolic link to a
+ * secret descriptor (fdlink.c): that one is served.
+ */
+static FILE *passed(const char *path, const char *mode, FILE *f)
+{
+	if (f != NULL || errno != ENXIO || !read_only(mode))
+		return f;
+	int secret = sc_secret_of_link(AT_FDCWD, path);
+	return secret >= 0 ? stream(secret, mode) : NULL;
 }
 
 #define SC_FOPEN(fn) \
@@ -120,7 +142,7 @@ static int serve(const char *path, const char *mode, FILE **f)
 		if (serve(path, mode, &f)) \
 			return f; \
 		__typeof__(&fn) next = SC_NEXT(fn); \
-		return next != NULL ? next(path, mode) : NULL; \
+		return next != NULL ? passed(path, mode, next(path, mode)) : NULL; \
 	}
 
 SC_FOPEN(fopen)

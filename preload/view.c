@@ -89,15 +89,16 @@ static ssize_t copy(const struct sc_view *v, off_t pos, void *buf, size_t n)
 }
 
 /*
- * sc_view_read reads into iov at pos, as the kernel reads a regular file of
- * the view's size: readv(2) when vectored, otherwise read(2) of iov[0]. The
- * kernel's checks come first, in its order: the iovec count and lengths
- * (EINVAL), the buffers' addresses (EFAULT; each iovec's up to SC_MAX_RW
- * bytes in all), the position and the count (EINVAL when negative or when
- * they overflow off_t); a read stops at the end, at SC_MAX_RW bytes, or
- * where a buffer stops being writable.
+ * sc_view_check checks a read of iov at pos as the kernel checks a read of
+ * a regular file before it reads anything (readv(2) when vectored,
+ * otherwise read(2) of iov[0]), in its order: the iovec count and lengths
+ * (EINVAL), the buffers' addresses (EFAULT: one iovec's up to SC_MAX_RW
+ * bytes, several iovecs' whole lengths, as the kernel's import_ubuf and
+ * __import_iovec check them), an empty vectored read (0), the position and
+ * the count (EINVAL when negative or when they overflow off_t). It returns
+ * how many bytes the read asks for, at most SC_MAX_RW, or -1 with errno.
  */
-ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov, int n, int vectored)
+ssize_t sc_view_check(off_t pos, const struct iovec *iov, int n, int vectored)
 {
 	size_t total = 0;
 	if (vectored) {
@@ -106,9 +107,15 @@ ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov
 			return -1;
 		}
 		for (int i = 0; i < n; i++) {
+			if (iov[i].iov_len > SSIZE_MAX) {
+				errno = EINVAL;
+				return -1;
+			}
+		}
+		for (int i = 0; i < n; i++) {
 			size_t len = iov[i].iov_len < SC_MAX_RW - total ? iov[i].iov_len : SC_MAX_RW - total;
-			if (iov[i].iov_len > SSIZE_MAX || !sc_user_ok(iov[i].iov_base, len)) {
-				errno = iov[i].iov_len > SSIZE_MAX ? EINVAL : EFAULT;
+			if (!sc_user_ok(iov[i].iov_base, n == 1 ? len : iov[i].iov_len)) {
+				errno = EFAULT;
 				return -1;
 			}
 			total += len;
@@ -121,23 +128,36 @@ ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov
 			return -1;
 		}
 		total = iov[0].iov_len;
-		n = 1;
 	}
 	off_t end;
 	if (total > SSIZE_MAX || pos < 0 || __builtin_add_overflow(pos, (off_t)total, &end)) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (total > SC_MAX_RW)
-		total = SC_MAX_RW;
-	size_t done = 0;
+	return (ssize_t)(total < SC_MAX_RW ? total : SC_MAX_RW);
+}
+
+/*
+ * sc_view_read reads into iov at pos, as the kernel reads a regular file of
+ * the view's size: readv(2) when vectored, otherwise read(2) of iov[0].
+ * After sc_view_check's checks, a read stops at the end, at SC_MAX_RW
+ * bytes, or where a buffer stops being writable.
+ */
+ssize_t sc_view_read(const struct sc_view *v, off_t pos, const struct iovec *iov, int n, int vectored)
+{
+	ssize_t want = sc_view_check(pos, iov, n, vectored);
+	if (want <= 0)
+		return want;
+	size_t total = (size_t)want, done = 0;
+	if (!vectored)
+		n = 1;
 	for (int i = 0; i < n && done < total; i++) {
-		size_t want = iov[i].iov_len < total - done ? iov[i].iov_len : total - done;
-		ssize_t got = copy(v, pos + (off_t)done, iov[i].iov_base, want);
+		size_t len = iov[i].iov_len < total - done ? iov[i].iov_len : total - done;
+		ssize_t got = copy(v, pos + (off_t)done, iov[i].iov_base, len);
 		if (got < 0)
 			return done > 0 ? (ssize_t)done : -1;
 		done += (size_t)got;
-		if ((size_t)got < want)
+		if ((size_t)got < len)
 			break;
 	}
 	if (done > 0)

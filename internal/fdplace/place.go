@@ -104,21 +104,28 @@ func (d *Descriptors) Consumed(fds ...int) {
 	slices.Sort(d.own)
 }
 
-// First returns the lowest number, at least min, from which count
-// consecutive numbers are free: neither inherited nor this process's own.
-// Descriptors above them do not move them up, so that a configuration that
-// names /dev/fd/3 finds the first secret file there whenever 3 is free,
-// whatever else a shell or job runner leaked into the process.
-func (d *Descriptors) First(min, count int) int {
-	taken := slices.Concat(d.Inherited, d.own)
-	slices.Sort(taken)
-	first := min
-	for _, fd := range taken {
-		if fd >= first && fd < first+count {
-			first = fd + 1
+// Free returns the count lowest numbers, at least min, that are free:
+// neither inherited nor this process's own. Descriptors in between or above
+// do not move them up, so that a configuration that names /dev/fd/3 finds
+// the first secret file there whenever 3 is free, whatever else a shell or
+// job runner leaked into the process.
+func (d *Descriptors) Free(min, count int) []int {
+	var fds []int
+	for fd := min; len(fds) < count; fd++ {
+		if !slices.Contains(d.Inherited, fd) && !slices.Contains(d.own, fd) {
+			fds = append(fds, fd)
 		}
 	}
-	return first
+	return fds
+}
+
+// Run returns count consecutive numbers from first.
+func Run(first, count int) []int {
+	fds := make([]int, count)
+	for i := range fds {
+		fds[i] = first + i
+	}
+	return fds
 }
 
 // InUseError reports a descriptor number that is taken already.
@@ -162,16 +169,16 @@ type Slots struct {
 	fds []int
 }
 
-// Reserve claims count consecutive descriptor numbers from first, with a
+// Reserve claims the descriptor numbers fds, in increasing order, with a
 // close-on-exec placeholder in each, which Place replaces with a secret
 // file. It refuses numbers that are open already (*InUseError) and numbers
 // at or above the descriptor limit (*NoFileError).
-func (d *Descriptors) Reserve(first, count int) (*Slots, error) {
-	last := first + count - 1
+func (d *Descriptors) Reserve(fds []int) (*Slots, error) {
+	first, last := fds[0], fds[len(fds)-1]
 	if last >= d.Limit {
 		return nil, &NoFileError{First: first, Last: last, Limit: d.Limit}
 	}
-	for fd := first; fd <= last; fd++ {
+	for _, fd := range fds {
 		switch {
 		case slices.Contains(d.Inherited, fd):
 			return nil, &InUseError{Fd: fd, Inherited: true, Link: Link(fd)}
@@ -188,12 +195,12 @@ func (d *Descriptors) Reserve(first, count int) (*Slots, error) {
 	}
 	placeholder := -1
 	defer func() {
-		if placeholder >= 0 && (placeholder < first || placeholder > last) {
+		if placeholder >= 0 && !slices.Contains(fds, placeholder) {
 			unix.Close(placeholder)
 		}
 	}()
 	s := &Slots{}
-	for fd := first; fd <= last; fd++ {
+	for _, fd := range fds {
 		if placeholder < 0 {
 			// An eventfd: the cheapest descriptor to make, with no path
 			// to look up.

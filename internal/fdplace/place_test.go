@@ -22,7 +22,7 @@ func TestReserveAndPlace(t *testing.T) {
 	}
 	// Descriptor numbers well above anything the test holds.
 	targets := []int{900, 901}
-	slots, err := d.Reserve(900, 2)
+	slots, err := d.Reserve(Run(900, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestReserveAndPlace(t *testing.T) {
 	own, _ := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	defer unix.Close(own)
 	var inUse *InUseError
-	if _, err := d.Reserve(own, 1); !errors.As(err, &inUse) || inUse.Inherited || inUse.Fd != own {
+	if _, err := d.Reserve([]int{own}); !errors.As(err, &inUse) || inUse.Inherited || inUse.Fd != own {
 		t.Errorf("Reserve of a descriptor in use by this process: %v", err)
 	}
 
@@ -82,11 +82,11 @@ func TestReserveKeepsInherited(t *testing.T) {
 	if !slices.Contains(d.Inherited, inherited) || slices.Contains(d.Inherited, null) {
 		t.Fatalf("Scan found inherited descriptors %v, want %d and not %d", d.Inherited, inherited, null)
 	}
-	if first := d.First(3, 2); first+1 >= inherited || isOpen(first) || isOpen(first+1) {
-		t.Errorf("First(3, 2) = %d, want the lowest free pair, below the inherited %d", first, inherited)
+	if free := d.Free(3, 2); free[1] >= inherited || isOpen(free[0]) || isOpen(free[1]) {
+		t.Errorf("Free(3, 2) = %v, want the lowest free pair, below the inherited %d", free, inherited)
 	}
 	var inUse *InUseError
-	_, err = d.Reserve(inherited-1, 2)
+	_, err = d.Reserve(Run(inherited-1, 2))
 	if !errors.As(err, &inUse) || !inUse.Inherited || inUse.Fd != inherited || inUse.Link != "/dev/null" {
 		t.Fatalf("Reserve over an inherited descriptor: %v", err)
 	}
@@ -101,7 +101,7 @@ func TestReserveKeepsInherited(t *testing.T) {
 	}
 
 	// At the descriptor limit.
-	_, err = d.Reserve(d.Limit-1, 2)
+	_, err = d.Reserve(Run(d.Limit-1, 2))
 	var noFile *NoFileError
 	if !errors.As(err, &noFile) || !errors.Is(err, unix.EMFILE) {
 		t.Fatalf("Reserve beyond the limit: %v", err)
@@ -127,28 +127,29 @@ func TestAdoptRefusesOrdinaryFiles(t *testing.T) {
 	}
 }
 
-// First takes the lowest run of free numbers, whatever is open above it: a
-// configuration that names /dev/fd/3 finds the secret there whenever 3 is
-// free. Inherited and own descriptors are both in the way.
-func TestFirstLowestFree(t *testing.T) {
+// Free takes the lowest free numbers, whatever is open in between or
+// above: a configuration that names /dev/fd/3 finds the first secret there
+// whenever 3 is free. Inherited and own descriptors are both in the way.
+func TestFreeLowest(t *testing.T) {
 	for _, c := range []struct {
 		inherited, own []int
-		count, want    int
+		count          int
+		want           []int
 	}{
-		{nil, nil, 1, 3},
-		{[]int{10, 251}, nil, 1, 3}, // leaked by a shell
-		{[]int{10, 251}, nil, 2, 3}, // 3 and 4
-		{[]int{3}, nil, 1, 4},       // the key goes elsewhere
-		{[]int{3, 10, 251}, nil, 1, 4},
-		{[]int{4}, nil, 2, 5},            // 3 is free, 4 is not
-		{[]int{3, 5}, []int{4}, 1, 6},    // own ones too
-		{[]int{3, 5}, nil, 1, 4},         // between inherited ones
-		{[]int{3, 5}, nil, 2, 6},         // two need a wider gap
-		{[]int{5, 3}, []int{7, 6}, 1, 4}, // in any order
+		{nil, nil, 1, []int{3}},
+		{[]int{10, 251}, nil, 1, []int{3}}, // leaked by a shell
+		{[]int{10, 251}, nil, 2, []int{3, 4}},
+		{[]int{3}, nil, 1, []int{4}}, // the key goes elsewhere
+		{[]int{3, 10, 251}, nil, 1, []int{4}},
+		{[]int{4}, nil, 2, []int{3, 5}},            // 3 is free, 4 is not
+		{[]int{3, 5}, []int{4}, 1, []int{6}},       // own ones too
+		{[]int{3, 5}, nil, 1, []int{4}},            // between inherited ones
+		{[]int{3, 5}, nil, 2, []int{4, 6}},         // around them
+		{[]int{5, 3}, []int{7, 6}, 2, []int{4, 8}}, // in any order
 	} {
 		d := &Descriptors{Inherited: c.inherited, own: c.own, Limit: 1024}
-		if got := d.First(3, c.count); got != c.want {
-			t.Errorf("inherited %v, own %v: First(3, %d) = %d, want %d", c.inherited, c.own, c.count, got, c.want)
+		if got := d.Free(3, c.count); !slices.Equal(got, c.want) {
+			t.Errorf("inherited %v, own %v: Free(3, %d) = %v, want %v", c.inherited, c.own, c.count, got, c.want)
 		}
 	}
 }

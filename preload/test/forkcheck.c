@@ -10,6 +10,10 @@
  *	                     record what they wrote in ordinary memory; no child may see OpenSSL memory
  *	                     older than the rest of its memory
  *
+ *	forkcheck reads N    forks N times while a thread read(2)s from a pipe
+ *	                     and /dev/zero into OpenSSL memory: the kernel's
+ *	                     writes into the frozen heap never fail with EFAULT
+ *
  *	forkcheck early      with earlyfork.so preloaded after the library: a
  *	                     child handler registered before the library's
  *	                     constructor writes into OpenSSL memory in the
@@ -18,6 +22,8 @@
  * Exits 0 when every check holds, 1 with a message otherwise.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -159,6 +165,57 @@ static int threads(int n)
 	return stale || failed;
 }
 
+static atomic_long read_ok, read_fault;
+
+/* reader reads into OpenSSL memory until stop: from the pipe *arg, then /dev/zero. */
+static void *reader(void *arg)
+{
+	int in = *(int *)arg, zero = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	unsigned char *b = MALLOC(4096);
+	if (zero < 0 || b == NULL)
+		die("cannot open /dev/zero or allocate");
+	while (!atomic_load(&stop)) {
+		for (int fd = in, i = 0; i < 2; fd = zero, i++) {
+			ssize_t r = read(fd, b, 4096);
+			if (r > 0)
+				read_ok++;
+			else if (r < 0 && errno == EFAULT)
+				read_fault++;
+			else if (r < 0 && errno != EAGAIN)
+				die("read failed");
+		}
+	}
+	FREE(b);
+	close(zero);
+	return NULL;
+}
+
+static int reads(int n)
+{
+	int p[2];
+	pthread_t t;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0 || pthread_create(&t, NULL, reader, &p[0]) != 0)
+		die("cannot start the reader");
+	static const char data[512];
+	for (int i = 0; i < n; i++) {
+		if (write(p[1], data, sizeof data) < 0 && errno != EAGAIN)
+			die("write to the pipe failed");
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork failed");
+		if (pid == 0)
+			_exit(0);
+		if (wait_child(pid) != 0)
+			die("a child failed");
+	}
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+	printf("reads: %d forks, %s reads into OpenSSL memory, %ld failed with EFAULT\n", n,
+	       read_ok > 0 ? "some" : "no", (long)read_fault);
+	return read_ok == 0 || read_fault != 0;
+}
+
 static int early(void)
 {
 	unsigned char **slot = dlsym(RTLD_DEFAULT, "early_block");
@@ -193,5 +250,7 @@ int main(int argc, char **argv)
 		return early();
 	if (argc == 3 && strcmp(argv[1], "threads") == 0)
 		return threads(atoi(argv[2]));
-	die("usage: forkcheck aligned | threads N | early");
+	if (argc == 3 && strcmp(argv[1], "reads") == 0)
+		return reads(atoi(argv[2]));
+	die("usage: forkcheck aligned | threads N | reads N | early");
 }
