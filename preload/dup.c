@@ -97,6 +97,9 @@ static int status(struct sc_open *o, int cmd, void *arg)
 			return track(sc_table_find(fd), SC_CALL_NEXT(fn, fd, cmd, arg)); \
 		if ((cmd == F_GETFL || cmd == F_SETFL) && (o = sc_table_find(fd)) != NULL) \
 			return status(o, cmd, arg); \
+		int r_; \
+		if (sc_lock(fd, cmd, arg, &r_)) \
+			return r_; \
 		return SC_CALL_NEXT(fn, fd, cmd, arg); \
 	}
 

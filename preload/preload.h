@@ -137,4 +137,17 @@ void sc_dumpable_init(void);
  */
 int sc_rwf_refused(int flags);
 
+/*
+ * twin.c: a new descriptor of an empty tmpfs file opened with the access
+ * mode of flags, at position pos, to ask the kernel what it answers for a
+ * regular file.
+ */
+int sc_twin(int flags, off_t pos);
+
+/*
+ * lock.c: 1, with *r fcntl's answer, for a lock command on a served
+ * descriptor; 0 otherwise.
+ */
+int sc_lock(int fd, int cmd, void *arg, int *r);
+
 #endif

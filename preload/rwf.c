@@ -6,13 +6,13 @@
  * what it cannot do (tmpfs on Linux 6.18: RWF_NOWAIT, RWF_ATOMIC on a read,
  * RWF_DONTCACHE). Which bits are known changes from one kernel to the next
  * (RWF_ATOMIC, RWF_DONTCACHE and RWF_NOSIGNAL came in 6.11 to 6.16), so the
- * library asks the kernel: it reads with the same flags at the end of an
- * empty tmpfs file (memfd_create(2)), which copies nothing. Only calls with
- * flags pay for it.
+ * library asks the kernel: it reads with the same flags at the end of a
+ * twin (twin.c), an empty tmpfs file, which copies nothing. Only calls
+ * with flags pay for it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -29,14 +29,13 @@ int sc_rwf_refused(int flags)
 	if (flags == 0)
 		return 0;
 	int saved = errno;
-	int fd = memfd_create("secretcat-rwf", MFD_CLOEXEC);
+	int fd = sc_twin(O_RDWR, 0);
 	int refused = EOPNOTSUPP;
 	if (fd >= 0) {
 		char byte;
 		struct iovec iov = {&byte, 1};
 		refused = SC_CALL_NEXT(preadv2, fd, &iov, 1, 0, flags) == 0 ? 0 : errno;
-		/* The answer stands whatever close says: nothing was written. */
-		(void)close(fd);
+		(void)SC_CALL_NEXT(close, fd); /* the twin's answer stands */
 	}
 	errno = saved;
 	return refused;

@@ -3,7 +3,8 @@
  * through /dev/fd/9 where 9 is a secret-memory file, and on a descriptor
  * opened the same way where 9 is a tmpfs file with the same content: the
  * calls the library answers without reading (the write family, ftruncate,
- * fsync, preadv2's flags, iovecs the kernel refuses) and opens through
+ * fsync, fallocate, readahead, record locks, also while another process
+ * holds one, preadv2's flags, iovecs the kernel refuses) and opens through
  * symbolic links. Each must return the same in both runs: the result,
  * errno, the bytes in the buffer, the file position and size after it.
  * Then prctl(PR_SET_DUMPABLE), against the kernel's documented answers.
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "secret.h"
 
@@ -33,20 +35,23 @@
 
 enum kind {
 	WRITE, PWRITE, PWRITE64, WRITEV, PWRITEV, PWRITEV2, FTRUNCATE, FTRUNCATE64, FSYNC, FDATASYNC,
-	READV, PREADV, PREADV2, OPEN, OPENAT, OPEN64, FOPEN
+	READV, PREADV, PREADV2, OPEN, OPENAT, OPEN64, FOPEN, FALLOCATE, POSIX_FALLOCATE, READAHEAD, LOCKF, SETLK
 };
 
 static const char *const kind_names[] = {
 	"write", "pwrite", "pwrite64", "writev", "pwritev", "pwritev2", "ftruncate", "ftruncate64", "fsync",
-	"fdatasync", "readv", "preadv", "preadv2", "open", "openat", "open64", "fopen",
+	"fdatasync", "readv", "preadv", "preadv2", "open", "openat", "open64", "fopen", "fallocate",
+	"posix_fallocate", "readahead", "lockf", "fcntl",
 };
 
 struct call {
 	enum kind kind;
-	int v;          /* which iovecs (vector) */
-	long long pos;  /* position, count or length */
-	int flags;      /* RWF_* flags; open flags */
+	int v;          /* which iovecs (vector); fcntl's lock command */
+	long long pos;  /* position, count or length; the position first moved to */
+	long long len;  /* a length */
+	int flags;      /* RWF_* flags; open flags; fallocate's mode, lockf's command, a lock's type */
 	int empty;      /* the file is empty, not SIZE bytes */
+	int held;       /* another process holds a write lock on bytes 0 to 99 */
 	const char *path; /* in the links' directory */
 };
 
@@ -57,6 +62,8 @@ struct result {
 	long long pos, size;
 };
 
+/* The process that holds a lock, if any. */
+static pid_t holder;
 /* Two writable pages, then one that is not. */
 static unsigned char *buf;
 static struct iovec iov[4];
@@ -137,16 +144,64 @@ static long long run(const struct call *c, int fd)
 	case OPEN: return opened(open(path, c->flags));
 	case OPENAT: return opened(openat(links_fd, c->path, c->flags));
 	case OPEN64: return opened(open64(path, c->flags));
-	default: return fopened(fopen(path, c->flags ? "re" : "r"));
+	case FOPEN: return fopened(fopen(path, c->flags ? "re" : "r"));
+	case FALLOCATE: return fallocate(fd, c->flags, (off_t)c->pos, (off_t)c->len);
+	case POSIX_FALLOCATE: return -posix_fallocate(fd, (off_t)c->pos, (off_t)c->len);
+	case READAHEAD: return readahead(fd, (off64_t)c->pos, (size_t)c->len);
+	case LOCKF: return lseek(fd, (off_t)c->pos, SEEK_SET) < 0 ? -1 : lockf(fd, c->flags, (off_t)c->len);
+	default: { /* SETLK */
+		struct flock fl = {.l_type = (short)c->flags, .l_whence = SEEK_CUR, .l_len = (off_t)c->len};
+		if (lseek(fd, (off_t)c->pos, SEEK_SET) < 0)
+			return -1;
+		long long r = fcntl(fd, c->v, c->len == -9 ? NULL : &fl);
+		int err = errno;
+		if (fl.l_pid == holder && holder != 0)
+			fl.l_pid = -7; /* the same in both runs */
+		memcpy(buf, &fl, sizeof fl); /* what F_GETLK wrote */
+		errno = err;
+		return r;
+	}
 	}
 }
 
 static void describe(const struct call *c, FILE *out)
 {
-	fprintf(out, "%s v=%d pos=%lld flags=%#x, file of %d bytes", kind_names[c->kind], c->v, c->pos, c->flags,
-		c->empty ? 0 : SIZE);
+	fprintf(out, "%s v=%d pos=%lld len=%lld flags=%#x, file of %d bytes", kind_names[c->kind], c->v, c->pos,
+		c->len, c->flags, c->empty ? 0 : SIZE);
 	if (c->path != NULL)
 		fprintf(out, ", path %s", c->path);
+}
+
+/*
+ * hold forks a process that takes a write lock on bytes 0 to 99 of BASE and
+ * holds it until release closes go[1].
+ */
+static void hold(int go[2])
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0)
+		sc_die("pipe");
+	holder = fork();
+	if (holder < 0)
+		sc_die("fork");
+	if (holder == 0) {
+		struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 100};
+		char c = fcntl(BASE, F_SETLK, &l) == 0 ? 'y' : 'n';
+		if (close(go[1]) != 0 || write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 0)
+			_exit(1);
+		_exit(0);
+	}
+	char c = 'n';
+	if (close(ready[1]) != 0 || close(go[0]) != 0 || read(ready[0], &c, 1) != 1 || c != 'y' || close(ready[0]) != 0)
+		sc_die("the lock holder");
+}
+
+static void release(int go[2])
+{
+	int status;
+	if (close(go[1]) != 0 || waitpid(holder, &status, 0) != holder || status != 0)
+		sc_die("the lock holder's end");
+	holder = 0;
 }
 
 /* play runs c on a descriptor of /dev/fd/BASE, BASE a secret or tmpfs file. */
@@ -163,10 +218,15 @@ static void play(const struct call *c, int secret, struct result *out)
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
 		sc_die("open of /dev/fd/BASE");
+	int go[2] = {-1, -1};
+	if (c->held)
+		hold(go);
 	memset(buf, 0, 2 * PAGE);
 	errno = 0;
 	out->r = run(c, fd);
 	out->err = out->r < 0 ? errno : 0;
+	if (c->held)
+		release(go);
 	memcpy(out->buf, buf, sizeof out->buf);
 	struct stat st;
 	out->pos = lseek(fd, 0, SEEK_CUR);
@@ -234,6 +294,39 @@ static void writes(void)
 		CALL(.kind = FDATASYNC, .empty = empty);
 	}
 	report("ftruncate, fsync, fdatasync", before);
+	before = failures;
+	static const int modes[] = {0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				    FALLOC_FL_ZERO_RANGE, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, 0x1000, -1};
+	static const long long ranges[][2] = {{0, 100}, {0, 0}, {-1, 10}, {10, -1}, {LLONG_MAX, 10}, {4096, 4096}};
+	for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+		for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++)
+			CALL(.kind = FALLOCATE, .flags = modes[m], .pos = ranges[r][0], .len = ranges[r][1]);
+		CALL(.kind = POSIX_FALLOCATE, .pos = ranges[r][0], .len = ranges[r][1]);
+		CALL(.kind = READAHEAD, .pos = ranges[r][0], .len = ranges[r][1]);
+	}
+	report("fallocate, posix_fallocate, readahead", before);
+	before = failures;
+	static const int lockf_cmds[] = {F_LOCK, F_TLOCK, F_TEST, F_ULOCK, 77};
+	static const long long lock_at[][2] = {{0, 0}, {0, 100}, {100, -50}, {100, -200}, {LLONG_MAX - 5, 10}, {5, LLONG_MAX}};
+	static const int cmds[] = {F_SETLK, F_SETLKW, F_OFD_SETLK, F_GETLK};
+	static const int types[] = {F_WRLCK, F_RDLCK, F_UNLCK, 9};
+	for (size_t l = 0; l < sizeof lock_at / sizeof lock_at[0]; l++) {
+		for (size_t k = 0; k < sizeof lockf_cmds / sizeof lockf_cmds[0]; k++)
+			CALL(.kind = LOCKF, .flags = lockf_cmds[k], .pos = lock_at[l][0], .len = lock_at[l][1]);
+		for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+			for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+				CALL(.kind = SETLK, .v = cmds[k], .flags = types[t], .pos = lock_at[l][0], .len = lock_at[l][1]);
+	}
+	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+		CALL(.kind = SETLK, .v = cmds[k], .flags = F_WRLCK, .len = -9); /* no struct flock: EFAULT */
+	for (long long at = 50; at <= 200; at += 150) {
+		CALL(.kind = LOCKF, .held = 1, .flags = F_TEST, .pos = at, .len = 10);
+		CALL(.kind = LOCKF, .held = 1, .flags = F_TLOCK, .pos = at, .len = 10);
+		for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+			for (size_t t = 0; t < 2 && cmds[k] != F_SETLKW; t++) /* F_SETLKW would wait */
+				CALL(.kind = SETLK, .held = 1, .v = cmds[k], .flags = types[t], .pos = at, .len = 10);
+	}
+	report("lockf and fcntl locks", before);
 }
 
 static void reads(void)
