@@ -51,6 +51,8 @@ preload-test-build: preload
 	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/threads-asan preload/test/threads.c $(PRELOAD_SRC) -ldl -lpthread
 	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/forks-asan preload/test/forks.c $(PRELOAD_SRC) -ldl -lpthread
 	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/answers-asan preload/test/answers.c $(PRELOAD_SRC) -ldl
+	$(CC) $(PTEST_CFLAGS) -O2 -o $(PTEST)/socket preload/test/socket.c
+	$(CC) $(ASAN_CFLAGS) -o $(PTEST)/socket-asan preload/test/socket.c $(PRELOAD_SRC) -ldl
 	@# ThreadSanitizer registers fork handlers while it starts, before it
 	@# can run instrumented code: the secret heap's __register_atfork
 	@# (secheap_atfork.c) stays local to its object in this build.
@@ -66,6 +68,7 @@ preload-test: preload-test-build
 	$(PTEST_RUN) $(PTEST)/threads 2000
 	$(PTEST_RUN) $(PTEST)/forks 50
 	$(PTEST_RUN) $(PTEST)/answers
+	$(PTEST_RUN) $(PTEST)/socket
 	@# As an unprivileged user under a small RLIMIT_MEMLOCK (16 pages): 300
 	@# opens of one secret file share one mapping.
 	if [ "$$(id -u)" = 0 ]; then \
@@ -81,6 +84,7 @@ preload-test: preload-test-build
 	$(PTEST)/threads-asan 500
 	$(PTEST)/forks-asan 20
 	$(PTEST)/answers-asan
+	$(PTEST)/socket-asan
 	TSAN_OPTIONS=suppressions=$(abspath preload/test/tsan.supp) $(PTEST)/threads-tsan 300
 
 # The random harnesses of preload/test for PRELOAD_FUZZ_RUNS each, under

@@ -46,7 +46,10 @@ fd is the number in secretcat's process, pid is secretcat's PID.
 - With --socket PATH, open listens on a unix socket at PATH (mode 0600)
   and hands every line and descriptor to each process whose uid is its own
   (SO_PEERCRED) that connects, until --count of them (default 1) have read
-  them all; one that leaves early does not count. PATH appears only once
+  them all; one that leaves early does not count. --count 0 serves every
+  consumer until a stop signal or --timeout (the processes of a supervisor
+  such as Postfix's master, for which the preload library connects:
+  SECRETCAT_PRELOAD_SOCKET in secretcat(1)). PATH appears only once
   open listens. A socket nobody listens on (left by a killed secretcat) is
   replaced, a live one never.
 - Otherwise it prints the lines and waits, while a parent takes the
@@ -59,7 +62,8 @@ fd is the number in secretcat's process, pid is secretcat's PID.
 
 Standard input does not count when a FILE or identity was read from it.
 Then it closes every descriptor and exits 0. With --socket, a stop signal
-or --timeout before --count consumers took the descriptors is a failure.`
+or --timeout before --count consumers took the descriptors is a failure
+(with --count 0 it is how open ends).`
 
 func newOpenCommand(stdin *os.File) *cobra.Command {
 	o := &openOptions{decryptOptions: decryptOptions{stdin: stdin}}
@@ -76,15 +80,15 @@ func newOpenCommand(stdin *os.File) *cobra.Command {
 	f := c.Flags()
 	f.BoolVar(&o.json, "json", false, "announce each descriptor as a JSON object on one line")
 	f.StringVar(&o.socket, "socket", "", "listen on a unix socket at `PATH` and hand the descriptors to consumers of the same uid")
-	f.IntVar(&o.count, "count", 1, "with --socket, exit once `N` consumers have taken the descriptors")
+	f.IntVar(&o.count, "count", 1, "with --socket, exit once `N` consumers have taken the descriptors; 0 serves until stopped")
 	f.DurationVar(&o.timeout, "timeout", 0, "stop after `DURATION` (e.g. 30s) even if nothing took the descriptors; 0 waits forever")
 	f.BoolVar(&o.allowGetfd, "allow-getfd", false, "once decrypted, let same-user processes ptrace secretcat, so that a parent can take the descriptors with pidfd_getfd(2)")
 	return c
 }
 
 func (o *openOptions) open(paths []string, stdin *os.File) error {
-	if o.count < 1 {
-		return usageError("--count must be at least 1")
+	if o.count < 0 {
+		return usageError("--count must be 0 (serve until stopped) or more")
 	}
 	files, err := o.plan(paths)
 	if err != nil {
@@ -173,15 +177,16 @@ func (o *openOptions) why(ctx context.Context) string {
 // descriptors before secretcat drops it and waits for another.
 const peerWait = 5 * time.Second
 
-// serve hands the descriptors to --count consumers of this uid. A consumer
-// counts once it has read every line and descriptor: one that connects and
-// leaves does not use up the offer.
+// serve hands the descriptors to --count consumers of this uid, or with
+// --count 0 to every one until ctx ends. A consumer counts once it has read
+// every line and descriptor: one that connects and leaves does not use up
+// the offer.
 func (o *openOptions) serve(ctx context.Context, l *socketListener, files []*secretFile, lines []string) error {
 	stopListening := context.AfterFunc(ctx, func() { l.Close() })
 	defer stopListening()
-	for served := 0; served < o.count; {
+	for served := 0; o.count == 0 || served < o.count; {
 		if isTerminal(os.Stderr) {
-			warnf("waiting for a process of uid %d to connect to %s (%d of %d served)", os.Getuid(), o.socket, served, o.count)
+			warnf("waiting for a process of uid %d to connect to %s (%s)", os.Getuid(), o.socket, o.progress(served))
 		}
 		conn, err := l.AcceptUnix()
 		if err == nil {
@@ -189,6 +194,9 @@ func (o *openOptions) serve(ctx context.Context, l *socketListener, files []*sec
 				served++
 			}
 			conn.Close()
+		}
+		if ctx.Err() != nil && o.count == 0 {
+			return nil
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%d of %d consumers took the descriptors from %s: %v", served, o.count, o.socket, o.why(ctx))
@@ -198,6 +206,14 @@ func (o *openOptions) serve(ctx context.Context, l *socketListener, files []*sec
 		}
 	}
 	return nil
+}
+
+// progress says how many consumers took the descriptors so far.
+func (o *openOptions) progress(served int) string {
+	if o.count == 0 {
+		return fmt.Sprintf("%d served until stopped", served)
+	}
+	return fmt.Sprintf("%d of %d served", served, o.count)
 }
 
 // handOff sends every line and descriptor to the consumer on conn and

@@ -42,7 +42,8 @@ static int fd_dir(int dirfd, const char *dir, int n)
 
 /*
  * sc_secret_of_path returns N when path, relative to dirfd, names this
- * process's descriptor N and N is a secret-memory file, and -1 otherwise.
+ * process's descriptor N and N is a secret-memory file, or the descriptor
+ * taken for path from SECRETCAT_PRELOAD_SOCKET (socket.c); -1 otherwise.
  * errno is kept.
  */
 int sc_secret_of_path(int dirfd, const char *path)
@@ -64,7 +65,7 @@ int sc_secret_of_path(int dirfd, const char *path)
 			}
 			n = fd_dir(dirfd, dir, n) ? n : -1;
 		} else {
-			n = -1;
+			n = sc_secret_of_socket(path);
 		}
 	}
 	errno = saved;

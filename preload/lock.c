@@ -5,17 +5,16 @@
  * for reading and writing and whose file position is not the one the
  * library serves: it grants a write lock where a file opened O_RDONLY
  * refuses it (EBADF), and counts a range from SEEK_CUR from the wrong
- * place. So the library reads the caller's struct flock (process_vm_readv
- * of its own memory, which fails with EFAULT where the kernel would), asks
- * the same call of a twin at the served position (twin.c), which answers
- * the kernel's checks of the command, type, range and access mode, and
- * only then locks the real file, with the range counted from SEEK_SET.
+ * place. So the library reads the caller's struct flock through the
+ * kernel (EFAULT where the kernel's copy fails), asks the same call of a
+ * twin at the served position (twin.c), which answers the kernel's checks
+ * of the command, type, range and access mode, and only then locks the real
+ * file, with the range counted from SEEK_SET.
  * Other descriptors cost one lookup in the library's table.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -27,19 +26,25 @@ static int locking(int cmd)
 }
 
 /*
- * user copies a struct flock between the caller's memory at user and l,
- * into l unless out, or fails with EFAULT as the kernel's copy would.
+ * peek copies the caller's struct flock at user into l through the kernel,
+ * which fails with EFAULT where the kernel's own copy would: it writes it
+ * to a twin (an empty tmpfs file) and reads it back. It returns 0, -1 with
+ * EFAULT, or -2 with errno kept when there is no twin to ask.
  */
-static int user(void *user, struct flock *l, int out)
+static int peek(const void *user, struct flock *l)
 {
-	struct iovec mine = {l, sizeof *l}, theirs = {user, sizeof *l};
-	ssize_t r = out ? process_vm_writev(getpid(), &mine, 1, &theirs, 1, 0)
-			: process_vm_readv(getpid(), &mine, 1, &theirs, 1, 0);
-	if (r == (ssize_t)sizeof *l)
-		return 0;
-	if (r >= 0)
-		errno = EFAULT;
-	return -1;
+	int saved = errno;
+	int t = sc_twin(O_RDWR, 0);
+	if (t < 0) {
+		errno = saved;
+		return -2;
+	}
+	ssize_t w = SC_CALL_NEXT(pwrite, t, user, sizeof *l, 0);
+	int fault = w < 0 ? errno == EFAULT : w != (ssize_t)sizeof *l;
+	ssize_t r = w == (ssize_t)sizeof *l ? SC_CALL_NEXT(pread, t, l, sizeof *l, 0) : -1;
+	(void)SC_CALL_NEXT(close, t); /* the twin's answer stands */
+	errno = fault ? EFAULT : saved;
+	return fault ? -1 : r == (ssize_t)sizeof *l ? 0 : -2;
 }
 
 /*
@@ -63,16 +68,15 @@ static int asked(int flags, off_t pos, int cmd, const struct flock *l)
 }
 
 /*
- * locked makes fcntl's lock command cmd with the caller's struct flock at
- * arg on fd, served at position pos with flags, as the kernel would on a
- * regular file.
+ * locked makes fcntl's lock command cmd with l, the caller's struct flock
+ * at arg, on fd, served at position pos with flags, as the kernel would on
+ * a regular file.
  */
-static int locked(int fd, int flags, off_t pos, int cmd, void *arg)
+static int locked(int fd, int flags, off_t pos, int cmd, void *arg, const struct flock *l)
 {
-	struct flock l;
-	if (user(arg, &l, 0) != 0 || asked(flags, pos, cmd, &l) != 0)
+	if (asked(flags, pos, cmd, l) != 0)
 		return -1;
-	struct flock set = l;
+	struct flock set = *l;
 	if (set.l_whence == SEEK_CUR) {
 		set.l_whence = SEEK_SET;
 		if (__builtin_add_overflow(set.l_start, pos, &set.l_start)) { /* the twin said so first */
@@ -85,10 +89,13 @@ static int locked(int fd, int flags, off_t pos, int cmd, void *arg)
 		return r;
 	/* A range that nothing holds comes back as it was asked, unlocked. */
 	if (set.l_type == F_UNLCK) {
-		set = l;
+		set = *l;
 		set.l_type = F_UNLCK;
 	}
-	return user(arg, &set, 1);
+	if (sc_copy_out(arg, &set, sizeof set) == (ssize_t)sizeof set)
+		return 0;
+	errno = EFAULT;
+	return -1;
 }
 
 /*
@@ -105,7 +112,11 @@ int sc_lock(int fd, int cmd, void *arg, int *r)
 	int flags = sc_open_getfl(o);
 	off_t pos = sc_open_seek(o, 0, SEEK_CUR);
 	sc_open_put(o);
-	*r = locked(fd, flags, pos, cmd, arg);
+	struct flock l;
+	int got = peek(arg, &l);
+	if (got == -2) /* no twin (a seccomp filter): the kernel answers */
+		return 0;
+	*r = got != 0 ? -1 : locked(fd, flags, pos, cmd, arg, &l);
 	return 1;
 }
 

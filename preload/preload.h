@@ -48,7 +48,8 @@ int sc_fd_of_last(const char *path, size_t *dir_len);
 
 /*
  * fdpath_at.c: N of a path, relative to dirfd, that names this process's
- * descriptor N when N is a secret-memory file, or -1.
+ * descriptor N when N is a secret-memory file, or the descriptor taken for
+ * SECRETCAT_PRELOAD_SOCKET's path (socket.c), or -1.
  */
 int sc_secret_of_path(int dirfd, const char *path);
 
@@ -57,6 +58,13 @@ int sc_secret_of_path(int dirfd, const char *path);
  * process's secret descriptor N, or -1.
  */
 int sc_secret_of_link(int dirfd, const char *path);
+
+/*
+ * socket.c: the secret descriptor served for the path that
+ * SECRETCAT_PRELOAD_SOCKET names, taken from a secretcat open --socket
+ * listening there; -1 for any other path or when none can be taken.
+ */
+int sc_secret_of_socket(const char *path);
 
 /* view.c: a read-only shared mapping of a whole secret file. */
 struct sc_view {

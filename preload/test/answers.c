@@ -4,7 +4,7 @@
  * opened the same way where 9 is a tmpfs file with the same content: the
  * calls the library answers without reading (the write family, ftruncate,
  * fsync, fallocate, readahead, record locks, also while another process
- * holds one, preadv2's flags, iovecs the kernel refuses) and opens through
+ * holds one, ioctl, preadv2's flags, iovecs the kernel refuses) and opens through
  * symbolic links. Each must return the same in both runs: the result,
  * errno, the bytes in the buffer, the file position and size after it.
  * Then prctl(PR_SET_DUMPABLE), against the kernel's documented answers.
@@ -16,6 +16,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,13 +37,13 @@
 
 enum kind {
 	WRITE, PWRITE, PWRITE64, WRITEV, PWRITEV, PWRITEV2, FTRUNCATE, FTRUNCATE64, FSYNC, FDATASYNC,
-	READV, PREADV, PREADV2, OPEN, OPENAT, OPEN64, FOPEN, FALLOCATE, POSIX_FALLOCATE, READAHEAD, LOCKF, SETLK
+	READV, PREADV, PREADV2, OPEN, OPENAT, OPEN64, FOPEN, FALLOCATE, POSIX_FALLOCATE, READAHEAD, LOCKF, SETLK, IOCTL
 };
 
 static const char *const kind_names[] = {
 	"write", "pwrite", "pwrite64", "writev", "pwritev", "pwritev2", "ftruncate", "ftruncate64", "fsync",
 	"fdatasync", "readv", "preadv", "preadv2", "open", "openat", "open64", "fopen", "fallocate",
-	"posix_fallocate", "readahead", "lockf", "fcntl",
+	"posix_fallocate", "readahead", "lockf", "fcntl", "ioctl",
 };
 
 struct call {
@@ -149,6 +151,10 @@ static long long run(const struct call *c, int fd)
 	case POSIX_FALLOCATE: return -posix_fallocate(fd, (off_t)c->pos, (off_t)c->len);
 	case READAHEAD: return readahead(fd, (off64_t)c->pos, (size_t)c->len);
 	case LOCKF: return lseek(fd, (off_t)c->pos, SEEK_SET) < 0 ? -1 : lockf(fd, c->flags, (off_t)c->len);
+	case IOCTL:
+		if (lseek(fd, (off_t)c->pos, SEEK_SET) < 0)
+			return -1;
+		return ioctl(fd, (unsigned long)c->len, c->v == 0 ? (void *)buf : c->v == 1 ? NULL : (void *)(buf + 2 * PAGE));
 	default: { /* SETLK */
 		struct flock fl = {.l_type = (short)c->flags, .l_whence = SEEK_CUR, .l_len = (off_t)c->len};
 		if (lseek(fd, (off_t)c->pos, SEEK_SET) < 0)
@@ -327,6 +333,16 @@ static void writes(void)
 				CALL(.kind = SETLK, .held = 1, .v = cmds[k], .flags = types[t], .pos = at, .len = 10);
 	}
 	report("lockf and fcntl locks", before);
+	before = failures;
+	static const unsigned long requests[] = {FIONREAD, FIOQSIZE, FIGETBSZ, FIONBIO, TCGETS, 0x12345678};
+	static const long long ioctl_at[] = {0, 100, SIZE, SIZE + 5000, LLONG_MAX - 1};
+	for (size_t q = 0; q < sizeof requests / sizeof requests[0]; q++)
+		for (size_t p = 0; p < sizeof ioctl_at / sizeof ioctl_at[0]; p++)
+			for (int v = 0; v < 3; v++)
+				for (int empty = 0; empty < 2; empty++)
+					CALL(.kind = IOCTL, .len = (long long)requests[q], .pos = ioctl_at[p], .v = v,
+					     .empty = empty);
+	report("ioctl FIONREAD, FIOQSIZE and others", before);
 }
 
 static void reads(void)
