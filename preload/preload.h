@@ -75,10 +75,30 @@ int sc_view_map(int fd, size_t size, struct sc_view *v);
 int sc_view_unmap(struct sc_view *v);
 struct iovec;
 /*
- * secheap_freeze.c: whether p is in the secret heap's range, after waiting
- * for it to be writable again (a fork freezes it for a moment).
+ * secheap_freeze.c: a count of the secret heap's freezes and thaws (a fork
+ * makes it read-only for a moment); and whether it was frozen at before or
+ * since, after waiting for the heap to be writable again.
  */
-int sc_heap_thawed(const void *p);
+unsigned sc_heap_freezes(void);
+int sc_heap_thawed(unsigned before);
+
+/*
+ * SC_THAWED(call) evaluates call, and again while it fails with EFAULT and
+ * the secret heap was frozen meanwhile: the kernel's copy into it failed,
+ * having consumed nothing (secheap_freeze.c). Bounded, should a buffer be
+ * bad for another reason too.
+ */
+#define SC_THAWED(call) \
+	({ \
+		__typeof__(call) t_; \
+		for (int i_ = 0;; i_++) { \
+			unsigned g_ = sc_heap_freezes(); \
+			t_ = (call); \
+			if (t_ >= 0 || errno != EFAULT || i_ == 100 || !sc_heap_thawed(g_)) \
+				break; \
+		} \
+		t_; \
+	})
 
 /* secheap_openssl.c: told when a read has handed out bytes of a secret file. */
 void sc_key_served(void);

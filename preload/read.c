@@ -36,20 +36,6 @@ ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t pos, size_t buflen);
 		r_; \
 	})
 
-/*
- * SC_THAWED(buf, call) evaluates call, and again while it fails with EFAULT
- * into the secret heap: a fork froze the heap read-only meanwhile (see
- * secheap_freeze.c), and the kernel consumed nothing. Bounded, should the
- * buffer be bad for another reason too.
- */
-#define SC_THAWED(buf, call) \
-	({ \
-		__typeof__(call) t_; \
-		for (int i_ = 0; (t_ = (call)) < 0 && errno == EFAULT && i_ < 100 && sc_heap_thawed(buf); i_++) \
-			; \
-		t_; \
-	})
-
 /* one reads into buf as read(2) (pos -1) or pread(2) do. */
 static ssize_t one(struct sc_open *o, void *buf, size_t n, off_t pos)
 {
@@ -68,7 +54,7 @@ static int positive(off_t pos)
 
 SC_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	return SC_SERVE(fd, one(o, buf, n, -1), SC_THAWED(buf, SC_CALL_NEXT(read, fd, buf, n)));
+	return SC_SERVE(fd, one(o, buf, n, -1), SC_THAWED(SC_CALL_NEXT(read, fd, buf, n)));
 }
 
 /* The fortified forms abort on a count past the buffer, in libc. */
@@ -76,13 +62,13 @@ SC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	if (n > buflen)
 		return SC_CALL_NEXT(__read_chk, fd, buf, n, buflen);
-	return SC_SERVE(fd, one(o, buf, n, -1), SC_THAWED(buf, SC_CALL_NEXT(__read_chk, fd, buf, n, buflen)));
+	return SC_SERVE(fd, one(o, buf, n, -1), SC_THAWED(SC_CALL_NEXT(__read_chk, fd, buf, n, buflen)));
 }
 
 #define SC_PREAD(fn, off) \
 	SC_EXPORT ssize_t fn(int fd, void *buf, size_t n, off pos) \
 	{ \
-		return SC_SERVE(fd, positive(pos) ? one(o, buf, n, pos) : -1, SC_CALL_NEXT(fn, fd, buf, n, pos)); \
+		return SC_SERVE(fd, positive(pos) ? one(o, buf, n, pos) : -1, SC_THAWED(SC_CALL_NEXT(fn, fd, buf, n, pos))); \
 	}
 
 #define SC_PREAD_CHK(fn, off) \
@@ -91,7 +77,7 @@ SC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 		if (n > buflen) \
 			return SC_CALL_NEXT(fn, fd, buf, n, pos, buflen); \
 		return SC_SERVE(fd, positive(pos) ? one(o, buf, n, pos) : -1, \
-				SC_CALL_NEXT(fn, fd, buf, n, pos, buflen)); \
+				SC_THAWED(SC_CALL_NEXT(fn, fd, buf, n, pos, buflen))); \
 	}
 
 SC_PREAD(pread, off_t)
@@ -101,14 +87,14 @@ SC_PREAD_CHK(__pread64_chk, off64_t)
 
 SC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 {
-	return SC_SERVE(fd, sc_open_read(o, iov, n, -1, 1), SC_CALL_NEXT(readv, fd, iov, n));
+	return SC_SERVE(fd, sc_open_read(o, iov, n, -1, 1), SC_THAWED(SC_CALL_NEXT(readv, fd, iov, n)));
 }
 
 #define SC_PREADV(fn, off) \
 	SC_EXPORT ssize_t fn(int fd, const struct iovec *iov, int n, off pos) \
 	{ \
 		return SC_SERVE(fd, positive(pos) ? sc_open_read(o, iov, n, pos, 1) : -1, \
-				SC_CALL_NEXT(fn, fd, iov, n, pos)); \
+				SC_THAWED(SC_CALL_NEXT(fn, fd, iov, n, pos))); \
 	}
 
 /*
@@ -133,7 +119,7 @@ static ssize_t flagged(struct sc_open *o, const struct iovec *iov, int n, off_t 
 	SC_EXPORT ssize_t fn(int fd, const struct iovec *iov, int n, off pos, int flags) \
 	{ \
 		return SC_SERVE(fd, pos == -1 || positive(pos) ? flagged(o, iov, n, pos, flags) : -1, \
-				SC_CALL_NEXT(fn, fd, iov, n, pos, flags)); \
+				SC_THAWED(SC_CALL_NEXT(fn, fd, iov, n, pos, flags))); \
 	}
 
 SC_PREADV(preadv, off_t)

@@ -21,8 +21,9 @@
  * The kernel's own writes into a frozen arena (read(2) into an OpenSSL
  * buffer by another thread during a fork) fail with EFAULT instead, having
  * consumed nothing (sockets, pipes and files keep their data when the copy
- * out fails); read.c waits for the thaw and reads again. No function here
- * allocates.
+ * out fails; a datagram is dropped either way); read.c and recv.c wait for
+ * the thaw and read again when a freeze came during their call. No
+ * function here allocates.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +38,7 @@
 #include "secheap.h"
 
 static atomic_int frozen;       /* 1 from freeze to thaw */
+static atomic_uint freezes;     /* freezes and thaws so far: odd while frozen */
 static pid_t freezer;           /* the thread that froze it */
 static unsigned char *f_base;   /* the frozen range */
 static size_t f_size;
@@ -81,9 +83,14 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	wait_thaw(); /* and the write is retried */
 }
 
-int sc_heap_thawed(const void *p)
+unsigned sc_heap_freezes(void)
 {
-	if (!sc_heap_in_reserve(p))
+	return atomic_load_explicit(&freezes, memory_order_acquire);
+}
+
+int sc_heap_thawed(unsigned before)
+{
+	if (sc_heap_freezes() == before && before % 2 == 0) /* no freeze came, none was on */
 		return 0;
 	wait_thaw();
 	return 1;
@@ -105,9 +112,11 @@ int sc_heap_freeze(void *base, size_t size)
 	f_size = size;
 	freezer = (pid_t)syscall(SYS_gettid);
 	atomic_store(&frozen, 1);
+	atomic_fetch_add(&freezes, 1);
 	if (mprotect(base, size, PROT_READ) != 0) {
 		int e = errno;
 		atomic_store(&frozen, 0);
+		atomic_fetch_add(&freezes, 1);
 		errno = e;
 		return -1;
 	}
@@ -123,6 +132,7 @@ void sc_heap_thaw(void)
 		sc_heap_die(SC_HEAP_EXIT_FAILURE, "cannot make the OpenSSL secret heap writable again "
 			    "after a fork: ", strerror(errno), NULL);
 	atomic_store(&frozen, 0);
+	atomic_fetch_add(&freezes, 1);
 	syscall(SYS_futex, &frozen, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
 	errno = saved;
 }
@@ -132,6 +142,7 @@ void sc_heap_thaw_child(void)
 	/* The arena is the child's own writable copy now, and no other
 	 * thread is left to wait: the program's action comes back. */
 	atomic_store(&frozen, 0);
+	atomic_fetch_add(&freezes, 1);
 	f_base = NULL;
 	sigaction(SIGSEGV, &replaced, NULL);
 }
