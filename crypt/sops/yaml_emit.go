@@ -537,10 +537,10 @@ func (e *yEmitter) writeBreak(s []byte, i *int) {
 	e.indention = true
 }
 
-func (e *yEmitter) writePlain(v []byte) {
-	if len(v) > 0 && !e.whitespace {
-		e.put(' ')
-	}
+// writeLines writes v's characters, a line break as yaml.v3's emitter
+// writes one in a plain or single-quoted scalar, doubling each single
+// quote when quoted.
+func (e *yEmitter) writeLines(v []byte, quoted bool) {
 	breaks := false
 	for i := 0; i < len(v); {
 		switch {
@@ -556,11 +556,21 @@ func (e *yEmitter) writePlain(v []byte) {
 			if breaks {
 				e.writeIndent()
 			}
+			if quoted && v[i] == '\'' {
+				e.put('\'')
+			}
 			e.writeChar(v, &i)
 			e.indention = false
 			breaks = false
 		}
 	}
+}
+
+func (e *yEmitter) writePlain(v []byte) {
+	if len(v) > 0 && !e.whitespace {
+		e.put(' ')
+	}
+	e.writeLines(v, false)
 	if len(v) > 0 {
 		e.whitespace = false
 	}
@@ -572,29 +582,7 @@ func (e *yEmitter) writePlain(v []byte) {
 
 func (e *yEmitter) writeSingleQuoted(v []byte) {
 	e.writeIndicator("'", true, false, false)
-	breaks := false
-	for i := 0; i < len(v); {
-		switch {
-		case isSpaceAt(v, i):
-			e.writeChar(v, &i)
-		case isBreakAt(v, i):
-			if !breaks && v[i] == '\n' {
-				e.putBreak()
-			}
-			e.writeBreak(v, &i)
-			breaks = true
-		default:
-			if breaks {
-				e.writeIndent()
-			}
-			if v[i] == '\'' {
-				e.put('\'')
-			}
-			e.writeChar(v, &i)
-			e.indention = false
-			breaks = false
-		}
-	}
+	e.writeLines(v, true)
 	e.writeIndicator("'", false, false, false)
 	e.whitespace = false
 	e.indention = false
