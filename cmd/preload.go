@@ -104,18 +104,21 @@ func fdPath(fd int) string { return "/dev/fd/" + strconv.Itoa(fd) }
 // path with a slash is ignored (ld.so(8)). Files that are not ELF (scripts)
 // are left to their interpreter.
 func preloadReach(path string) string {
-	f, err := elf.Open(path)
+	file, err := os.Open(path)
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	interp := slices.ContainsFunc(f.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_INTERP })
-	if !interp {
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return ""
+	}
+	f, err := elf.NewFile(file)
+	if err != nil {
+		return ""
+	}
+	if !slices.ContainsFunc(f.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_INTERP }) {
 		return path + " is statically linked: no dynamic linker runs in it to load the preload library, so no /dev/fd/N path is served in it and no OpenSSL heap is set up; it must map its secret descriptors itself"
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return ""
 	}
 	sys, ok := st.Sys().(*syscall.Stat_t)
 	if !ok {
