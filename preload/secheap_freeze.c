@@ -37,8 +37,7 @@
 
 #include "secheap.h"
 
-static atomic_int frozen;       /* 1 from freeze to thaw */
-static atomic_uint freezes;     /* freezes and thaws so far: odd while frozen */
+static atomic_uint freezes;     /* freezes and thaws so far: odd while frozen; the futex word */
 static pid_t freezer;           /* the thread that froze it */
 static unsigned char *f_base;   /* the frozen range */
 static size_t f_size;
@@ -59,17 +58,31 @@ static void chain(int sig, siginfo_t *si, void *ctx)
 	replaced.sa_handler(sig);
 }
 
+/* frozen says whether the arena is read-only for a fork now. */
+static int frozen(void)
+{
+	return atomic_load(&freezes) % 2;
+}
+
+/* unfreeze counts the end of a freeze and wakes whoever waits for it. */
+static void unfreeze(void)
+{
+	atomic_fetch_add(&freezes, 1);
+	syscall(SYS_futex, &freezes, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+}
+
 /* wait_thaw waits until the arena is writable again; errno is kept. */
 static void wait_thaw(void)
 {
 	int saved = errno;
-	if (atomic_load(&frozen) && (pid_t)syscall(SYS_gettid) == freezer) {
+	if (frozen() && (pid_t)syscall(SYS_gettid) == freezer) {
 		/* A fork handler that runs after ours writes into the arena:
 		 * the copy is taken; let the write happen rather than hang. */
 		sc_heap_thaw();
 	}
-	while (atomic_load(&frozen))
-		syscall(SYS_futex, &frozen, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
+	unsigned seen;
+	while ((seen = atomic_load(&freezes)) % 2)
+		syscall(SYS_futex, &freezes, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
 	errno = saved;
 }
 
@@ -111,12 +124,10 @@ int sc_heap_freeze(void *base, size_t size)
 	f_base = base;
 	f_size = size;
 	freezer = (pid_t)syscall(SYS_gettid);
-	atomic_store(&frozen, 1);
 	atomic_fetch_add(&freezes, 1);
 	if (mprotect(base, size, PROT_READ) != 0) {
 		int e = errno;
-		atomic_store(&frozen, 0);
-		atomic_fetch_add(&freezes, 1);
+		unfreeze();
 		errno = e;
 		return -1;
 	}
@@ -125,15 +136,13 @@ int sc_heap_freeze(void *base, size_t size)
 
 void sc_heap_thaw(void)
 {
-	if (!atomic_load(&frozen))
+	if (!frozen())
 		return;
 	int saved = errno;
 	if (mprotect(f_base, f_size, PROT_READ | PROT_WRITE) != 0)
 		sc_heap_die(SC_HEAP_EXIT_FAILURE, "cannot make the OpenSSL secret heap writable again "
 			    "after a fork: ", strerror(errno), NULL);
-	atomic_store(&frozen, 0);
-	atomic_fetch_add(&freezes, 1);
-	syscall(SYS_futex, &frozen, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+	unfreeze();
 	errno = saved;
 }
 
@@ -141,8 +150,7 @@ void sc_heap_thaw_child(void)
 {
 	/* The arena is the child's own writable copy now, and no other
 	 * thread is left to wait: the program's action comes back. */
-	atomic_store(&frozen, 0);
-	atomic_fetch_add(&freezes, 1);
+	unfreeze();
 	f_base = NULL;
 	sigaction(SIGSEGV, &replaced, NULL);
 }
